@@ -1,0 +1,90 @@
+/**
+ * Assembles the server: configuration → logger → store → media workers → HTTPS with signalling.
+ * start() is used by main.ts and by the tests (same code path, different config).
+ */
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createAudit, type Audit } from './audit/audit.ts';
+import type { Config } from './config/schema.ts';
+import { registerHttpRoutes } from './http/routes.ts';
+import { loadTls } from './http/tls.ts';
+import { createLogger } from './log.ts';
+import { WorkerPool } from './media/worker-pool.ts';
+import { MeetingRegistry } from './meetings/registry.ts';
+import { MeetingStore } from './meetings/store.ts';
+import type { Services } from './signaling/context.ts';
+import { registerSignaling } from './signaling/plugin.ts';
+import { openDatabase, type Db } from './store/db.ts';
+import { loadSigningKey } from './tokens/join-token.ts';
+
+/** The Fastify instance type: HTTPS server, pino logger. */
+export type RecintoApp = FastifyInstance<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>;
+
+export interface Recinto {
+  url: string;
+  port: number;
+  app: RecintoApp;
+  db: Db;
+  pool: WorkerPool;
+  meetings: MeetingRegistry;
+  meetingStore: MeetingStore;
+  audit: Audit;
+  log: Logger;
+  /** Graceful: tells participants, closes sockets, HTTP, workers, database. */
+  close(): Promise<void>;
+}
+
+export async function startRecinto(config: Config, log: Logger = createLogger(config)): Promise<Recinto> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const undo = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+  try {
+    const tls = await loadTls(config.tls);
+    if (tls.generated) {
+      log.warn({ cert: config.tls.certFile, key: config.tls.keyFile }, 'no TLS certificate configured: created a self-signed one (browsers will warn; install your own, see README)');
+    }
+    const db = openDatabase(config.dataDir);
+    cleanups.push(() => void db.close());
+    const audit = createAudit(db);
+    const pool = await WorkerPool.start(config.media, log);
+    cleanups.push(() => pool.close());
+    const meetings = new MeetingRegistry(pool);
+    const meetingStore = new MeetingStore(db);
+    const services: Services = { config, log, audit, meetings, meetingStore, joinTokenKey: loadSigningKey(config.dataDir) };
+
+    pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
+
+    const app: RecintoApp = Fastify({
+      loggerInstance: log as FastifyBaseLogger,
+      https: { key: tls.key, cert: tls.cert },
+      bodyLimit: 64 * 1024,
+      trustProxy: false,
+      disableRequestLogging: false,
+    });
+    cleanups.push(() => app.close());
+    const signaling = await registerSignaling(app, services);
+    await registerHttpRoutes(app, { db, pool });
+    await app.listen({ host: config.server.host, port: config.server.port });
+    const port = (app.server.address() as AddressInfo).port;
+    const displayHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+    const url = config.server.publicUrl || `https://${displayHost}:${port}`;
+    log.info({ url, workers: pool.size }, 'Recinto is listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        log.info('shutting down');
+        meetings.closeAll('server-shutdown');
+        for (const c of signaling.connections) c.close(1001, 'server shutting down');
+        await undo();
+      })());
+    return { url, port, app, db, pool, meetings, meetingStore, audit, log, close };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}

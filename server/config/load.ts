@@ -1,0 +1,163 @@
+/**
+ * Configuration: built-in defaults (config/default.json) ← a local override file
+ * (config/local.json, or the file named by RECINTO_CONFIG) ← environment variables RECINTO_*.
+ * The result is validated against ConfigSchema; any problem throws a ConfigError that names the
+ * key, where the value came from, and what is wrong, and the server does not start.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile, describeErrors } from '../validation.ts';
+import { ConfigSchema, ENV_KEYS, type Config } from './schema.ts';
+
+/** The project root: relative paths in configuration files are resolved against it. */
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** RECINTO_* variables that are not configuration keys but are known (wrapper, config file). */
+const OTHER_ENV = new Set(['RECINTO_CONFIG', 'RECINTO_CACHE_DIR']);
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export interface LoadOptions {
+  /** Defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Applied last, above the environment (tests and embedding). */
+  overrides?: DeepPartial<Config>;
+}
+
+const validateConfig = compile(ConfigSchema);
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  /** Where each overridden key came from, to name it in errors. */
+  const sources = new Map<string, string>();
+
+  const defaults = readJsonFile(resolve(PROJECT_ROOT, 'config/default.json'), problems);
+  let merged: JsonObject = defaults ?? {};
+
+  const localFile = env.RECINTO_CONFIG ? resolve(env.RECINTO_CONFIG) : resolve(PROJECT_ROOT, 'config/local.json');
+  if (env.RECINTO_CONFIG && !existsSync(localFile)) problems.push(`RECINTO_CONFIG: file not found: ${localFile}`);
+  if (existsSync(localFile)) {
+    const local = readJsonFile(localFile, problems);
+    if (local) {
+      for (const key of leafKeys(local)) sources.set(key, localFile);
+      merged = deepMerge(merged, local);
+    }
+  }
+
+  const fromEnv: JsonObject = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('RECINTO_') || raw === undefined || OTHER_ENV.has(name)) continue;
+    const key = ENV_KEYS[name];
+    if (!key) {
+      problems.push(`${name}: unknown setting (known: ${Object.keys(ENV_KEYS).join(', ')})`);
+      continue;
+    }
+    const value = parseEnvValue(raw, typeAt(key));
+    if (value === undefined) {
+      problems.push(`${key} (from ${name}): expected ${typeAt(key)}, got ${JSON.stringify(raw)}`);
+      continue;
+    }
+    setPath(fromEnv, key, value);
+    sources.set(key, name);
+  }
+  merged = deepMerge(merged, fromEnv);
+  if (options.overrides) merged = deepMerge(merged, options.overrides as JsonObject);
+
+  if (problems.length === 0 && !validateConfig(merged)) {
+    for (const line of describeErrors(validateConfig.errors)) {
+      const key = line.slice(0, line.indexOf(':'));
+      const source = sources.get(key);
+      problems.push(source ? line.replace(key, `${key} (from ${source})`) : line);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config = merged as unknown as Config;
+  if (config.media.rtcMinPort > config.media.rtcMaxPort) problems.push('media.rtcMinPort: must be <= media.rtcMaxPort');
+  if (config.joinTokens.defaultTtlSeconds > config.joinTokens.maxTtlSeconds) {
+    problems.push('joinTokens.defaultTtlSeconds: must be <= joinTokens.maxTtlSeconds');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  config.dataDir = resolvePath(config.dataDir);
+  config.tls.certFile = resolvePath(config.tls.certFile);
+  config.tls.keyFile = resolvePath(config.tls.keyFile);
+  if (config.media.workerBin) config.media.workerBin = resolvePath(config.media.workerBin);
+  return config;
+}
+
+function resolvePath(path: string): string {
+  return isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
+}
+
+function readJsonFile(file: string, problems: string[]): JsonObject | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Json;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push(`${file}: must contain a JSON object`);
+      return undefined;
+    }
+    return value;
+  } catch (error) {
+    problems.push(`${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The JSON-Schema type of a dotted key, read from ConfigSchema itself. */
+function typeAt(key: string): string {
+  let schema: { type?: string; properties?: Record<string, unknown> } = ConfigSchema;
+  for (const part of key.split('.')) schema = (schema.properties?.[part] ?? {}) as typeof schema;
+  return schema.type ?? 'string';
+}
+
+function parseEnvValue(raw: string, type: string): Json | undefined {
+  switch (type) {
+    case 'integer':
+      return /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+    case 'boolean':
+      if (/^(true|1|yes)$/i.test(raw.trim())) return true;
+      if (/^(false|0|no)$/i.test(raw.trim())) return false;
+      return undefined;
+    default:
+      return raw;
+  }
+}
+
+function setPath(target: JsonObject, key: string, value: Json): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as JsonObject;
+  node[parts.at(-1)!] = value;
+}
+
+function leafKeys(value: JsonObject, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b, v)
+        : v;
+  }
+  return out;
+}

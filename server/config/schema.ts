@@ -1,0 +1,97 @@
+/**
+ * The configuration schema: every key Recinto reads, its type and its bounds. The loader
+ * (load.ts) validates the merged configuration against it before anything starts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../signaling/string-enum.ts';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Strict = { additionalProperties: false } as const;
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        /** 0 picks a free port (tests). */
+        port: Port,
+        /** The origin people use, e.g. https://meet.example.org; empty: derived from the request. */
+        publicUrl: Type.String({ pattern: '^(https://[^/\\s]+)?$' }),
+      },
+      Strict,
+    ),
+    /** Where the SQLite file and server secrets live. */
+    dataDir: Type.String({ minLength: 1 }),
+    tls: Type.Object(
+      {
+        certFile: Type.String({ minLength: 1 }),
+        keyFile: Type.String({ minLength: 1 }),
+        /** When both files are missing, create a self-signed pair there (first start). */
+        selfSigned: Type.Boolean(),
+      },
+      Strict,
+    ),
+    log: Type.Object(
+      {
+        level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      },
+      Strict,
+    ),
+    media: Type.Object(
+      {
+        /** mediasoup workers; 0 means one per CPU core. */
+        workers: Type.Integer({ minimum: 0, maximum: 64 }),
+        listenIp: Type.String({ minLength: 1 }),
+        /** Address browsers reach the SFU at (behind NAT); empty: listenIp, or 127.0.0.1 for 0.0.0.0. */
+        announcedAddress: Type.String(),
+        /** Worker i listens on rtcPort+i (UDP and TCP). 0: any free port in [rtcMinPort, rtcMaxPort]. */
+        rtcPort: Port,
+        rtcMinPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        rtcMaxPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        /** Path of mediasoup-worker; empty: MEDIASOUP_WORKER_BIN, else mediasoup's own. */
+        workerBin: Type.String(),
+        logLevel: StringEnum(['debug', 'warn', 'error', 'none']),
+        maxParticipantsPerMeeting: Type.Integer({ minimum: 2, maximum: 1000 }),
+      },
+      Strict,
+    ),
+    signaling: Type.Object(
+      {
+        maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 }),
+        messagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000 }),
+        burst: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 300 }),
+      },
+      Strict,
+    ),
+    joinTokens: Type.Object(
+      {
+        defaultTtlSeconds: Type.Integer({ minimum: 30, maximum: 7 * 86400 }),
+        maxTtlSeconds: Type.Integer({ minimum: 30, maximum: 7 * 86400 }),
+      },
+      Strict,
+    ),
+  },
+  Strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Environment variables → config keys. Numbers and booleans are parsed from their text. */
+export const ENV_KEYS: Record<string, string> = {
+  RECINTO_HOST: 'server.host',
+  RECINTO_PORT: 'server.port',
+  RECINTO_PUBLIC_URL: 'server.publicUrl',
+  RECINTO_DATA_DIR: 'dataDir',
+  RECINTO_TLS_CERT: 'tls.certFile',
+  RECINTO_TLS_KEY: 'tls.keyFile',
+  RECINTO_TLS_SELF_SIGNED: 'tls.selfSigned',
+  RECINTO_LOG_LEVEL: 'log.level',
+  RECINTO_MEDIA_WORKERS: 'media.workers',
+  RECINTO_LISTEN_IP: 'media.listenIp',
+  RECINTO_ANNOUNCED_ADDRESS: 'media.announcedAddress',
+  RECINTO_RTC_PORT: 'media.rtcPort',
+  RECINTO_RTC_MIN_PORT: 'media.rtcMinPort',
+  RECINTO_RTC_MAX_PORT: 'media.rtcMaxPort',
+  RECINTO_WORKER_BIN: 'media.workerBin',
+};

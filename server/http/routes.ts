@@ -1,0 +1,50 @@
+/** Plain HTTP routes: health checks and the browser client. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { RecintoApp } from '../app.ts';
+import type { Db } from '../store/db.ts';
+import type { WorkerPool } from '../media/worker-pool.ts';
+import { PROJECT_ROOT } from '../config/load.ts';
+
+export const CLIENT_DIST = join(PROJECT_ROOT, 'client', 'dist');
+
+export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: WorkerPool }): Promise<void> {
+  // Liveness: the process answers.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Readiness: able to host meetings (every media worker alive, database answering).
+  app.get('/readyz', async (_request, reply) => {
+    let database: 'open' | 'error' = 'open';
+    try {
+      deps.db.prepare('SELECT 1').get();
+    } catch {
+      database = 'error';
+    }
+    const workers = { alive: deps.pool.alive, total: deps.pool.size };
+    const ready = database === 'open' && workers.alive === workers.total && workers.total > 0;
+    return reply.code(ready ? 200 : 503).send({ ready, workers, database });
+  });
+
+  // Security headers for every response.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Strict-Transport-Security', 'max-age=31536000');
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Permissions-Policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=()');
+    reply.header(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; " +
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    );
+  });
+
+  if (!existsSync(join(CLIENT_DIST, 'index.html'))) {
+    app.log.warn({ dir: CLIENT_DIST }, 'browser client not built; run ./recinto build');
+    return;
+  }
+  await app.register(fastifyStatic, { root: CLIENT_DIST, index: 'index.html', wildcard: false, preCompressed: false });
+  // Meeting links: /m/<meetingId>; the client reads the id from the path.
+  app.get('/m/:meetingId', (_request, reply) => reply.sendFile('index.html'));
+}

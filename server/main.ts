@@ -1,0 +1,56 @@
+/**
+ * `./recinto start` (or `node server/main.ts`): start the server with the configuration from
+ * config/, config/local.json and RECINTO_* variables. Exits with a message naming the problem
+ * when the configuration is invalid, the port is taken, or the media worker cannot start.
+ */
+import { startRecinto } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { createLogger } from './log.ts';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`recinto: ${message}\n`);
+  process.exit(code);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message, 78);
+  throw error;
+}
+
+const log = createLogger(config);
+try {
+  const server = await startRecinto(config, log);
+  process.stderr.write(
+    `\nRecinto is running at ${server.url}\n` +
+      `  create a meeting:   ./recinto meeting create "Reunión de equipo"\n` +
+      `  invite someone:     ./recinto token <meeting-id> --name "Ana Pérez"\n\n`,
+  );
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+    });
+  }
+} catch (error) {
+  const err = error as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') fail(`port ${config.server.port} on ${config.server.host} is in use (set RECINTO_PORT or server.port)`, 69);
+  if (err.code === 'EACCES') fail(`not allowed to listen on port ${config.server.port} (use a port above 1024 or grant the capability)`, 77);
+  if (err.code === 'ENOENT' && /mediasoup|worker/i.test(`${err.message} ${err.path ?? ''}`)) {
+    fail(`mediasoup worker binary not found (${err.path ?? err.message}); run ./recinto setup or set MEDIASOUP_WORKER_BIN`, 69);
+  }
+  log.fatal({ err: error }, 'could not start');
+  fail(`could not start: ${err.message}`, 1);
+}

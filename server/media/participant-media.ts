@@ -1,0 +1,142 @@
+/**
+ * Everything one participant has in the SFU: at most one send and one receive transport, one
+ * producer per source, and its consumers. It owns them: close() closes the transports, which
+ * cascades to producers and consumers in mediasoup, so "participant left", "participant removed"
+ * and "media worker died" are one code path. Ids from a client are only looked up here, among
+ * this participant's own objects, so a forged id can never reach someone else's media.
+ */
+import type { types } from 'mediasoup';
+import { AppError } from '../errors.ts';
+import type { Params, Result } from '../signaling/protocol.ts';
+
+type Direction = 'send' | 'recv';
+type Source = Params<'produce'>['source'];
+
+const SOURCE_KIND: Record<Source, 'audio' | 'video'> = { microphone: 'audio', camera: 'video', screen: 'video' };
+
+export interface ParticipantMediaEvents {
+  /** A consumer closed because its producer or transport went away. */
+  consumerClosed(consumerId: string): void;
+}
+
+export class ParticipantMedia {
+  readonly #router: types.Router;
+  readonly #webRtcServer: types.WebRtcServer;
+  readonly #events: ParticipantMediaEvents;
+  readonly #transports = new Map<string, types.WebRtcTransport>();
+  readonly #producers = new Map<string, types.Producer>();
+  readonly #consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(router: types.Router, webRtcServer: types.WebRtcServer, events: ParticipantMediaEvents) {
+    this.#router = router;
+    this.#webRtcServer = webRtcServer;
+    this.#events = events;
+  }
+
+  get producers(): ReadonlyMap<string, types.Producer> {
+    return this.#producers;
+  }
+
+  async createTransport(direction: Direction): Promise<Result<'createTransport'>> {
+    this.#assertOpen();
+    if ([...this.#transports.values()].some((t) => t.appData.direction === direction)) {
+      throw new AppError('CONFLICT', `a ${direction} transport exists already`);
+    }
+    const transport = await this.#router.createWebRtcTransport({
+      webRtcServer: this.#webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { direction },
+    });
+    if (this.#closed) {
+      transport.close();
+      throw new AppError('NOT_JOINED', 'left the meeting');
+    }
+    this.#transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.#transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const transport = this.#transport(transportId);
+    await mediaCall(() => transport.connect({ dtlsParameters }));
+  }
+
+  async produce(p: { transportId: string; kind: 'audio' | 'video'; source: Source; rtpParameters: types.RtpParameters }): Promise<types.Producer> {
+    const transport = this.#transport(p.transportId, 'send');
+    if (SOURCE_KIND[p.source] !== p.kind) throw new AppError('INVALID_PARAMS', `${p.source} must be ${SOURCE_KIND[p.source]}`);
+    if ([...this.#producers.values()].some((x) => x.appData.source === p.source)) {
+      throw new AppError('CONFLICT', `a ${p.source} producer exists already`);
+    }
+    const producer = await mediaCall(() => transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, appData: { source: p.source } }));
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    return producer;
+  }
+
+  closeProducer(producerId: string): void {
+    const producer = this.#producers.get(producerId);
+    if (!producer) throw new AppError('NOT_FOUND', 'no such producer');
+    producer.close();
+  }
+
+  /** A paused consumer of someone else's producer; resumeConsumer() starts the flow. */
+  async consume(transportId: string, producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+    const transport = this.#transport(transportId, 'recv');
+    if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new AppError('MEDIA_ERROR', 'cannot receive this producer with these RTP capabilities');
+    }
+    const consumer = await mediaCall(() => transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+    this.#consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+    const gone = () => {
+      consumer.close();
+      this.#events.consumerClosed(consumer.id);
+    };
+    consumer.once('producerclose', gone);
+    return consumer;
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    const consumer = this.#consumers.get(consumerId);
+    if (!consumer) throw new AppError('NOT_FOUND', 'no such consumer');
+    await mediaCall(() => consumer.resume());
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const transport of this.#transports.values()) transport.close();
+  }
+
+  #transport(id: string, direction?: Direction): types.WebRtcTransport {
+    this.#assertOpen();
+    const transport = this.#transports.get(id);
+    if (!transport) throw new AppError('NOT_FOUND', 'no such transport');
+    if (direction && transport.appData.direction !== direction) {
+      throw new AppError('INVALID_PARAMS', `transport is not a ${direction} transport`);
+    }
+    return transport;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError('NOT_JOINED', 'left the meeting');
+  }
+}
+
+/** mediasoup's own refusals (bad RTP parameters, DTLS already connected, …) become MEDIA_ERROR. */
+async function mediaCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('MEDIA_ERROR', (error as Error).message);
+  }
+}

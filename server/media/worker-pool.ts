@@ -1,0 +1,129 @@
+/**
+ * A pool of mediasoup workers (C++ processes), one per core by default. Each worker has one
+ * WebRtcServer, so the whole SFU listens on one UDP and one TCP port per worker (easy to open in
+ * a firewall). A worker that dies is logged and replaced on the same ports; routers it hosted
+ * close, and their owners (meetings) tell participants to reconnect.
+ */
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { MEDIA_CODECS } from './codecs.ts';
+
+export interface WorkerSlot {
+  readonly index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  routers: number;
+}
+
+type PoolEvents = { workerDied: [index: number, error: Error]; workerReplaced: [index: number] };
+
+export class WorkerPool extends EventEmitter<PoolEvents> {
+  readonly #config: Config['media'];
+  readonly #log: Logger;
+  readonly #slots: WorkerSlot[] = [];
+  #closed = false;
+
+  private constructor(config: Config['media'], log: Logger) {
+    super();
+    this.#config = config;
+    this.#log = log;
+  }
+
+  static async start(config: Config['media'], log: Logger): Promise<WorkerPool> {
+    const pool = new WorkerPool(config, log);
+    const count = config.workers || availableParallelism();
+    try {
+      for (let i = 0; i < count; i++) pool.#slots.push(await pool.#startSlot(i));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Workers whose process is running. */
+  get alive(): number {
+    return this.#slots.filter((s) => !s.worker.closed && !s.worker.died).length;
+  }
+
+  /** The worker slots (read-only view, for health checks and tests). */
+  get slots(): readonly WorkerSlot[] {
+    return this.#slots;
+  }
+
+  /** A new router on the least-loaded live worker, with the WebRtcServer to attach transports to. */
+  async createRouter(appData: Record<string, unknown> = {}): Promise<{ router: types.Router; webRtcServer: types.WebRtcServer }> {
+    const live = this.#slots.filter((s) => !s.worker.closed && !s.worker.died);
+    if (live.length === 0) throw new Error('no live media worker');
+    const slot = live.reduce((a, b) => (b.routers < a.routers ? b : a));
+    const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData });
+    slot.routers++;
+    router.observer.once('close', () => slot.routers--);
+    return { router, webRtcServer: slot.webRtcServer };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const slot of this.#slots) slot.worker.close();
+  }
+
+  async #startSlot(index: number): Promise<WorkerSlot> {
+    const c = this.#config;
+    const worker = await mediasoup.createWorker({
+      logLevel: c.logLevel,
+      rtcMinPort: c.rtcMinPort,
+      rtcMaxPort: c.rtcMaxPort,
+      ...(c.workerBin || process.env.MEDIASOUP_WORKER_BIN ? { workerBin: c.workerBin || process.env.MEDIASOUP_WORKER_BIN } : {}),
+      appData: { index },
+    });
+    try {
+      const announcedAddress = c.announcedAddress || (c.listenIp === '0.0.0.0' || c.listenIp === '::' ? '127.0.0.1' : undefined);
+      const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
+        protocol,
+        ip: c.listenIp,
+        ...(announcedAddress ? { announcedAddress } : {}),
+        ...(c.rtcPort ? { port: c.rtcPort + index } : { portRange: { min: c.rtcMinPort, max: c.rtcMaxPort } }),
+      });
+      const webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+      const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0 };
+      worker.on('died', (error) => this.#onDied(slot, error));
+      this.#log.info({ worker: index, pid: worker.pid, ports: c.rtcPort ? c.rtcPort + index : 'auto' }, 'media worker started');
+      return slot;
+    } catch (error) {
+      worker.close();
+      throw error;
+    }
+  }
+
+  #onDied(slot: WorkerSlot, error: Error): void {
+    this.#log.error({ worker: slot.index, pid: slot.worker.pid, err: error }, 'media worker died; replacing it');
+    slot.routers = 0;
+    this.emit('workerDied', slot.index, error);
+    void this.#replace(slot);
+  }
+
+  async #replace(slot: WorkerSlot, attempt = 1): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const fresh = await this.#startSlot(slot.index);
+      if (this.#closed) {
+        fresh.worker.close();
+        return;
+      }
+      this.#slots[slot.index] = fresh;
+      this.emit('workerReplaced', slot.index);
+    } catch (error) {
+      const delay = Math.min(30_000, 250 * 2 ** attempt);
+      this.#log.error({ worker: slot.index, err: error, retryInMs: delay }, 'could not replace media worker');
+      setTimeout(() => void this.#replace(slot, attempt + 1), delay).unref();
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One signalling WebSocket: size limit, rate limit, parsing and schema validation of every
+ * message, dispatch to the method's handler (one request at a time, in order), responses,
+ * notifications, heartbeat, and clean-up when the socket goes away. Bad input gets an error
+ * response with a code; the connection stays up and nothing changes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { AppError } from '../errors.ts';
+import { compile, describeErrors, type Validator } from '../validation.ts';
+import type { Services, Session } from './context.ts';
+import { handlers } from './handlers.ts';
+import {
+  ErrorCode,
+  Methods,
+  RequestEnvelope,
+  type MethodName,
+  type NotificationName,
+  type NotificationParams,
+  type ResponseEnvelope,
+} from './protocol.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+const isEnvelope = compile(RequestEnvelope);
+const paramValidators = Object.fromEntries(
+  Object.entries(Methods).map(([name, m]) => [name, compile(m.params)]),
+) as Record<MethodName, Validator<(typeof Methods)[MethodName]['params']>>;
+
+/** Refusals in a row (rate limit) after which the peer is considered abusive and disconnected. */
+const MAX_CONSECUTIVE_REFUSALS = 200;
+
+export class SignalingConnection implements Session {
+  readonly connectionId = randomUUID();
+  readonly remoteAddress: string;
+  membership: Session['membership'];
+
+  readonly #socket: WebSocket;
+  readonly #services: Services;
+  readonly #log: Logger;
+  readonly #bucket: TokenBucket;
+  #queue: Promise<void> = Promise.resolve();
+  #refusalsInRow = 0;
+  #alive = true;
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(socket: WebSocket, services: Services, remoteAddress: string) {
+    this.#socket = socket;
+    this.#services = services;
+    this.remoteAddress = remoteAddress;
+    this.#log = services.log.child({ conn: this.connectionId });
+    const s = services.config.signaling;
+    this.#bucket = new TokenBucket(s.messagesPerSecond, s.burst);
+
+    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on('pong', () => (this.#alive = true));
+    socket.on('close', () => this.#onClose());
+    socket.on('error', (error) => this.#log.warn({ err: error }, 'signalling socket error'));
+    this.#heartbeat = setInterval(() => {
+      if (!this.#alive) {
+        this.#log.info('no heartbeat; closing signalling socket');
+        socket.terminate();
+        return;
+      }
+      this.#alive = false;
+      socket.ping();
+    }, s.heartbeatSeconds * 1000);
+    this.#heartbeat.unref();
+  }
+
+  notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void {
+    this.#send({ notification: name, params });
+  }
+
+  /** Ends the connection from the server side (shutdown). */
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (!this.#bucket.take()) {
+      if (++this.#refusalsInRow >= MAX_CONSECUTIVE_REFUSALS) {
+        this.#log.warn('signalling flood; closing socket');
+        this.#socket.close(1008, 'rate limit');
+        return;
+      }
+      this.#error(null, ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+      return;
+    }
+    this.#refusalsInRow = 0;
+    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (bytes > this.#services.config.signaling.maxMessageBytes) {
+      this.#error(null, ErrorCode.MESSAGE_TOO_LARGE, `messages are limited to ${this.#services.config.signaling.maxMessageBytes} bytes`);
+      return;
+    }
+    if (isBinary) {
+      this.#error(null, ErrorCode.BAD_REQUEST, 'binary messages are not accepted');
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    } catch {
+      this.#error(null, ErrorCode.BAD_REQUEST, 'not valid JSON');
+      return;
+    }
+    if (!isEnvelope(message)) {
+      const id = (message as { id?: unknown } | null)?.id;
+      this.#error(Number.isInteger(id) ? (id as number) : null, ErrorCode.BAD_REQUEST, `not a request: ${describeErrors(isEnvelope.errors).join('; ')}`);
+      return;
+    }
+    const { id, method } = message;
+    if (!Object.hasOwn(Methods, method)) {
+      this.#error(id, ErrorCode.UNKNOWN_METHOD, `unknown method ${JSON.stringify(method)}`);
+      return;
+    }
+    const params = message.params ?? {};
+    const validate = paramValidators[method as MethodName];
+    if (!validate(params)) {
+      this.#error(id, ErrorCode.INVALID_PARAMS, describeErrors(validate.errors, 'params').join('; '));
+      return;
+    }
+    // One request at a time per connection, in arrival order.
+    this.#queue = this.#queue.then(() => this.#dispatch(id, method as MethodName, params));
+  }
+
+  async #dispatch(id: number, method: MethodName, params: unknown): Promise<void> {
+    try {
+      const handler = handlers[method] as (s: Services, session: Session, p: unknown) => Promise<unknown>;
+      const result = await handler(this.#services, this, params);
+      this.#send({ id, ok: true, result });
+    } catch (error) {
+      if (error instanceof AppError) {
+        this.#error(id, error.code, error.message);
+      } else {
+        this.#log.error({ err: error, method }, 'signalling handler failed');
+        this.#error(id, ErrorCode.INTERNAL, 'internal error');
+      }
+    }
+  }
+
+  #onClose(): void {
+    clearInterval(this.#heartbeat);
+    // Runs after any request in flight, so a join that is completing is undone too.
+    this.#queue = this.#queue.then(() => {
+      const membership = this.membership;
+      if (!membership) return;
+      this.membership = undefined;
+      membership.meeting.remove(membership.participant.id);
+      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: membership.participant.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
+    });
+  }
+
+  #error(id: number | null, code: ErrorCode, message: string): void {
+    this.#send({ id, ok: false, error: { code, message } });
+  }
+
+  #send(message: ResponseEnvelope | { notification: string; params: unknown }): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Recinto's signalling protocol, typed once and shared by the server and the browser client.
+ *
+ * Every message is one JSON text frame on the WebSocket at /ws. The client sends requests, the
+ * server answers each with exactly one response carrying the same id, and pushes notifications.
+ * Every schema here is what the server validates incoming data against; a type is derived from
+ * each with `Static<>`, so the server handlers and the client's request helper cannot disagree.
+ * Human-readable description: docs/protocol.md.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Hard limit for one message, in bytes of UTF-8. Larger messages get MESSAGE_TOO_LARGE. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** Error codes a response can carry. Stable: clients switch on them. */
+export const ErrorCode = {
+  /** Not JSON, or not a request envelope. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The method exists but its params do not match its schema. */
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The method needs a joined participant. */
+  NOT_JOINED: 'NOT_JOINED',
+  ALREADY_JOINED: 'ALREADY_JOINED',
+  /** Join token missing, malformed, forged, or minted for another meeting. */
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  MEETING_NOT_FOUND: 'MEETING_NOT_FOUND',
+  MEETING_FULL: 'MEETING_FULL',
+  /** Already exists: one send and one receive transport, one producer per source. */
+  CONFLICT: 'CONFLICT',
+  /** A transport, producer or consumer id that is not this participant's. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The SFU refused the media operation (e.g. incompatible RTP capabilities). */
+  MEDIA_ERROR: 'MEDIA_ERROR',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** Meeting ids: lowercase letters and digits without look-alikes, dash-separated groups. */
+export const MeetingId = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 3, maxLength: 64 });
+/** Ids the server hands out (participants, transports, producers, consumers): UUIDs. */
+export const ObjectId = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/**
+ * A display name: 1–64 characters, no control or format characters (no bidi overrides), no
+ * leading/trailing space. Rendered as text only, never as HTML.
+ */
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^(?!\\s)[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
+});
+export const MediaKind = StringEnum(['audio', 'video']);
+export const MediaSource = StringEnum(['microphone', 'camera', 'screen']);
+
+const ShortString = Type.String({ maxLength: 256 });
+const Int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
+const CodecParameters = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number()]));
+const RtcpFeedback = Type.Array(Type.Object({ type: ShortString, parameter: Type.Optional(ShortString) }), { maxItems: 16 });
+
+const RtpCodecCapability = Type.Object({
+  kind: MediaKind,
+  mimeType: ShortString,
+  preferredPayloadType: Type.Optional(Int(0, 127)),
+  clockRate: Int(1, 1_000_000),
+  channels: Type.Optional(Int(1, 8)),
+  parameters: Type.Optional(CodecParameters),
+  rtcpFeedback: Type.Optional(RtcpFeedback),
+});
+const HeaderExtensionCapability = Type.Object({
+  kind: MediaKind,
+  uri: ShortString,
+  preferredId: Int(1, 255),
+  preferredEncrypt: Type.Optional(Type.Boolean()),
+  direction: Type.Optional(ShortString),
+});
+/** What a browser can receive (mediasoup-client's `device.rtpCapabilities`). */
+export const RtpCapabilities = Type.Object({
+  codecs: Type.Optional(Type.Array(RtpCodecCapability, { maxItems: 64 })),
+  headerExtensions: Type.Optional(Type.Array(HeaderExtensionCapability, { maxItems: 64 })),
+});
+
+/** What a browser will send (mediasoup-client's `rtpParameters` in the `produce` event). */
+export const RtpParameters = Type.Object({
+  mid: Type.Optional(ShortString),
+  codecs: Type.Array(
+    Type.Object({
+      mimeType: ShortString,
+      payloadType: Int(0, 127),
+      clockRate: Int(1, 1_000_000),
+      channels: Type.Optional(Int(1, 8)),
+      parameters: Type.Optional(CodecParameters),
+      rtcpFeedback: Type.Optional(RtcpFeedback),
+    }),
+    { minItems: 1, maxItems: 16 },
+  ),
+  headerExtensions: Type.Optional(
+    Type.Array(
+      Type.Object({
+        uri: ShortString,
+        id: Int(1, 255),
+        encrypt: Type.Optional(Type.Boolean()),
+        parameters: Type.Optional(CodecParameters),
+      }),
+      { maxItems: 32 },
+    ),
+  ),
+  encodings: Type.Optional(
+    Type.Array(
+      Type.Object({
+        ssrc: Type.Optional(Int(0, 0xffffffff)),
+        rid: Type.Optional(ShortString),
+        codecPayloadType: Type.Optional(Int(0, 127)),
+        rtx: Type.Optional(Type.Object({ ssrc: Int(0, 0xffffffff) })),
+        dtx: Type.Optional(Type.Boolean()),
+        scalabilityMode: Type.Optional(ShortString),
+        maxBitrate: Type.Optional(Int(0, 100_000_000)),
+        maxFramerate: Type.Optional(Type.Number({ minimum: 0, maximum: 240 })),
+        scaleResolutionDownBy: Type.Optional(Type.Number({ minimum: 1, maximum: 64 })),
+        active: Type.Optional(Type.Boolean()),
+      }),
+      { maxItems: 8 },
+    ),
+  ),
+  rtcp: Type.Optional(
+    Type.Object({ cname: Type.Optional(ShortString), reducedSize: Type.Optional(Type.Boolean()), mux: Type.Optional(Type.Boolean()) }),
+  ),
+  msid: Type.Optional(ShortString),
+});
+
+export const DtlsParameters = Type.Object({
+  role: Type.Optional(StringEnum(['auto', 'client', 'server'])),
+  fingerprints: Type.Array(
+    Type.Object({
+      algorithm: StringEnum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+      value: Type.String({ pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15,63}$' }),
+    }),
+    { minItems: 1, maxItems: 8 },
+  ),
+});
+
+/** Opaque transport description the browser needs; produced by the server only. */
+export const TransportInfo = Type.Object({
+  id: ObjectId,
+  iceParameters: Type.Unknown(),
+  iceCandidates: Type.Unknown(),
+  dtlsParameters: Type.Unknown(),
+});
+
+export const ProducerInfo = Type.Object({ id: ObjectId, kind: MediaKind, source: MediaSource });
+export const ParticipantInfo = Type.Object({
+  id: ObjectId,
+  displayName: DisplayName,
+  producers: Type.Array(ProducerInfo),
+});
+
+const Empty = Type.Object({}, { additionalProperties: false });
+/** Request params: unknown fields are refused, so a typo never silently does nothing. */
+const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false });
+
+// ---------------------------------------------------------------------------------------------
+// Requests: method name → params and result schemas.
+
+export const Methods = {
+  /** Enter a meeting with a join token minted by `recinto token`. First request on a socket. */
+  join: {
+    params: Params({
+      meetingId: MeetingId,
+      token: Type.String({ minLength: 1, maxLength: 4096 }),
+      displayName: Type.Optional(DisplayName),
+    }),
+    result: Type.Object({
+      participantId: ObjectId,
+      displayName: DisplayName,
+      routerRtpCapabilities: Type.Unknown(),
+      participants: Type.Array(ParticipantInfo),
+    }),
+  },
+  createTransport: {
+    params: Params({ direction: StringEnum(['send', 'recv']) }),
+    result: TransportInfo,
+  },
+  connectTransport: {
+    params: Params({ transportId: ObjectId, dtlsParameters: DtlsParameters }),
+    result: Empty,
+  },
+  produce: {
+    params: Params({ transportId: ObjectId, kind: MediaKind, source: MediaSource, rtpParameters: RtpParameters }),
+    result: Type.Object({ producerId: ObjectId }),
+  },
+  closeProducer: {
+    params: Params({ producerId: ObjectId }),
+    result: Empty,
+  },
+  /** Receive one producer. The consumer starts paused; call resumeConsumer once it is wired up. */
+  consume: {
+    params: Params({ transportId: ObjectId, producerId: ObjectId, rtpCapabilities: RtpCapabilities }),
+    result: Type.Object({
+      consumerId: ObjectId,
+      producerId: ObjectId,
+      participantId: ObjectId,
+      kind: MediaKind,
+      source: MediaSource,
+      rtpParameters: Type.Unknown(),
+    }),
+  },
+  resumeConsumer: {
+    params: Params({ consumerId: ObjectId }),
+    result: Empty,
+  },
+  leave: { params: Empty, result: Empty },
+} as const satisfies Record<string, { params: TSchema; result: TSchema }>;
+
+export type MethodName = keyof typeof Methods;
+export type Params<M extends MethodName> = Static<(typeof Methods)[M]['params']>;
+export type Result<M extends MethodName> = Static<(typeof Methods)[M]['result']>;
+
+// ---------------------------------------------------------------------------------------------
+// Notifications: server → client, no reply.
+
+export const Notifications = {
+  participantJoined: Type.Object({ participant: ParticipantInfo }),
+  participantLeft: Type.Object({ participantId: ObjectId }),
+  producerAdded: Type.Object({ participantId: ObjectId, producer: ProducerInfo }),
+  producerClosed: Type.Object({ participantId: ObjectId, producerId: ObjectId }),
+  consumerClosed: Type.Object({ consumerId: ObjectId }),
+  /** The media server under this meeting failed; leave and join again. */
+  reconnect: Type.Object({ reason: StringEnum(['media-worker-died', 'server-shutdown']) }),
+} as const satisfies Record<string, TSchema>;
+
+export type NotificationName = keyof typeof Notifications;
+export type NotificationParams<N extends NotificationName> = Static<(typeof Notifications)[N]>;
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes
+
+export const RequestEnvelope = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }),
+    method: Type.String({ minLength: 1, maxLength: 64 }),
+    params: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export type RequestEnvelope = Static<typeof RequestEnvelope>;
+
+export type ErrorBody = { code: ErrorCode; message: string };
+export type ResponseEnvelope =
+  | { id: number; ok: true; result: unknown }
+  | { id: number | null; ok: false; error: ErrorBody };
+export type NotificationEnvelope<N extends NotificationName = NotificationName> = {
+  notification: N;
+  params: NotificationParams<N>;
+};
+export type ServerMessage = ResponseEnvelope | NotificationEnvelope;
