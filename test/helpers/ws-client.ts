@@ -1,0 +1,98 @@
+/** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
+import WebSocket from 'ws';
+import type { MethodName, NotificationName, Params, Result } from '../../server/signaling/protocol.ts';
+
+export interface Reply {
+  id: number | null;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+export class TestClient {
+  readonly socket: WebSocket;
+  readonly notifications: { notification: NotificationName; params: Record<string, unknown> }[] = [];
+  /** Responses not claimed by a pending request (e.g. id null errors). */
+  readonly unsolicited: Reply[] = [];
+  readonly #pending = new Map<number, (reply: Reply) => void>();
+  #nextId = 1;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as Reply & { notification?: NotificationName; params?: Record<string, unknown> };
+      if (message.notification) {
+        this.notifications.push({ notification: message.notification, params: message.params ?? {} });
+        return;
+      }
+      const resolve = message.id === null ? undefined : this.#pending.get(message.id);
+      if (resolve) {
+        this.#pending.delete(message.id!);
+        resolve(message);
+      } else {
+        this.unsolicited.push(message);
+      }
+    });
+  }
+
+  static connect(baseUrl: string, options: { origin?: string | null } = {}): Promise<TestClient> {
+    const url = baseUrl.replace(/^https:/, 'wss:') + '/ws';
+    const origin = options.origin === undefined ? baseUrl : options.origin;
+    const socket = new WebSocket(url, { rejectUnauthorized: false, ...(origin ? { origin } : {}) });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new TestClient(socket)));
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends any raw text or object and waits for the reply with that id (or the next id-less one). */
+  async raw(message: unknown, id?: number): Promise<Reply> {
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    if (id !== undefined) {
+      const reply = new Promise<Reply>((resolve) => this.#pending.set(id, resolve));
+      this.socket.send(text);
+      return reply;
+    }
+    const before = this.unsolicited.length;
+    this.socket.send(text);
+    return waitFor(() => this.unsolicited[before]);
+  }
+
+  /** Sends a request; resolves with the full reply (ok or error). */
+  send<M extends MethodName>(method: M, params: Params<M>): Promise<Reply>;
+  send(method: string, params: unknown): Promise<Reply>;
+  send(method: string, params: unknown): Promise<Reply> {
+    const id = this.#nextId++;
+    return this.raw({ id, method, params }, id);
+  }
+
+  /** Sends a request that must succeed. */
+  async request<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    const reply = await this.send(method, params);
+    if (!reply.ok) throw new Error(`${method} failed: ${reply.error?.code} ${reply.error?.message}`);
+    return reply.result as Result<M>;
+  }
+
+  waitForNotification(name: NotificationName, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    return waitFor(() => this.notifications.find((n) => n.notification === name)?.params, timeoutMs);
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, intervalMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
