@@ -9,6 +9,6 @@ export default defineConfig({
     // 2-core machines run real media workers and Chromium: one test file at a time keeps
     // timing-sensitive media assertions honest.
     fileParallelism: false,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

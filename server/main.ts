@@ -7,6 +7,7 @@ import { startRecinto } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger } from './log.ts';
+import { WorkerBinaryMissingError } from './media/worker-pool.ts';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`recinto: ${message}\n`);
@@ -48,9 +49,7 @@ try {
   const err = error as NodeJS.ErrnoException;
   if (err.code === 'EADDRINUSE') fail(`port ${config.server.port} on ${config.server.host} is in use (set RECINTO_PORT or server.port)`, 69);
   if (err.code === 'EACCES') fail(`not allowed to listen on port ${config.server.port} (use a port above 1024 or grant the capability)`, 77);
-  if (err.code === 'ENOENT' && /mediasoup|worker/i.test(`${err.message} ${err.path ?? ''}`)) {
-    fail(`mediasoup worker binary not found (${err.path ?? err.message}); run ./recinto setup or set MEDIASOUP_WORKER_BIN`, 69);
-  }
+  if (error instanceof WorkerBinaryMissingError) fail(error.message, 69);
   log.fatal({ err: error }, 'could not start');
   fail(`could not start: ${err.message}`, 1);
 }

@@ -5,6 +5,7 @@
  * close, and their owners (meetings) tell participants to reconnect.
  */
 import { EventEmitter } from 'node:events';
+import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
@@ -34,6 +35,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   static async start(config: Config['media'], log: Logger): Promise<WorkerPool> {
+    assertWorkerBinary(resolveWorkerBin(config));
     const pool = new WorkerPool(config, log);
     const count = config.workers || availableParallelism();
     try {
@@ -81,7 +83,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       logLevel: c.logLevel,
       rtcMinPort: c.rtcMinPort,
       rtcMaxPort: c.rtcMaxPort,
-      ...(c.workerBin || process.env.MEDIASOUP_WORKER_BIN ? { workerBin: c.workerBin || process.env.MEDIASOUP_WORKER_BIN } : {}),
+      workerBin: resolveWorkerBin(c),
       appData: { index },
     });
     try {
@@ -125,5 +127,27 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.#log.error({ worker: slot.index, err: error, retryInMs: delay }, 'could not replace media worker');
       setTimeout(() => void this.#replace(slot, attempt + 1), delay).unref();
     }
+  }
+}
+
+/** media.workerBin, else MEDIASOUP_WORKER_BIN, else the binary inside the mediasoup package. */
+export function resolveWorkerBin(config: Config['media']): string {
+  return config.workerBin || process.env.MEDIASOUP_WORKER_BIN || mediasoup.workerBin;
+}
+
+export class WorkerBinaryMissingError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`mediasoup worker binary not found or not executable: ${path} (run ./recinto setup, or set MEDIASOUP_WORKER_BIN or media.workerBin)`);
+    this.name = 'WorkerBinaryMissingError';
+    this.path = path;
+  }
+}
+
+function assertWorkerBinary(path: string): void {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new WorkerBinaryMissingError(path);
   }
 }
