@@ -33,6 +33,13 @@ function rtpPacket(seq: number, timestamp: number, ssrc: number, payload: Buffer
   return Buffer.concat([header, payload]);
 }
 
+/** The payload of an RTP packet: after the fixed header, CSRCs and any header extension. */
+function rtpPayload(packet: Buffer): Buffer {
+  let offset = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2);
+  return packet.subarray(offset);
+}
+
 let pool: WorkerPool;
 let rtcPort: number;
 
@@ -88,7 +95,7 @@ describe('media core (real mediasoup worker)', () => {
       expect(rtp.length).toBeGreaterThanOrEqual(10);
       // The consumer rewrites SSRC and payload type but forwards the payload untouched.
       expect(rtp[0]!.readUInt32BE(8)).toBe(consumer.rtpParameters.encodings![0]!.ssrc);
-      expect(rtp[0]!.subarray(12).equals(payload)).toBe(true);
+      expect(rtpPayload(rtp[0]!).equals(payload)).toBe(true);
     } finally {
       sink.close();
       source.close();

@@ -67,14 +67,14 @@ describe('connection rules', () => {
   it('rate-limits a flood per connection, then serves again', async () => {
     const client = await TestClient.connect(server.url);
     const replies = await Promise.all(Array.from({ length: 80 }, () => client.send('leave', {})));
-    await waitFor(() => client.unsolicited.length > 0);
-    const limited = client.unsolicited.filter((r) => r.error?.code === 'RATE_LIMITED').length;
-    expect(limited).toBeGreaterThan(0);
-    expect(replies.filter((r) => r.error?.code === 'NOT_JOINED').length).toBeLessThanOrEqual(41);
+    const limited = replies.filter((r) => r.error?.code === 'RATE_LIMITED').length;
+    const served = replies.filter((r) => r.error?.code === 'NOT_JOINED').length;
+    expect(limited + served).toBe(80);
+    expect(limited).toBeGreaterThanOrEqual(30); // burst 40 at 20/s: the rest is refused
     await new Promise((r) => setTimeout(r, 1000));
     expect((await client.send('leave', {})).error?.code).toBe('NOT_JOINED');
     await client.close();
-  }, 20_000);
+  });
 
   it('closes a connection whose peer stops answering heartbeats', async () => {
     const client = await TestClient.connect(server.url);

@@ -57,6 +57,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
 
+  // Files that do not parse make schema errors meaningless; bad variables do not.
+  const filesParsed = problems.length === 0;
   const fromEnv: JsonObject = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('RECINTO_') || raw === undefined || OTHER_ENV.has(name)) continue;
@@ -76,9 +78,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   merged = deepMerge(merged, fromEnv);
   if (options.overrides) merged = deepMerge(merged, options.overrides as JsonObject);
 
-  if (problems.length === 0 && !validateConfig(merged)) {
+  if (filesParsed && !validateConfig(merged)) {
+    const unparsed = new Set(problems.map((p) => p.slice(0, p.indexOf(' '))));
     for (const line of describeErrors(validateConfig.errors)) {
       const key = line.slice(0, line.indexOf(':'));
+      if (unparsed.has(key)) continue;
       const source = sources.get(key);
       problems.push(source ? line.replace(key, `${key} (from ${source})`) : line);
     }

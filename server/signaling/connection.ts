@@ -84,7 +84,7 @@ export class SignalingConnection implements Session {
         this.#socket.close(1008, 'rate limit');
         return;
       }
-      this.#error(null, ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+      this.#error(cheapRequestId(data), ErrorCode.RATE_LIMITED, 'too many messages; slow down');
       return;
     }
     this.#refusalsInRow = 0;
@@ -157,5 +157,16 @@ export class SignalingConnection implements Session {
 
   #send(message: ResponseEnvelope | { notification: string; params: unknown }): void {
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
+}
+
+/** The id of a small refused message, so the client can match the refusal; null if unknown. */
+function cheapRequestId(data: RawData): number | null {
+  if (!Buffer.isBuffer(data) || data.length > 4096) return null;
+  try {
+    const id = (JSON.parse(data.toString('utf8')) as { id?: unknown } | null)?.id;
+    return Number.isInteger(id) ? (id as number) : null;
+  } catch {
+    return null;
   }
 }
