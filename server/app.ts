@@ -7,7 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { availableParallelism } from 'node:os';
+import { AccountStore } from './auth/accounts.ts';
+import { ensureFirstAdmin } from './auth/bootstrap.ts';
+import { PasswordHasher } from './auth/passwords.ts';
+import { registerAuthRoutes } from './auth/routes.ts';
+import { loadOrCreateKey } from './auth/secret-box.ts';
+import { AuthService } from './auth/service.ts';
+import { SessionStore } from './auth/sessions.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
+import { registerHardening } from './http/hardening.ts';
 import type { Config } from './config/schema.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { loadTls } from './http/tls.ts';
@@ -32,7 +41,12 @@ export interface Recinto {
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
   audit: Audit;
+  auth: AuthService;
+  hasher: PasswordHasher;
+  totpKey: Buffer;
   log: Logger;
+  /** Set on the first start only: the one-time admin password, to print once and forget. */
+  firstAdmin: { username: string; password: string } | undefined;
   /** Graceful: tells participants, closes sockets, HTTP, workers, database. */
   close(): Promise<void>;
 }
@@ -50,6 +64,18 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const db = openDatabase(config.dataDir);
     cleanups.push(() => void db.close());
     const audit = createAudit(db);
+    const accounts = new AccountStore(db);
+    const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+    const hasher = new PasswordHasher(config.auth.argon2, {
+      maxConcurrent: config.auth.maxConcurrentHashes || availableParallelism(),
+      maxQueued: config.auth.maxQueuedHashes,
+    });
+    const totpKey = loadOrCreateKey(config.auth.totpKeyFile);
+    const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, totpKey, audit });
+    const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
+    const sweep = setInterval(() => sessions.sweep(), 60_000);
+    sweep.unref();
+    cleanups.push(() => clearInterval(sweep));
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     const meetings = new MeetingRegistry(pool);
@@ -66,6 +92,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       disableRequestLogging: false,
     });
     cleanups.push(() => app.close());
+    await registerHardening(app, config.server.publicUrl);
+    await registerAuthRoutes(app, auth, config.auth);
     const signaling = await registerSignaling(app, services);
     await registerHttpRoutes(app, { db, pool });
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -82,7 +110,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, log, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, hasher, totpKey, log, firstAdmin, close };
   } catch (error) {
     await undo();
     throw error;

@@ -25,6 +25,15 @@ try {
 const log = createLogger(config);
 try {
   const server = await startRecinto(config, log);
+  if (server.firstAdmin) {
+    // Straight to the console, never through the logger: this password must not reach log files.
+    process.stderr.write(
+      `\n  First start: an administrator account was created.\n` +
+        `    username: ${server.firstAdmin.username}\n    password: ${server.firstAdmin.password}\n` +
+        `  It is shown only now. Sign in at ${server.url}/ to change it and set up two-factor authentication.\n`,
+    );
+    server.firstAdmin = undefined;
+  }
   process.stderr.write(
     `\nRecinto is running at ${server.url}\n` +
       `  create a meeting:   ./recinto meeting create "Reunión de equipo"\n` +

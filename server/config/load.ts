@@ -100,6 +100,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   config.tls.certFile = resolvePath(config.tls.certFile);
   config.tls.keyFile = resolvePath(config.tls.keyFile);
   if (config.media.workerBin) config.media.workerBin = resolvePath(config.media.workerBin);
+  config.auth.totpKeyFile = config.auth.totpKeyFile ? resolvePath(config.auth.totpKeyFile) : resolve(config.dataDir, 'secrets', 'totp.key');
   return config;
 }
 

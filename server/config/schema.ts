@@ -64,6 +64,37 @@ export const ConfigSchema = Type.Object(
       },
       Strict,
     ),
+    auth: Type.Object(
+      {
+        /** Shown in authenticator apps as the issuer of the TOTP entry. */
+        institution: Type.String({ minLength: 1, maxLength: 64, pattern: '^[^:]+$' }),
+        /** Two-factor authentication for every account. Relax only by explicit choice. */
+        requireTotp: Type.Boolean(),
+        /** argon2id; never below OWASP's floor (m = 19 MiB, t = 2), checked at load. */
+        argon2: Type.Object(
+          {
+            memoryKiB: Type.Integer({ minimum: 19456, maximum: 4 * 1024 * 1024 }),
+            iterations: Type.Integer({ minimum: 2, maximum: 100 }),
+            parallelism: Type.Integer({ minimum: 1, maximum: 64 }),
+          },
+          Strict,
+        ),
+        /** Password hashes computed at once; 0 means one per core. */
+        maxConcurrentHashes: Type.Integer({ minimum: 0, maximum: 256 }),
+        /** Logins waiting for a hashing slot; beyond this they get 503. */
+        maxQueuedHashes: Type.Integer({ minimum: 0, maximum: 100_000 }),
+        /** AES-256 key sealing TOTP secrets; empty: <dataDir>/secrets/totp.key. Keep it off the DB backups. */
+        totpKeyFile: Type.String(),
+        sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
+        sessionAbsoluteHours: Type.Integer({ minimum: 1, maximum: 7 * 24 }),
+        /** Failed sign-ins (password or second factor) before an account is locked. */
+        lockoutFailures: Type.Integer({ minimum: 1, maximum: 1000 }),
+        /** Lock duration; doubles with each further lock until a successful sign-in. */
+        lockoutSeconds: Type.Integer({ minimum: 1, maximum: 7 * 86400 }),
+        loginAttemptsPerMinutePerIp: Type.Integer({ minimum: 1, maximum: 100_000 }),
+      },
+      Strict,
+    ),
     joinTokens: Type.Object(
       {
         defaultTtlSeconds: Type.Integer({ minimum: 30, maximum: 7 * 86400 }),
@@ -94,4 +125,7 @@ export const ENV_KEYS: Record<string, string> = {
   RECINTO_RTC_MIN_PORT: 'media.rtcMinPort',
   RECINTO_RTC_MAX_PORT: 'media.rtcMaxPort',
   RECINTO_WORKER_BIN: 'media.workerBin',
+  RECINTO_REQUIRE_TOTP: 'auth.requireTotp',
+  RECINTO_TOTP_KEY_FILE: 'auth.totpKeyFile',
+  RECINTO_INSTITUTION: 'auth.institution',
 };

@@ -26,20 +26,6 @@ export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: 
     return reply.code(ready ? 200 : 503).send({ ready, workers, database });
   });
 
-  // Security headers for every response.
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('Strict-Transport-Security', 'max-age=31536000');
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Permissions-Policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=()');
-    reply.header(
-      'Content-Security-Policy',
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; " +
-        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    );
-  });
-
   if (!existsSync(join(CLIENT_DIST, 'index.html'))) {
     app.log.warn({ dir: CLIENT_DIST }, 'browser client not built; run ./recinto build');
     return;

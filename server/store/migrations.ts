@@ -35,4 +35,49 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'accounts, sessions, recovery codes',
+    sql: `
+      CREATE TABLE users (
+        id                    TEXT PRIMARY KEY,
+        username              TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name          TEXT NOT NULL,
+        role                  TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+        password_hash         TEXT NOT NULL,
+        must_change_password  INTEGER NOT NULL DEFAULT 0,
+        -- TOTP secrets are sealed with AES-256-GCM under a key kept outside the database.
+        totp_secret           TEXT,
+        totp_pending_secret   TEXT,
+        totp_last_step        INTEGER,
+        disabled              INTEGER NOT NULL DEFAULT 0,
+        failed_logins         INTEGER NOT NULL DEFAULT 0,
+        locked_until          INTEGER,
+        created_at            INTEGER NOT NULL,
+        last_login_at         INTEGER
+      ) STRICT;
+
+      CREATE TABLE recovery_codes (
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash  TEXT NOT NULL,
+        used_at    INTEGER,
+        PRIMARY KEY (user_id, code_hash)
+      ) STRICT;
+
+      -- Only a hash of the session id is stored: a copy of the database opens no session.
+      CREATE TABLE sessions (
+        id_hash       TEXT PRIMARY KEY,
+        user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        stage         TEXT NOT NULL CHECK (stage IN ('password', 'verified')),
+        csrf_token    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        ip            TEXT,
+        user_agent    TEXT
+      ) STRICT;
+      CREATE INDEX sessions_by_user ON sessions(user_id);
+    `,
+  },
 ];
+

@@ -1,0 +1,86 @@
+/**
+ * What every HTTP request goes through: security headers (helmet, strict CSP), a JSON body
+ * parser that refuses non-UTF-8, the same-origin rule for state-changing requests, and one
+ * error format, `{ "error": { "code", "message" } }`.
+ */
+import helmet from '@fastify/helmet';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { RecintoApp } from '../app.ts';
+import { HttpError } from './errors.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function registerHardening(app: RecintoApp, publicUrl: string): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Permissions-Policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=()');
+    reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+  });
+
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid UTF-8'), undefined);
+      return;
+    }
+    try {
+      done(null, text.length === 0 ? {} : JSON.parse(text));
+    } catch {
+      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  // State-changing requests must come from this server's own pages (CSRF, first line; the
+  // per-session token in routes.ts is the second).
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    if (!sameOrigin(request, publicUrl)) throw new HttpError(403, 'CSRF_FAILED', 'cross-origin request refused');
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof HttpError) {
+      if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    }
+    if (error.validation) {
+      return reply.code(400).send({ error: { code: 'INVALID_BODY', message: `${error.validationContext ?? 'body'}${error.message.replace(/^(body|params|querystring)/, '')}` } });
+    }
+    if (error.statusCode === 429) return reply.code(429).send({ error: { code: 'RATE_LIMITED', message: 'too many requests; slow down' } });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: { code: 'INVALID_BODY', message: error.message } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+}
+
+/** The request's Origin is this server (browsers send Origin on every state-changing fetch). */
+export function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  if (publicUrl) return origin === publicUrl;
+  return request.headers.host !== undefined && origin === `https://${request.headers.host}`;
+}
