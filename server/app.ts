@@ -88,6 +88,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       loggerInstance: log as FastifyBaseLogger,
       https: { key: tls.key, cert: tls.cert },
       bodyLimit: 64 * 1024,
+      // Refuse what does not match a schema: no silent stripping of unknown fields, no coercion.
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
       trustProxy: false,
       disableRequestLogging: false,
     });

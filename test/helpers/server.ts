@@ -10,6 +10,20 @@ import { loadConfig, type DeepPartial } from '../../server/config/load.ts';
 import type { Config } from '../../server/config/schema.ts';
 import { createLogger } from '../../server/log.ts';
 import { loadSigningKey, mintJoinToken } from '../../server/tokens/join-token.ts';
+import { seal } from '../../server/auth/secret-box.ts';
+import { generateTotpSecret, totpAt } from '../../server/auth/totp.ts';
+import { HttpClient } from './http-client.ts';
+
+/** A staff account ready to sign in: password set, TOTP enrolled. */
+export interface TestUser {
+  id: string;
+  username: string;
+  displayName: string;
+  password: string;
+  totpSecret: string;
+  /** A valid code for the step after the last one used (each code works once). */
+  nextCode(): string;
+}
 
 export interface TestServer {
   url: string;
@@ -19,6 +33,10 @@ export interface TestServer {
   createMeeting(title?: string): string;
   /** A join token for `meetingId`, minted the way `recinto token` does. */
   mintToken(meetingId: string, displayName: string, ttlSeconds?: number): Promise<string>;
+  /** Creates a signed-up staff (or admin) account with TOTP enrolled, as an admin would. */
+  createUser(username: string, options?: { displayName?: string; role?: 'admin' | 'staff' }): Promise<TestUser>;
+  /** Signs in through the HTTP API (password, then TOTP); the client holds the session cookie. */
+  signIn(user: TestUser): Promise<HttpClient>;
   close(): Promise<void>;
 }
 
@@ -40,6 +58,37 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
     config,
     createMeeting: (title = 'Prueba') => recinto.meetingStore.create(title).id,
     mintToken: (meetingId, displayName, ttlSeconds = 600) => mintJoinToken(key, { meetingId, displayName, ttlSeconds }),
+    async createUser(username, options = {}) {
+      const password = `contraseña-de-${username}-larga`;
+      const displayName = options.displayName ?? username;
+      const accounts = recinto.auth.accounts;
+      const account = accounts.create({ username, displayName, role: options.role ?? 'staff', passwordHash: await recinto.hasher.hash(password), mustChangePassword: false });
+      const totpSecret = generateTotpSecret();
+      accounts.activateTotp(account.id, seal(recinto.totpKey, totpSecret, account.id), 0);
+      // Codes are used once; the server accepts the previous, current and next 30 s step, so
+      // successive calls hand out successive steps in that window (three sign-ins per 30 s).
+      let step = Math.floor(Date.now() / 30_000) - 2;
+      return {
+        id: account.id,
+        username,
+        displayName,
+        password,
+        totpSecret,
+        nextCode: () => {
+          const now = Math.floor(Date.now() / 30_000);
+          step = Math.min(Math.max(step + 1, now - 1), now + 1);
+          return totpAt({ secret: totpSecret, time: step * 30 });
+        },
+      };
+    },
+    async signIn(user) {
+      const client = new HttpClient(recinto.url);
+      const login = await client.post('/api/auth/login', { username: user.username, password: user.password });
+      if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
+      const second = await client.post('/api/auth/second-factor', { code: user.nextCode() });
+      if (second.status !== 200) throw new Error(`second factor failed: ${JSON.stringify(second.body)}`);
+      return client;
+    },
     async close() {
       await recinto.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,184 @@
+/**
+ * Accounts end to end over HTTPS against the real server and SQLite file: first admin, sign-in
+ * with TOTP, enrolment, cookie flags, CSRF, lockout, enumeration, bad input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readParams } from '../../server/auth/passwords.ts';
+import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
+import { totpAt } from '../../server/auth/totp.ts';
+import { HttpClient } from '../helpers/http-client.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ auth: { lockoutFailures: 3, lockoutSeconds: 2, loginAttemptsPerMinutePerIp: 1000 } });
+});
+afterAll(() => server?.close());
+
+const code = (secret: string, offsetSteps = 0) => totpAt({ secret, time: (Math.floor(Date.now() / 30_000) + offsetSteps) * 30 });
+const users = () => server.recinto.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
+
+describe('first start', () => {
+  it('creates an admin whose one-time password must be changed, with 2FA enrolled, before meetings', async () => {
+    const first = server.recinto.firstAdmin!;
+    expect(first.username).toBe('admin');
+    const client = new HttpClient(server.url);
+    const login = await client.post('/api/auth/login', { username: 'admin', password: first.password });
+    expect(login.status).toBe(200);
+    expect(login.body.next).toBe('enrol');
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; Secure; SameSite=Strict$`));
+
+    // Without the enrolment, nothing else is open.
+    expect((await client.get('/api/admin/users')).body.error.code).toBe('ENROLMENT_REQUIRED');
+    expect((await client.post('/api/auth/enrol/start', {}, { csrf: false })).body.error.code).toBe('CSRF_FAILED');
+    const enrol = await client.post('/api/auth/enrol/start', {});
+    expect(enrol.status).toBe(200);
+    expect(enrol.body.uri).toBe(`otpauth://totp/Recinto:admin?secret=${enrol.body.secret}&issuer=Recinto&algorithm=SHA1&digits=6&period=30`);
+    expect(enrol.body.qrSvg).toMatch(/^<svg/);
+    expect((await client.post('/api/auth/enrol/confirm', { code: code(enrol.body.secret, 5) })).body.error.code).toBe('INVALID_CODE');
+
+    const before = client.session;
+    const confirmed = await client.post('/api/auth/enrol/confirm', { code: code(enrol.body.secret) });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.recoveryCodes).toHaveLength(10);
+    expect(client.session).not.toBe(before); // new session id after the second factor
+    expect(confirmed.body.next).toBe('change-password');
+    expect((await client.get('/api/admin/users')).body.error.code).toBe('PASSWORD_CHANGE_REQUIRED');
+
+    expect((await client.post('/api/account/password', { currentPassword: first.password, newPassword: 'short' })).body.error.code).toBe('WEAK_PASSWORD');
+    expect((await client.post('/api/account/password', { currentPassword: 'wrong-password-here', newPassword: 'una contraseña nueva y larga' })).body.error.code).toBe('INVALID_CREDENTIALS');
+    const changed = await client.post('/api/account/password', { currentPassword: first.password, newPassword: 'una contraseña nueva y larga' });
+    expect(changed.body.next).toBe(null);
+    expect((await client.get('/api/admin/users')).status).toBe(200);
+
+    // The secret is stored sealed, never in clear.
+    const stored = server.recinto.db.prepare("SELECT totp_secret FROM users WHERE username = 'admin'").pluck().get() as string;
+    expect(stored.startsWith('v1.')).toBe(true);
+    expect(stored).not.toContain(enrol.body.secret);
+  });
+
+  it('stores argon2id hashes with the configured parameters (m=64 MiB, t=3, p=4)', () => {
+    const hash = server.recinto.db.prepare("SELECT password_hash FROM users WHERE username = 'admin'").pluck().get() as string;
+    expect(hash.startsWith('$argon2id$v=19$')).toBe(true);
+    expect(readParams(hash)).toEqual({ memoryKiB: 65536, iterations: 3, parallelism: 4 });
+  });
+});
+
+describe('second factor', () => {
+  it('accepts each TOTP code once', async () => {
+    const user = await server.createUser('ana');
+    const c = code(user.totpSecret);
+    const first = new HttpClient(server.url);
+    await first.post('/api/auth/login', { username: 'ana', password: user.password });
+    expect((await first.post('/api/auth/second-factor', { code: c })).body.stage).toBe('verified');
+    const second = new HttpClient(server.url);
+    expect((await second.post('/api/auth/login', { username: 'ana', password: user.password })).body.next).toBe('second-factor');
+    expect((await second.get('/api/account')).body.error.code).toBe('SECOND_FACTOR_REQUIRED');
+    const replay = await second.post('/api/auth/second-factor', { code: c });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('CODE_ALREADY_USED');
+  });
+
+  it('accepts a recovery code once instead of a TOTP code', async () => {
+    const user = await server.createUser('bea');
+    const client = await server.signIn(user);
+    const { body } = await client.post('/api/account/recovery-codes', {});
+    const recovery = body.recoveryCodes[0] as string;
+    for (const expected of [200, 401]) {
+      const again = new HttpClient(server.url);
+      await again.post('/api/auth/login', { username: 'bea', password: user.password });
+      expect((await again.post('/api/auth/second-factor', { recoveryCode: recovery.toLowerCase() })).status).toBe(expected);
+    }
+    expect((await client.get('/api/account')).body.recoveryCodesLeft).toBe(9);
+  });
+});
+
+describe('brute force and enumeration', () => {
+  it('locks an account after the limit and releases it after the back-off', async () => {
+    const user = await server.createUser('carla');
+    const client = new HttpClient(server.url);
+    for (let i = 0; i < 3; i++) expect((await client.post('/api/auth/login', { username: 'carla', password: 'not the password' })).status).toBe(401);
+    const locked = await client.post('/api/auth/login', { username: 'carla', password: user.password });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await client.post('/api/auth/login', { username: 'carla', password: user.password })).status).toBe(200);
+    const audit = server.recinto.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'auth.lockout'").pluck().get() as number;
+    expect(audit).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers an unknown user exactly like a wrong password, after the same hashing work', async () => {
+    await server.createUser('diego');
+    const client = new HttpClient(server.url);
+    const time = async (username: string) => {
+      const t0 = performance.now();
+      const reply = await client.post('/api/auth/login', { username, password: 'wrong password!' });
+      return { ms: performance.now() - t0, reply };
+    };
+    await time('nobody-warmup'); // the dummy hash is made on first use
+    const wrong = await time('diego');
+    const unknown = await time('nobody-at-all');
+    expect(unknown.reply.status).toBe(wrong.reply.status);
+    expect(unknown.reply.body).toEqual(wrong.reply.body);
+    // Both paths run one argon2id verification at m=64 MiB: neither is a fraction of the other.
+    expect(unknown.ms / wrong.ms).toBeGreaterThan(0.5);
+    expect(unknown.ms / wrong.ms).toBeLessThan(2);
+  });
+});
+
+describe('CSRF, sessions and bad input', () => {
+  it('refuses state changes from another origin, without an origin, or without the CSRF token', async () => {
+    const user = await server.createUser('elena');
+    const client = await server.signIn(user);
+    client.origin = 'https://evil.example';
+    expect((await client.post('/api/auth/logout', {})).body.error.code).toBe('CSRF_FAILED');
+    client.origin = null;
+    expect((await client.post('/api/auth/logout', {})).body.error.code).toBe('CSRF_FAILED');
+    client.origin = server.url;
+    expect((await client.post('/api/auth/logout', {}, { csrf: false })).body.error.code).toBe('CSRF_FAILED');
+    expect((await client.get('/api/account')).status).toBe(200); // still signed in: nothing changed
+    expect((await client.post('/api/auth/logout', {})).status).toBe(200);
+    expect((await client.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+  });
+
+  it('signs out everywhere, and an admin can revoke a user’s sessions', async () => {
+    const user = await server.createUser('fede');
+    const a = await server.signIn(user);
+    const b = await server.signIn(user);
+    expect((await a.get('/api/account')).body.sessions).toHaveLength(2);
+    expect((await a.post('/api/account/sessions/end-all', {})).body.ended).toBe(2);
+    expect((await b.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+
+    const admin = await server.createUser('root2', { role: 'admin' });
+    const adminClient = await server.signIn(admin);
+    const c = await server.signIn(user);
+    expect((await c.post(`/api/admin/users/${user.id}/sessions/end`, {})).body.error.code).toBe('FORBIDDEN');
+    expect((await adminClient.post(`/api/admin/users/${user.id}/sessions/end`, {})).body.ended).toBe(1);
+    expect((await c.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+  });
+
+  it('refuses malformed, non-UTF-8, overlong and unexpected input with 400 and stores nothing', async () => {
+    const client = new HttpClient(server.url);
+    const count = users();
+    const audits = server.recinto.db.prepare('SELECT count(*) FROM audit_log').pluck().get();
+    const cases: [unknown, { raw?: Buffer | string }][] = [
+      [undefined, { raw: '{"username": "a", ' }],
+      [undefined, { raw: Buffer.concat([Buffer.from('{"username":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","password":"x"}')]) }],
+      [{ username: 'x'.repeat(65), password: 'whatever-password' }, {}],
+      [{ username: 'ana', password: 'p'.repeat(129) }, {}],
+      [{ username: 'ana', password: 'whatever-password', admin: true }, {}],
+      [{ username: 42, password: [] }, {}],
+    ];
+    for (const [body, options] of cases) {
+      const reply = await client.post('/api/auth/login', body, options);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.code).toBe('INVALID_BODY');
+    }
+    expect(client.session).toBeUndefined();
+    expect(users()).toBe(count);
+    expect(server.recinto.db.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(audits);
+  });
+});

@@ -1,0 +1,59 @@
+/** An HTTPS client for tests that behaves like one browser tab: one cookie jar, same Origin. */
+import { Agent, request } from 'node:https';
+import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
+
+export interface HttpReply<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
+
+export class HttpClient {
+  readonly baseUrl: string;
+  /** The session cookie's value, as the browser would hold it. */
+  session: string | undefined;
+  csrfToken: string | undefined;
+  origin: string | null;
+
+  constructor(baseUrl: string, options: { origin?: string | null } = {}) {
+    this.baseUrl = baseUrl;
+    this.origin = options.origin === undefined ? baseUrl : options.origin;
+  }
+
+  get(path: string): Promise<HttpReply> {
+    return this.send('GET', path);
+  }
+
+  post(path: string, body?: unknown, options: { csrf?: boolean; raw?: Buffer | string; contentType?: string } = {}): Promise<HttpReply> {
+    return this.send('POST', path, body, options);
+  }
+
+  async send(method: string, path: string, body?: unknown, options: { csrf?: boolean; raw?: Buffer | string; contentType?: string } = {}): Promise<HttpReply> {
+    const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+    if (this.origin) headers.origin = this.origin;
+    if (this.session) headers.cookie = `${SESSION_COOKIE}=${this.session}`;
+    if ((options.csrf ?? true) && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
+    const reply = await new Promise<HttpReply<string>>((resolve, reject) => {
+      const req = request(this.baseUrl + path, { method, headers, agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    for (const line of ([] as string[]).concat(reply.headers['set-cookie'] ?? [])) {
+      const [pair] = line.split(';');
+      const [name, value] = pair!.split('=');
+      if (name === SESSION_COOKIE) this.session = value || undefined;
+    }
+    const parsed = reply.body && String(reply.headers['content-type']).startsWith('application/json') ? JSON.parse(reply.body) : reply.body;
+    if (parsed && typeof parsed === 'object' && 'csrfToken' in parsed) this.csrfToken = parsed.csrfToken as string;
+    return { ...reply, body: parsed };
+  }
+}
