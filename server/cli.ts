@@ -9,6 +9,12 @@ import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { loadSigningKey, mintJoinToken } from './tokens/join-token.ts';
 import { createAudit } from './audit/audit.ts';
+import { AccountStore, type Role } from './auth/accounts.ts';
+import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
+import { PasswordHasher } from './auth/passwords.ts';
+import { SessionStore } from './auth/sessions.ts';
+import type { Config } from './config/schema.ts';
+import { HttpError } from './http/errors.ts';
 
 const HELP = `usage: recinto <command>
 
@@ -20,6 +26,14 @@ const HELP = `usage: recinto <command>
                                       mint a join link for one person (valid --ttl seconds,
                                       default from config joinTokens.defaultTtlSeconds)
   config check                        validate the configuration and print it
+  user add USERNAME --name "FULL NAME" [--role staff|admin]
+                                      create an account; prints a one-time password that must
+                                      be changed (with 2FA set up) at the first sign-in
+  user list                           list accounts
+  user disable|enable USERNAME        block or allow sign-in (disabling ends its sessions)
+  user reset-2fa USERNAME             remove 2FA and recovery codes; set up again at next sign-in
+  user reset-password USERNAME        new one-time password (ends its sessions)
+  user revoke-sessions USERNAME       sign the user out everywhere
 `;
 
 function die(message: string, code = 2): never {
@@ -93,6 +107,84 @@ switch (command) {
     process.stderr.write(`(valid for ${ttl} s; send it to ${values.name} only)\n`);
     break;
   }
+  case 'user': {
+    await userCommand(config, sub, rest);
+    break;
+  }
   default:
     die(`unknown command ${JSON.stringify(command)}\n${HELP}`);
+}
+
+async function userCommand(config: Config, sub: string | undefined, args: string[]): Promise<void> {
+  const db = openDatabase(config.dataDir);
+  const audit = createAudit(db);
+  const accounts = new AccountStore(db);
+  const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+  const hasher = new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 });
+  const actor = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+  const target = () => {
+    const username = args[0];
+    if (!username) die(`user ${sub} needs USERNAME\n${HELP}`);
+    const account = accounts.byUsername(username);
+    if (!account) die(`no user ${JSON.stringify(username)} (see: recinto user list)`);
+    return account;
+  };
+  try {
+    switch (sub) {
+      case 'add': {
+        const { values, positionals } = parseArgs({ args, options: { name: { type: 'string' }, role: { type: 'string', default: 'staff' } }, allowPositionals: true });
+        const username = positionals[0];
+        if (!username || !values.name) die(`user add needs USERNAME and --name\n${HELP}`);
+        if (values.role !== 'staff' && values.role !== 'admin') die('--role: staff or admin');
+        const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role as Role, actor });
+        process.stdout.write(`created ${username}\none-time password (shown only now): ${created.password}\n`);
+        break;
+      }
+      case 'list':
+        for (const a of accounts.list()) {
+          process.stdout.write(`${a.username}\t${a.role}\t${a.disabled ? 'disabled' : 'active'}\t2fa:${a.totpSecret ? 'yes' : 'no'}\t${a.displayName}\n`);
+        }
+        break;
+      case 'disable':
+      case 'enable': {
+        const account = target();
+        accounts.setDisabled(account.id, sub === 'disable');
+        const ended = sub === 'disable' ? sessions.endAllForUser(account.id) : 0;
+        audit({ action: `account.${sub}d`, outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        process.stdout.write(`${account.username} ${sub}d\n`);
+        break;
+      }
+      case 'reset-2fa': {
+        const account = target();
+        accounts.resetTotp(account.id);
+        const ended = sessions.endAllForUser(account.id);
+        audit({ action: 'auth.totp_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        process.stdout.write(`${account.username}: two-factor authentication removed; it must be set up again at the next sign-in\n`);
+        break;
+      }
+      case 'reset-password': {
+        const account = target();
+        const password = oneTimePassword();
+        accounts.setPassword(account.id, await hasher.hash(password), true);
+        const ended = sessions.endAllForUser(account.id);
+        audit({ action: 'auth.password_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        process.stdout.write(`${account.username}: one-time password (shown only now): ${password}\n`);
+        break;
+      }
+      case 'revoke-sessions': {
+        const account = target();
+        const ended = sessions.endAllForUser(account.id);
+        audit({ action: 'auth.sessions_revoked', outcome: 'ok', actor, detail: { by: 'admin', user: account.id, ended } });
+        process.stdout.write(`${account.username}: ${ended} session(s) ended\n`);
+        break;
+      }
+      default:
+        die(`unknown: user ${sub ?? ''}\n${HELP}`);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) die(error.message);
+    throw error;
+  } finally {
+    db.close();
+  }
 }

@@ -7,6 +7,10 @@ import type { Audit } from '../audit/audit.ts';
 import { HttpError } from '../http/errors.ts';
 import type { AccountStore, Role } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
+import { DisplayName } from '../signaling/protocol.ts';
+import { compile } from '../validation.ts';
+
+const isDisplayName = compile(DisplayName);
 
 /** Letters and digits without look-alikes; 20 of them ≈ 110 bits. */
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -26,6 +30,7 @@ export async function createAccount(
   if (!USERNAME_PATTERN.test(input.username)) {
     throw new HttpError(400, 'INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
   }
+  if (!isDisplayName(input.displayName)) throw new HttpError(400, 'INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
   if (deps.accounts.byUsername(input.username)) throw new HttpError(400, 'INVALID_BODY', `username ${input.username} is taken`);
   const password = oneTimePassword();
   const account = deps.accounts.create({
