@@ -155,6 +155,19 @@ ensure_system_packages() {
 	fi
 }
 
+# Fixes to mediasoup's own sources that building against the system libraries needs, one
+# reviewed patch each in scripts/mediasoup-worker/patches/ (see the README there). A patch that
+# does not apply to this version stops the build rather than shipping a worker without it.
+apply_patches() {
+	local pkg="$1" p
+	for p in "$RECIPE_DIR"/patches/*.patch; do
+		[[ -e "$p" ]] || continue
+		patch -d "$pkg" -p1 --forward --batch --quiet <"$p" ||
+			die "patch $(basename "$p") does not apply to mediasoup $VERSION; review it"
+		log "applied $(basename "$p")"
+	done
+}
+
 # Copy each stand-in subproject into the folder meson would otherwise download
 # to: the "directory =" of the matching worker/subprojects/<name>.wrap.
 install_standins() {
@@ -188,6 +201,7 @@ build() {
 	[[ -f "$pkg/worker/tasks.py" && -f "$pkg/worker/meson.build" ]] || die "unexpected tarball layout in $tgz"
 
 	install_standins "$pkg/worker/subprojects"
+	apply_patches "$pkg"
 
 	# meson (mediasoup needs >= 1.1; Debian 12 has 1.0), ninja and invoke, in
 	# the folders mediasoup's worker/tasks.py uses. No network: the local index.

@@ -1,0 +1,92 @@
+/**
+ * Join latency as a user feels it: one participant stays in the meeting; a second browser joins
+ * N times (page reload + click on "Unirse" each time). Measured inside the page from the click to
+ * the first decoded remote video frame (`framesDecoded > 0` in `window.recinto.stats()`, polled
+ * every 20 ms), and from the click to state 'joined'. Real server, one real mediasoup worker,
+ * two Chromium processes with fake camera/microphone, all on this machine.
+ */
+import { ensureClientBuilt, launchBrowser, waitFor, type LaunchedBrowser } from '../test/helpers/browser.ts';
+import { startTestServer } from '../test/helpers/server.ts';
+
+export const name = 'join_to_first_remote_frame';
+
+const N = Number(process.env['BENCH_N'] ?? 10);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length); // nearest-rank
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const mid = Math.floor(n / 2);
+  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summary(figure: string, values: number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  return `${figure}: median=${Math.round(median(s))} p95=${Math.round(percentile(s, 95))} n=${s.length}`;
+}
+
+export async function run(): Promise<string[]> {
+  await ensureClientBuilt();
+  const server = await startTestServer({ log: { level: 'error' } });
+  let host: LaunchedBrowser | undefined;
+  let guest: LaunchedBrowser | undefined;
+  try {
+    [host, guest] = await Promise.all([launchBrowser({ label: 'host' }), launchBrowser({ label: 'guest' })]);
+    const meetingId = server.createMeeting('Bench');
+    const [hostToken, guestToken] = await Promise.all([server.mintToken(meetingId, 'Anfitriona'), server.mintToken(meetingId, 'Invitado')]);
+
+    const hp = host.page;
+    await hp.goto(`${server.url}/m/${meetingId}#token=${encodeURIComponent(hostToken)}`);
+    await hp.getByRole('button', { name: 'Unirse' }).click();
+    await waitFor(async () => {
+      const s = await hp.evaluate(() => ({ state: window.recinto.state, code: window.recinto.errorCode }));
+      if (s.state === 'error') throw new Error(`host could not join: ${s.code}`);
+      return s.state === 'joined';
+    }, 20_000);
+
+    const gp = guest.page;
+    const toFrame: number[] = [];
+    const toJoined: number[] = [];
+    for (let i = 0; i < N; i++) {
+      if (i === 0) await gp.goto(`${server.url}/m/${meetingId}#token=${encodeURIComponent(guestToken)}`);
+      else await gp.reload();
+      await gp.getByRole('button', { name: 'Unirse' }).waitFor({ state: 'visible' });
+      const r = await gp.evaluate(async () => {
+        const button = document.getElementById('join-button') as HTMLButtonElement;
+        const t0 = performance.now();
+        button.click();
+        let joinedAt = NaN;
+        for (;;) {
+          const { state, errorCode } = window.recinto;
+          if (state === 'error') return { error: String(errorCode) };
+          if (state === 'joined' && Number.isNaN(joinedAt)) joinedAt = performance.now() - t0;
+          if (state === 'joined') {
+            const stats = await window.recinto.stats();
+            if (stats.some((s) => s.kind === 'video' && s.framesDecoded > 0)) {
+              return { frame: performance.now() - t0, joined: joinedAt };
+            }
+          }
+          if (performance.now() - t0 > 30_000) return { error: 'no remote frame within 30 s' };
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      });
+      if ('error' in r) throw new Error(`guest join ${i + 1}/${N}: ${r.error}\n${guest.logs.slice(-20).join('\n')}`);
+      toFrame.push(r.frame);
+      toJoined.push(r.joined);
+      console.error(`#   run ${i + 1}/${N}: joined ${Math.round(r.joined)} ms, first remote frame ${Math.round(r.frame)} ms`);
+      // Leave cleanly so the host sees the guest go before the next join.
+      await gp.getByRole('button', { name: 'Salir' }).click();
+      await waitFor(() => gp.evaluate(() => window.recinto.state === 'left'), 5_000);
+      await waitFor(async () => (await hp.getByRole('listitem', { name: 'Invitado' }).count()) === 0, 5_000);
+    }
+    return [summary('join_to_first_remote_frame_ms', toFrame), summary('join_to_joined_ms', toJoined)];
+  } finally {
+    await Promise.allSettled([host?.close(), guest?.close()]);
+    await server.close();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The media worker under a meeting dies: the server sends `reconnect`, and both browsers leave and
+ * join again on their own (once), with media flowing again, without anyone clicking anything.
+ */
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ensureClientBuilt, launchBrowser, waitFor, type LaunchedBrowser } from '../helpers/browser.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+let server: TestServer | undefined;
+let one: LaunchedBrowser | undefined;
+let two: LaunchedBrowser | undefined;
+
+beforeAll(async () => {
+  await ensureClientBuilt();
+  [server, one, two] = await Promise.all([startTestServer(), launchBrowser({ label: 'uno' }), launchBrowser({ label: 'dos' })]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([one?.close(), two?.close()]);
+  await server?.close();
+}, 30_000);
+
+const info = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, id: window.recinto.participantId, errorCode: window.recinto.errorCode }));
+
+/** Resolves once this page decodes video from some other participant (and returns its own id). */
+async function decoding(page: Page): Promise<string> {
+  return waitFor(
+    async () => {
+      const s = await info(page);
+      if (s.state === 'error') throw new Error(`error state: ${s.errorCode}`);
+      if (s.state !== 'joined' || !s.id) return null;
+      const stats = await page.evaluate(() => window.recinto.stats());
+      return stats.some((x) => x.kind === 'video' && x.framesDecoded > 0) ? s.id : null;
+    },
+    20_000,
+    { message: 'decoding remote video', intervalMs: 100 },
+  );
+}
+
+describe('media worker failure', () => {
+  it('both participants re-join automatically and media flows again', async () => {
+    onTestFailed(() => console.log([...(one?.logs ?? []), ...(two?.logs ?? [])].join('\n')));
+    const meetingId = server!.createMeeting('Reconexión');
+    for (const [b, name] of [[one!, 'Uno'], [two!, 'Dos']] as const) {
+      await b.page.goto(`${server!.url}/m/${meetingId}#token=${encodeURIComponent(await server!.mintToken(meetingId, name))}`);
+      await b.page.getByRole('button', { name: 'Unirse' }).click();
+    }
+    const before = await Promise.all([decoding(one!.page), decoding(two!.page)]);
+
+    const worker = server!.recinto.pool.slots[0]!.worker;
+    process.kill(worker.pid!, 'SIGKILL');
+
+    // Each client goes through 'joining' again and ends up decoding the other with a new identity.
+    await waitFor(async () => (await info(one!.page)).id !== before[0] && (await info(two!.page)).id !== before[1], 10_000, {
+      message: 'both re-joined with new participant ids',
+    });
+    const after = await Promise.all([decoding(one!.page), decoding(two!.page)]);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    // Exactly one tile each: the old identity's tile was removed.
+    for (const b of [one!, two!]) {
+      expect(await b.page.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()).toBe(1);
+    }
+  }, 60_000);
+});
