@@ -3,45 +3,31 @@
  * N times (page reload + click on "Unirse" each time). Measured inside the page from the click to
  * the first decoded remote video frame (`framesDecoded > 0` in `window.recinto.stats()`, polled
  * every 20 ms), and from the click to state 'joined'. Real server, one real mediasoup worker,
- * two Chromium processes with fake camera/microphone, all on this machine.
+ * two Chromium processes with fake camera/microphone, all on this machine. Both are signed in
+ * through the API (session cookie set in the browser), so sign-in is not part of the figure.
  */
-import { ensureClientBuilt, launchBrowser, waitFor, type LaunchedBrowser } from '../test/helpers/browser.ts';
+import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
+import { ensureClientBuilt } from '../test/helpers/global-setup.ts';
 import { startTestServer } from '../test/helpers/server.ts';
+import { waitFor } from '../test/helpers/wait.ts';
+import { summary } from './stats.ts';
 
 export const name = 'join_to_first_remote_frame';
 
 const N = Number(process.env['BENCH_N'] ?? 10);
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length); // nearest-rank
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
-function median(sorted: number[]): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const mid = Math.floor(n / 2);
-  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function summary(figure: string, values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  return `${figure}: median=${Math.round(median(s))} p95=${Math.round(percentile(s, 95))} n=${s.length}`;
-}
-
 export async function run(): Promise<string[]> {
   await ensureClientBuilt();
   const server = await startTestServer({ log: { level: 'error' } });
-  let host: LaunchedBrowser | undefined;
-  let guest: LaunchedBrowser | undefined;
+  let host: SignedInBrowser | undefined;
+  let guest: SignedInBrowser | undefined;
   try {
-    [host, guest] = await Promise.all([launchBrowser({ label: 'host' }), launchBrowser({ label: 'guest' })]);
+    const users = await Promise.all([server.createUser('anfitriona', { displayName: 'Anfitriona' }), server.createUser('invitado', { displayName: 'Invitado' })]);
+    [host, guest] = await Promise.all([signedInBrowser(server, users[0], 'host'), signedInBrowser(server, users[1], 'guest')]);
     const meetingId = server.createMeeting('Bench');
-    const [hostToken, guestToken] = await Promise.all([server.mintToken(meetingId, 'Anfitriona'), server.mintToken(meetingId, 'Invitado')]);
 
     const hp = host.page;
-    await hp.goto(`${server.url}/m/${meetingId}#token=${encodeURIComponent(hostToken)}`);
+    await hp.goto(`${server.url}/m/${meetingId}`);
     await hp.getByRole('button', { name: 'Unirse' }).click();
     await waitFor(async () => {
       const s = await hp.evaluate(() => ({ state: window.recinto.state, code: window.recinto.errorCode }));
@@ -53,7 +39,7 @@ export async function run(): Promise<string[]> {
     const toFrame: number[] = [];
     const toJoined: number[] = [];
     for (let i = 0; i < N; i++) {
-      if (i === 0) await gp.goto(`${server.url}/m/${meetingId}#token=${encodeURIComponent(guestToken)}`);
+      if (i === 0) await gp.goto(`${server.url}/m/${meetingId}`);
       else await gp.reload();
       await gp.getByRole('button', { name: 'Unirse' }).waitFor({ state: 'visible' });
       const r = await gp.evaluate(async () => {

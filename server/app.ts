@@ -23,11 +23,11 @@ import { loadTls } from './http/tls.ts';
 import { createLogger } from './log.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { MeetingRegistry } from './meetings/registry.ts';
+import { registerMeetingRoutes } from './meetings/routes.ts';
 import { MeetingStore } from './meetings/store.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
 import { openDatabase, type Db } from './store/db.ts';
-import { loadSigningKey } from './tokens/join-token.ts';
 
 /** The Fastify instance type: HTTPS server, pino logger. */
 export type RecintoApp = FastifyInstance<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>;
@@ -43,7 +43,7 @@ export interface Recinto {
   audit: Audit;
   auth: AuthService;
   hasher: PasswordHasher;
-  totpKey: Buffer;
+  secretKey: Buffer;
   log: Logger;
   /** Set on the first start only: the one-time admin password, to print once and forget. */
   firstAdmin: { username: string; password: string } | undefined;
@@ -70,8 +70,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       maxConcurrent: config.auth.maxConcurrentHashes || availableParallelism(),
       maxQueued: config.auth.maxQueuedHashes,
     });
-    const totpKey = loadOrCreateKey(config.auth.totpKeyFile);
-    const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, totpKey, audit });
+    const secretKey = loadOrCreateKey(config.secretKeyFile);
+    const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, secretKey, audit });
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
     const sweep = setInterval(() => sessions.sweep(), 60_000);
     sweep.unref();
@@ -79,8 +79,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     const meetings = new MeetingRegistry(pool);
-    const meetingStore = new MeetingStore(db);
-    const services: Services = { config, log, audit, meetings, meetingStore, joinTokenKey: loadSigningKey(config.dataDir) };
+    const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy);
+    const services: Services = { config, log, audit, meetings, meetingStore, sessions };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 
@@ -89,14 +89,14 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       https: { key: tls.key, cert: tls.cert },
       bodyLimit: 64 * 1024,
       // Refuse what does not match a schema: no silent stripping of unknown fields, no coercion.
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, unicodeRegExp: true } },
       trustProxy: false,
-      disableRequestLogging: false,
     });
     cleanups.push(() => app.close());
     await registerHardening(app, config.server.publicUrl);
-    await registerAuthRoutes(app, auth, config.auth);
-    const signaling = await registerSignaling(app, services);
+    const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
+    registerMeetingRoutes(app, { config, meetingStore, accounts, audit, requireSession });
+    const signaling = await registerSignaling(app, services, requireSession);
     await registerHttpRoutes(app, { db, pool });
     await app.listen({ host: config.server.host, port: config.server.port });
     const port = (app.server.address() as AddressInfo).port;
@@ -112,7 +112,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, hasher, totpKey, log, firstAdmin, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, hasher, secretKey, log, firstAdmin, close };
   } catch (error) {
     await undo();
     throw error;

@@ -7,11 +7,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
-import { loadSigningKey, mintJoinToken } from './tokens/join-token.ts';
 import { createAudit } from './audit/audit.ts';
 import { AccountStore, type Role } from './auth/accounts.ts';
 import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
 import { PasswordHasher } from './auth/passwords.ts';
+import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
 import { HttpError } from './http/errors.ts';
@@ -20,11 +20,9 @@ const HELP = `usage: recinto <command>
 
   start                               start the server (./recinto start)
   test | bench | setup                run the tests, the benchmarks, or only install (./recinto …)
-  meeting create [TITLE]              create a meeting; prints its id
+  meeting create TITLE --host USERNAME
+                                      create a meeting hosted by USERNAME; prints its id and password
   meeting list                        list meetings
-  token MEETING_ID --name NAME [--ttl SECONDS]
-                                      mint a join link for one person (valid --ttl seconds,
-                                      default from config joinTokens.defaultTtlSeconds)
   config check                        validate the configuration and print it
   user add USERNAME --name "FULL NAME" [--role staff|admin]
                                       create an account; prints a one-time password that must
@@ -63,48 +61,23 @@ switch (command) {
   }
   case 'meeting': {
     const db = openDatabase(config.dataDir);
-    const store = new MeetingStore(db);
+    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), config.meetings.policy);
     if (sub === 'create') {
-      const title = rest.join(' ').trim() || 'Reunión';
+      const { values, positionals } = parseArgs({ args: rest, options: { host: { type: 'string' } }, allowPositionals: true });
+      const title = positionals.join(' ').trim() || 'Reunión';
       if (title.length > 200) die('title: at most 200 characters');
-      const meeting = store.create(title);
-      createAudit(db)({ action: 'meeting.create', outcome: 'ok', actor: 'cli', meetingId: meeting.id, detail: { title } });
-      process.stdout.write(`${meeting.id}\n`);
+      if (!values.host) die(`meeting create needs --host USERNAME (who admits people and runs the meeting)\n${HELP}`);
+      const host = new AccountStore(db).byUsername(values.host);
+      if (!host) die(`no user ${JSON.stringify(values.host)} (see: recinto user list)`);
+      const meeting = store.create({ title, ownerId: host.id, policy: config.meetings.policy });
+      createAudit(db)({ action: 'meeting.create', outcome: 'ok', actor: 'cli', meetingId: meeting.id, detail: { title, host: host.id } });
+      process.stdout.write(`${meeting.id}\npassword: ${store.password(meeting.id)}\n`);
     } else if (sub === 'list') {
       for (const m of store.list()) process.stdout.write(`${m.id}\t${new Date(m.createdAt).toISOString()}\t${m.title}\n`);
     } else {
       die(`unknown: meeting ${sub ?? ''}\n${HELP}`);
     }
     db.close();
-    break;
-  }
-  case 'token': {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: process.argv.slice(3), options: { name: { type: 'string' }, ttl: { type: 'string' } }, allowPositionals: true });
-    } catch (error) {
-      die(`${(error as Error).message}\n${HELP}`);
-    }
-    const { values, positionals } = parsed;
-    const meetingId = positionals[0];
-    if (!meetingId || !values.name) die(`token needs MEETING_ID and --name\n${HELP}`);
-    const ttl = values.ttl === undefined ? config.joinTokens.defaultTtlSeconds : Number(values.ttl);
-    if (!Number.isInteger(ttl) || ttl < 30 || ttl > config.joinTokens.maxTtlSeconds) {
-      die(`--ttl: a whole number of seconds from 30 to ${config.joinTokens.maxTtlSeconds}`);
-    }
-    const db = openDatabase(config.dataDir);
-    if (!new MeetingStore(db).get(meetingId)) die(`no meeting ${JSON.stringify(meetingId)} (see: recinto meeting list)`);
-    let token: string;
-    try {
-      token = await mintJoinToken(loadSigningKey(config.dataDir), { meetingId, displayName: values.name, ttlSeconds: ttl });
-    } catch (error) {
-      die((error as Error).message);
-    }
-    createAudit(db)({ action: 'token.mint', outcome: 'ok', actor: 'cli', meetingId, detail: { displayName: values.name, ttl } });
-    db.close();
-    const origin = config.server.publicUrl || `https://localhost:${config.server.port}`;
-    process.stdout.write(`${origin}/m/${meetingId}#token=${token}\n`);
-    process.stderr.write(`(valid for ${ttl} s; send it to ${values.name} only)\n`);
     break;
   }
   case 'user': {

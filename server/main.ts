@@ -36,8 +36,7 @@ try {
   }
   process.stderr.write(
     `\nRecinto is running at ${server.url}\n` +
-      `  create a meeting:   ./recinto meeting create "Reunión de equipo"\n` +
-      `  invite someone:     ./recinto token <meeting-id> --name "Ana Pérez"\n\n`,
+      `  add a staff account:  ./recinto user add ana.perez --name "Ana Pérez"\n\n`,
   );
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

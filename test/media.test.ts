@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config/load.ts';
 import { WorkerPool } from '../server/media/worker-pool.ts';
 import { MeetingRegistry } from '../server/meetings/registry.ts';
-import { waitFor } from './helpers/ws-client.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const log = pino({ level: 'silent' });
 

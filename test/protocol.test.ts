@@ -27,12 +27,13 @@ describe('signalling protocol schemas', () => {
     expect(name('x'.repeat(65))).toBe(false);
   });
 
-  it('join params: meeting id format, token bounds, no unknown fields', () => {
+  it('join params: meeting id format, no unknown fields (no chosen display name)', () => {
     const join = compile(Methods.join.params);
-    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt', token: 'x' })).toBe(true);
-    expect(join({ meetingId: '../etc', token: 'x' })).toBe(false);
-    expect(join({ meetingId: 'abcd', token: 'x'.repeat(4097) })).toBe(false);
-    expect(join({ meetingId: 'abcd', token: 'x', admin: true })).toBe(false);
+    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt' })).toBe(true);
+    expect(join({ meetingId: '../etc' })).toBe(false);
+    expect(join({ meetingId: 'a'.repeat(65) })).toBe(false);
+    expect(join({ meetingId: 'abcd', admin: true })).toBe(false);
+    expect(join({ meetingId: 'abcd', displayName: 'Somebody Else' })).toBe(false);
   });
 
   it('media params: ids are UUIDs, kinds and sources are closed sets', () => {

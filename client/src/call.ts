@@ -1,6 +1,6 @@
 /**
  * The call: local media, signalling and mediasoup-client transports, producers and consumers.
- * Knows nothing about the DOM; it drives a `CallView` (implemented in ui.ts).
+ * Knows nothing about the DOM; it drives a `CallView` (implemented in views/meeting.ts).
  *
  * Sequence on join (only ever started by the user's click):
  *   getUserMedia → WebSocket → join → device.load → createTransport send + recv →
@@ -8,15 +8,17 @@
  *   result, new ones from `producerAdded`), each consumer resumed once wired to the page.
  */
 import { Device } from 'mediasoup-client';
-import type { Consumer, Producer, RtpCapabilities, RtpParameters, Transport, TransportOptions } from 'mediasoup-client/types';
-import type { NotificationParams, Params } from '../../server/signaling/protocol.ts';
+import type { Consumer, RtpCapabilities, RtpParameters, Transport, TransportOptions } from 'mediasoup-client/types';
+import type { CloseCode, NotificationParams, Params } from '../../server/signaling/protocol.ts';
+import { CallConnection } from './call-connection.ts';
+import type { AnyErrorCode } from './errors.ts';
+import type { MessageKey } from './i18n/translate.ts';
 import { consumerStats, errorCodeOf, getLocalMedia, type ConsumerStats } from './media.ts';
 import { Signaling, SignalingError } from './signaling.ts';
-import type { AnyErrorCode, MessageKey } from './i18n.ts';
 
 export type CallState = 'idle' | 'joining' | 'joined' | 'error' | 'left';
 export type MediaKind = Params<'produce'>['kind'];
-type Source = Params<'produce'>['source'];
+export type Source = Params<'produce'>['source'];
 /** The protocol's schema types are narrower than mediasoup-client's (codec parameters: string | number). */
 type WireRtpParameters = Params<'produce'>['rtpParameters'];
 type WireRtpCapabilities = Params<'consume'>['rtpCapabilities'];
@@ -37,41 +39,12 @@ export interface CallView {
 export type JoinOptions = {
   wsUrl: string;
   meetingId: string;
-  token: string;
-  displayName?: string | undefined;
+  /** Whether the account's sign-in still holds: a refused socket looks like any network failure. */
+  stillSignedIn: () => Promise<boolean>;
 };
 
-export type ConsumerEntry = { consumer: Consumer; participantId: string; producerId: string; kind: MediaKind };
-
-/** Everything belonging to one join on one socket; replaced wholesale on re-join. */
-class Session {
-  signaling: Signaling | null = null;
-  device: Device | null = null;
-  sendTransport: Transport | null = null;
-  recvTransport: Transport | null = null;
-  readonly producers = new Map<Source, Producer>();
-  readonly consumers = new Map<string, ConsumerEntry>();
-  readonly participants = new Map<string, string>();
-  /** Producers already being consumed (or tried), so a producer is never consumed twice. */
-  readonly seenProducers = new Set<string>();
-  readonly closedProducers = new Set<string>();
-  readonly recvReady: Promise<void>;
-  markRecvReady: () => void = () => {};
-
-  constructor() {
-    this.recvReady = new Promise<void>((resolve) => {
-      this.markRecvReady = resolve;
-    });
-  }
-
-  teardown(): void {
-    this.sendTransport?.close();
-    this.recvTransport?.close();
-    this.signaling?.close();
-    this.producers.clear();
-    this.consumers.clear();
-  }
-}
+/** The server's close code for an ended session (typed against protocol.ts, without bundling it). */
+const SESSION_ENDED_CLOSE: (typeof CloseCode)['SESSION_ENDED'] = 4401;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -81,7 +54,7 @@ export class Call {
   #errorCode: AnyErrorCode | null = null;
   #participantId: string | null = null;
   #stream: MediaStream | null = null;
-  #session: Session | null = null;
+  #connection: CallConnection | null = null;
   #opts: JoinOptions | null = null;
   #micMuted = false;
   #cameraOff = false;
@@ -149,39 +122,31 @@ export class Call {
     const opts = this.#opts;
     const stream = this.#stream;
     if (!opts || !stream) return;
-    const session = new Session();
-    this.#session = session;
-    const current = () => this.#session === session;
+    const connection = new CallConnection();
+    this.#connection = connection;
+    const current = () => this.#connection === connection;
     try {
       this.#view.status('statusConnecting');
       const sig = await Signaling.connect(opts.wsUrl);
-      session.signaling = sig;
+      connection.signaling = sig;
       if (!current()) {
         sig.close();
         return;
       }
-      this.#wireNotifications(session, sig);
-      sig.onClose(() => {
+      this.#wireNotifications(connection, sig);
+      sig.onClose((code) => {
         if (!current()) return;
-        console.warn('[call] signalling socket closed');
-        this.#session = null;
-        session.teardown();
-        this.#view.clearRemote();
-        this.#stopLocal();
-        this.#setState('error', 'CONNECTION_LOST');
+        console.warn(`[call] signalling socket closed (${code})`);
+        this.#fail(connection, code === SESSION_ENDED_CLOSE ? 'SESSION_ENDED' : 'CONNECTION_LOST');
       });
 
-      const joined = await sig.request('join', {
-        meetingId: opts.meetingId,
-        token: opts.token,
-        ...(opts.displayName ? { displayName: opts.displayName } : {}),
-      });
+      const joined = await sig.request('join', { meetingId: opts.meetingId });
       if (!current()) return;
       this.#participantId = joined.participantId;
 
       const device = new Device();
       await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as RtpCapabilities });
-      session.device = device;
+      connection.device = device;
 
       const [sendInfo, recvInfo] = await Promise.all([
         sig.request('createTransport', { direction: 'send' }),
@@ -190,8 +155,8 @@ export class Call {
       if (!current()) return;
       const send = device.createSendTransport(sendInfo as TransportOptions);
       const recv = device.createRecvTransport(recvInfo as TransportOptions);
-      session.sendTransport = send;
-      session.recvTransport = recv;
+      connection.sendTransport = send;
+      connection.recvTransport = recv;
       for (const transport of [send, recv]) {
         transport.on('connect', ({ dtlsParameters }, callback, errback) => {
           sig.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
@@ -207,14 +172,14 @@ export class Call {
           errback,
         );
       });
-      session.markRecvReady();
+      connection.markRecvReady();
 
-      for (const p of joined.participants) this.#addParticipant(session, p.id, p.displayName);
+      for (const p of joined.participants) this.#addParticipant(connection, p.id, p.displayName);
       if (joined.participants.length === 0) this.#view.status('statusAlone');
 
       // Consume the others while producing our own: both start their transport's DTLS handshake.
-      const consuming = joined.participants.flatMap((p) => p.producers.map((pr) => this.#consume(session, p.id, pr.id)));
-      await this.#produceAll(session, send, stream);
+      const consuming = joined.participants.flatMap((p) => p.producers.map((pr) => this.#consume(connection, p.id, pr.id)));
+      await this.#produceAll(connection, send, stream);
       if (!current()) return;
       this.#reconnectsLeft = 1;
       this.#setState('joined');
@@ -223,22 +188,29 @@ export class Call {
     } catch (err) {
       if (!current()) return;
       console.error('[call] join failed', err);
-      this.#session = null;
-      session.teardown();
-      this.#view.clearRemote();
-      this.#stopLocal();
-      this.#setState('error', errorCodeOf(err));
+      const code = errorCodeOf(err);
+      const signedOut = code === 'CONNECTION_FAILED' && !(await opts.stillSignedIn());
+      if (current()) this.#fail(connection, signedOut ? 'SESSION_ENDED' : code);
     }
   }
 
-  async #produceAll(session: Session, send: Transport, stream: MediaStream): Promise<void> {
+  /** Drops a connection that failed or that the server closed, releasing camera and microphone. */
+  #fail(connection: CallConnection, code: AnyErrorCode): void {
+    this.#connection = null;
+    connection.teardown();
+    this.#view.clearRemote();
+    this.#stopLocal();
+    this.#setState('error', code);
+  }
+
+  async #produceAll(connection: CallConnection, send: Transport, stream: MediaStream): Promise<void> {
     const audio = stream.getAudioTracks()[0];
     const video = stream.getVideoTracks()[0];
     const tasks: Promise<void>[] = [];
     if (audio) {
       tasks.push(
         send.produce({ track: audio, stopTracks: false, appData: { source: 'microphone' } }).then((p) => {
-          session.producers.set('microphone', p);
+          connection.producers.set('microphone', p);
           if (this.#micMuted) p.pause();
         }),
       );
@@ -253,7 +225,7 @@ export class Call {
             appData: { source: 'camera' },
           })
           .then((p) => {
-            session.producers.set('camera', p);
+            connection.producers.set('camera', p);
             if (this.#cameraOff) p.pause();
           }),
       );
@@ -261,59 +233,59 @@ export class Call {
     await Promise.all(tasks);
   }
 
-  #wireNotifications(session: Session, sig: Signaling): void {
-    const current = () => this.#session === session;
+  #wireNotifications(connection: CallConnection, sig: Signaling): void {
+    const current = () => this.#connection === connection;
     sig.on('participantJoined', ({ participant }) => {
       if (!current()) return;
-      this.#addParticipant(session, participant.id, participant.displayName);
+      this.#addParticipant(connection, participant.id, participant.displayName);
       this.#view.status('statusParticipantJoined', { name: participant.displayName });
-      for (const pr of participant.producers) void this.#consume(session, participant.id, pr.id);
+      for (const pr of participant.producers) void this.#consume(connection, participant.id, pr.id);
     });
     sig.on('participantLeft', ({ participantId }) => {
       if (!current()) return;
-      for (const [id, entry] of session.consumers) {
-        if (entry.participantId === participantId) this.#closeConsumer(session, id);
+      for (const [id, entry] of connection.consumers) {
+        if (entry.participantId === participantId) this.#closeConsumer(connection, id);
       }
-      const name = session.participants.get(participantId);
-      session.participants.delete(participantId);
+      const name = connection.participants.get(participantId);
+      connection.participants.delete(participantId);
       this.#view.removeParticipant(participantId);
       if (name !== undefined) this.#view.status('statusParticipantLeft', { name });
     });
     sig.on('producerAdded', ({ participantId, producer }) => {
       if (!current()) return;
-      void this.#consume(session, participantId, producer.id);
+      void this.#consume(connection, participantId, producer.id);
     });
     sig.on('producerClosed', ({ producerId }) => {
       if (!current()) return;
-      session.closedProducers.add(producerId);
-      for (const [id, entry] of session.consumers) {
-        if (entry.producerId === producerId) this.#closeConsumer(session, id);
+      connection.closedProducers.add(producerId);
+      for (const [id, entry] of connection.consumers) {
+        if (entry.producerId === producerId) this.#closeConsumer(connection, id);
       }
     });
     sig.on('consumerClosed', ({ consumerId }) => {
       if (!current()) return;
-      this.#closeConsumer(session, consumerId);
+      this.#closeConsumer(connection, consumerId);
     });
     sig.on('reconnect', (params) => {
       if (!current()) return;
-      void this.#onReconnect(session, params);
+      void this.#onReconnect(connection, params);
     });
   }
 
-  #addParticipant(session: Session, id: string, displayName: string): void {
-    if (id === this.#participantId || session.participants.has(id)) return;
-    session.participants.set(id, displayName);
+  #addParticipant(connection: CallConnection, id: string, displayName: string): void {
+    if (id === this.#participantId || connection.participants.has(id)) return;
+    connection.participants.set(id, displayName);
     this.#view.addParticipant(id, displayName);
   }
 
-  async #consume(session: Session, participantId: string, producerId: string): Promise<void> {
-    if (participantId === this.#participantId || session.seenProducers.has(producerId)) return;
-    session.seenProducers.add(producerId);
-    await session.recvReady;
-    const sig = session.signaling;
-    const recv = session.recvTransport;
-    const device = session.device;
-    if (!sig || !recv || !device || this.#session !== session) return;
+  async #consume(connection: CallConnection, participantId: string, producerId: string): Promise<void> {
+    if (participantId === this.#participantId || connection.seenProducers.has(producerId)) return;
+    connection.seenProducers.add(producerId);
+    await connection.recvReady;
+    const sig = connection.signaling;
+    const recv = connection.recvTransport;
+    const device = connection.device;
+    if (!sig || !recv || !device || this.#connection !== connection) return;
     let consumer: Consumer | undefined;
     try {
       const r = await sig.request('consume', {
@@ -328,41 +300,41 @@ export class Call {
         rtpParameters: r.rtpParameters as RtpParameters,
         appData: { participantId: r.participantId, source: r.source },
       });
-      if (this.#session !== session || session.closedProducers.has(producerId) || !session.participants.has(r.participantId)) {
+      if (this.#connection !== connection || connection.closedProducers.has(producerId) || !connection.participants.has(r.participantId)) {
         consumer.close();
         return;
       }
-      session.consumers.set(consumer.id, { consumer, participantId: r.participantId, producerId, kind: r.kind });
-      consumer.on('trackended', () => this.#closeConsumer(session, r.consumerId));
+      connection.consumers.set(consumer.id, { consumer, participantId: r.participantId, producerId, kind: r.kind });
+      consumer.on('trackended', () => this.#closeConsumer(connection, r.consumerId));
       this.#view.addTrack(r.participantId, consumer.id, r.kind, consumer.track);
       await sig.request('resumeConsumer', { consumerId: consumer.id });
     } catch (err) {
-      if (this.#session !== session) return;
+      if (this.#connection !== connection) return;
       // The producer may have gone away meanwhile (NOT_FOUND); anything else is logged only,
       // one failed stream must not end the call.
       console.warn(`[call] consuming ${producerId} failed`, err);
-      if (consumer) this.#closeConsumer(session, consumer.id);
+      if (consumer) this.#closeConsumer(connection, consumer.id);
     }
   }
 
-  #closeConsumer(session: Session, consumerId: string): void {
-    const entry = session.consumers.get(consumerId);
+  #closeConsumer(connection: CallConnection, consumerId: string): void {
+    const entry = connection.consumers.get(consumerId);
     if (!entry) return;
-    session.consumers.delete(consumerId);
+    connection.consumers.delete(consumerId);
     entry.consumer.close();
     this.#view.removeTrack(entry.participantId, consumerId);
   }
 
-  async #onReconnect(session: Session, { reason }: NotificationParams<'reconnect'>): Promise<void> {
+  async #onReconnect(connection: CallConnection, { reason }: NotificationParams<'reconnect'>): Promise<void> {
     console.warn(`[call] server asked to reconnect: ${reason}`);
-    this.#session = null;
+    this.#connection = null;
     this.#view.status('statusReconnecting');
     try {
-      await session.signaling?.request('leave', {}, 2000);
+      await connection.signaling?.request('leave', {}, 2000);
     } catch {
       // the server may already be gone
     }
-    session.teardown();
+    connection.teardown();
     this.#view.clearRemote();
     if (this.#reconnectsLeft <= 0 || this.#state === 'left') {
       this.#stopLocal();
@@ -372,21 +344,21 @@ export class Call {
     this.#reconnectsLeft--;
     this.#setState('joining');
     await delay(reason === 'server-shutdown' ? 1500 : 300);
-    if (this.#state !== 'joining' || this.#session !== null) return;
+    if (this.#state !== 'joining' || this.#connection !== null) return;
     await this.#connect();
   }
 
   /** Sends `leave`, closes everything and stops camera and microphone. */
   async leave(): Promise<void> {
-    const session = this.#session;
-    this.#session = null;
-    if (session) {
+    const connection = this.#connection;
+    this.#connection = null;
+    if (connection) {
       try {
-        await session.signaling?.request('leave', {}, 3000);
+        await connection.signaling?.request('leave', {}, 3000);
       } catch (err) {
         console.warn('[call] leave request failed', err);
       }
-      session.teardown();
+      connection.teardown();
     }
     this.#view.clearRemote();
     this.#stopLocal();
@@ -415,7 +387,7 @@ export class Call {
   }
 
   #applyPause(source: Source, paused: boolean, tracks: MediaStreamTrack[] | undefined): void {
-    const producer = this.#session?.producers.get(source);
+    const producer = this.#connection?.producers.get(source);
     if (producer) {
       if (paused) producer.pause();
       else producer.resume();
@@ -426,8 +398,8 @@ export class Call {
 
   /** inbound-rtp figures of every remote consumer (for tests and the bench). */
   async stats(): Promise<ConsumerStats[]> {
-    const session = this.#session;
-    if (!session) return [];
-    return consumerStats([...session.consumers.values()]);
+    const connection = this.#connection;
+    if (!connection) return [];
+    return consumerStats([...connection.consumers.values()]);
   }
 }

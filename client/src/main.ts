@@ -1,24 +1,35 @@
 /**
- * Entry point. URL form: `https://<host>/m/<meetingId>#token=<joinToken>`. The token lives in the
- * fragment so it never reaches the server's access logs. Camera and microphone are only requested
- * after the user presses "Unirse" / "Join".
+ * Entry point and router. The path picks the page (paths.ts); every page but /login needs a
+ * finished sign-in (password, second factor, any required password change), otherwise the
+ * browser goes to /login, which brings it back afterwards. Navigation between pages is ordinary
+ * page loads: each page asks the server for the session itself.
  */
-import { Call, type CallState } from './call.ts';
+import { reportError } from './actions.ts';
+import { api, type SessionView, type SignedIn } from './api.ts';
+import type { Call, CallState } from './call.ts';
+import { byId, retranslate, showError } from './dom.ts';
+import type { AnyErrorCode } from './errors.ts';
+import { getLang, initLang, isLang, setLang } from './i18n/translate.ts';
 import type { ConsumerStats } from './media.ts';
-import { initLang, type AnyErrorCode } from './i18n.ts';
-import { UI } from './ui.ts';
+import { loginUrl, routeOf, safeReturnPath } from './paths.ts';
+import { showAccount } from './views/account.ts';
+import { showHome } from './views/home.ts';
+import type { ShowView, ViewName } from './views/layout.ts';
+import { showSignIn } from './views/login.ts';
+import { showMeeting } from './views/meeting.ts';
 
 /**
  * Read-only debug hook for automated tests and the bench (`window.recinto`):
- * - `state`: 'idle' | 'joining' | 'joined' | 'error' | 'left'
- * - `participantId`: this participant's id once joined, else null
- * - `errorCode`: the server's ErrorCode or a client code (MEDIA_DENIED, CONNECTION_LOST, …) in
- *   state 'error', else null
- * - `stats()`: for every remote consumer, its inbound-rtp figures from `consumer.getStats()`:
- *   `{participantId, consumerId, producerId, kind, framesDecoded, bytesReceived, packetsReceived, frameWidth}`
- * It exposes no tokens and cannot change the call.
+ * - `view`: the view on screen ('login', 'second-factor', 'enrol', 'recovery-codes',
+ *   'change-password', 'home', 'account', 'meeting'; 'loading' before the session is known)
+ * - on the meeting page: `state` ('idle' | 'joining' | 'joined' | 'error' | 'left'), `participantId`
+ *   once joined, `errorCode` in state 'error' (the server's code or a client one such as
+ *   MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED), and `stats()`: the inbound-rtp figures of every
+ *   remote consumer. Elsewhere: 'idle', null, null, [].
+ * It exposes no session secrets and cannot change anything.
  */
 export type RecintoDebug = {
+  readonly view: ViewName;
   readonly state: CallState;
   readonly participantId: string | null;
   readonly errorCode: AnyErrorCode | null;
@@ -31,86 +42,89 @@ declare global {
   }
 }
 
-const MEETING_PATH = /^\/m\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
-const NAME_KEY = 'recinto.displayName';
+let currentView: ViewName = 'loading';
+let call: Call | null = null;
 
-function meetingIdFromPath(pathname: string): string | null {
-  const m = MEETING_PATH.exec(pathname);
-  const id = m?.[1];
-  return id !== undefined && id.length >= 3 && id.length <= 64 ? id : null;
-}
-
-/** Accepts a bare token or a pasted invitation link containing `#token=`. */
-function tokenFrom(text: string): string {
-  const hash = text.indexOf('#');
-  const fragment = hash >= 0 ? text.slice(hash + 1) : text.includes('token=') ? text : '';
-  if (fragment) {
-    const fromFragment = new URLSearchParams(fragment).get('token');
-    if (fromFragment) return fromFragment.trim();
-  }
-  return text.trim();
-}
-
-function start(): void {
-  initLang();
-  const ui = new UI();
-  ui.applyTranslations();
-  const call = new Call(ui);
-
+function installDebugHook(): void {
   const debug: RecintoDebug = Object.freeze({
+    get view() {
+      return currentView;
+    },
     get state() {
-      return call.state;
+      return call?.state ?? 'idle';
     },
     get participantId() {
-      return call.participantId;
+      return call?.participantId ?? null;
     },
     get errorCode() {
-      return call.errorCode;
+      return call?.errorCode ?? null;
     },
-    stats: () => call.stats(),
+    stats: async () => (call ? call.stats() : []),
   });
   Object.defineProperty(window, 'recinto', { value: debug, writable: false, configurable: false, enumerable: false });
+}
 
-  const meetingId = meetingIdFromPath(location.pathname);
-  const fragmentToken = new URLSearchParams(location.hash.slice(1)).get('token');
-  ui.setMeetingId(meetingId);
-  ui.showTokenField(!fragmentToken);
-  try {
-    ui.nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
-  } catch {
-    // storage disabled
-  }
-  ui.setState('idle', null);
-  ui.status('statusIdle');
-  if (!meetingId) {
-    ui.showError('NO_MEETING');
-    ui.joinButton.disabled = true;
-  }
+const show: ShowView = (name, ...content) => {
+  currentView = name;
+  document.body.dataset['view'] = name;
+  showError(null);
+  const root = byId('view');
+  root.replaceChildren(...content);
+  const target = root.querySelector<HTMLElement>('[data-autofocus]:not([disabled])') ?? root.querySelector<HTMLElement>('h1');
+  target?.focus();
+};
 
-  ui.joinForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    if (!meetingId) return;
-    const form = ui.readJoinForm();
-    const token = fragmentToken ?? tokenFrom(form.token);
-    if (!token) {
-      ui.showError('NO_TOKEN');
-      ui.tokenInput.focus();
-      return;
-    }
-    try {
-      if (form.displayName) localStorage.setItem(NAME_KEY, form.displayName);
-    } catch {
-      // ignore
-    }
-    const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    void call.join({ wsUrl, meetingId, token, displayName: form.displayName || undefined });
-  });
-  ui.micButton.addEventListener('click', () => call.toggleMic());
-  ui.cameraButton.addEventListener('click', () => call.toggleCamera());
-  ui.leaveButton.addEventListener('click', () => void call.leave());
-  window.addEventListener('pagehide', () => {
-    if (call.state === 'joined' || call.state === 'joining') void call.leave();
+function wireLanguageSelector(): void {
+  const select = byId<HTMLSelectElement>('lang-select');
+  select.value = getLang();
+  select.addEventListener('change', () => {
+    if (!isLang(select.value)) return;
+    setLang(select.value);
+    retranslate();
   });
 }
 
-start();
+/** Signed in with every step done: may use meetings and the account page. */
+function ready(session: SessionView): session is SignedIn {
+  return session.signedIn && session.next === null;
+}
+
+async function start(): Promise<void> {
+  initLang();
+  retranslate();
+  wireLanguageSelector();
+  installDebugHook();
+
+  const route = routeOf(location.pathname);
+  if (!route) {
+    location.replace('/');
+    return;
+  }
+  let session: SessionView;
+  try {
+    session = await api('GET', '/api/session');
+  } catch (err) {
+    reportError(err);
+    return;
+  }
+  const returnTo = safeReturnPath(new URLSearchParams(location.search).get('next')) ?? '/';
+  if (route.page === 'login') {
+    if (ready(session)) location.replace(returnTo);
+    else showSignIn(show, session, returnTo);
+    return;
+  }
+  if (!ready(session)) {
+    location.replace(loginUrl(location.pathname));
+    return;
+  }
+  switch (route.page) {
+    case 'home':
+      return showHome(show, session);
+    case 'account':
+      return showAccount(show);
+    case 'meeting':
+      call = showMeeting(show, session, route.meetingId);
+  }
+}
+
+void start();

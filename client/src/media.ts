@@ -1,8 +1,9 @@
 /**
  * Local media and per-consumer statistics: the browser-API side of the call, without signalling.
  */
-import type { AnyErrorCode } from './i18n.ts';
-import type { ConsumerEntry, MediaKind } from './call.ts';
+import type { AnyErrorCode } from './errors.ts';
+import type { MediaKind } from './call.ts';
+import type { ConsumerEntry } from './call-connection.ts';
 import { SignalingError } from './signaling.ts';
 
 /** One entry of `stats()`: the inbound-rtp figures of one remote consumer. */

@@ -14,7 +14,7 @@ import type {
   Result,
   ServerMessage,
 } from '../../server/signaling/protocol.ts';
-import type { ClientErrorCode } from './i18n.ts';
+import type { ClientErrorCode } from './errors.ts';
 
 export class SignalingError extends Error {
   readonly code: ErrorCode | ClientErrorCode;

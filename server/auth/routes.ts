@@ -27,6 +27,18 @@ const PasswordBody = Type.Object({ currentPassword: Type.String({ minLength: 1, 
 const SessionParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, Strict);
 const UserParam = Type.Object({ userId: Type.String({ format: 'uuid' }) }, Strict);
 
+/** What the API says about the caller's session; the client imports these types. */
+export interface SignedInView {
+  signedIn: true;
+  user: { id: string; username: string; displayName: string; role: Account['role'] };
+  stage: Session['stage'];
+  /** The sign-in step still to do; null once the account may use meetings. */
+  next: ReturnType<AuthService['nextStep']>;
+  csrfToken: string;
+}
+export type SignedOutView = { signedIn: false };
+export type SessionView = SignedInView | SignedOutView;
+
 export interface AuthContext {
   session: Session;
   account: Account;
@@ -87,7 +99,7 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     return { session, account };
   }
 
-  const view = (session: Session, account: Account) => ({
+  const view = (session: Session, account: Account): SignedInView => ({
     signedIn: true as const,
     user: { id: account.id, username: account.username, displayName: account.displayName, role: account.role },
     stage: session.stage,

@@ -29,7 +29,7 @@ export interface AuthDeps {
   accounts: AccountStore;
   sessions: SessionStore;
   hasher: PasswordHasher;
-  totpKey: Buffer;
+  secretKey: Buffer;
   audit: Audit;
 }
 
@@ -109,7 +109,7 @@ export class AuthService {
       }
       this.#d.audit({ action: 'auth.recovery_code_used', outcome: 'ok', actor: account.id, detail: { left: hashes.length - 1 } });
     } else {
-      const secret = open(this.#d.totpKey, account.totpSecret, account.id);
+      const secret = open(this.#d.secretKey, account.totpSecret, account.id);
       const result = verifyTotp({ secret, code: input.code ?? '', now: Math.floor(now / 1000), ...(account.totpLastStep !== null ? { lastUsedStep: account.totpLastStep } : {}) });
       if (!result.ok || !this.#d.accounts.claimTotpStep(account.id, result.step)) {
         const replayed = result.ok || result.reason === 'REPLAYED';
@@ -130,7 +130,7 @@ export class AuthService {
     const account = this.#accountOf(session);
     if (account.totpSecret) throw new HttpError(409, 'WRONG_STEP', 'two-factor authentication is set up already');
     const secret = generateTotpSecret();
-    this.#d.accounts.setPendingTotp(account.id, seal(this.#d.totpKey, secret, account.id));
+    this.#d.accounts.setPendingTotp(account.id, seal(this.#d.secretKey, secret, account.id));
     const uri = totpUri({ secret, account: account.username, issuer: this.#d.config.institution });
     const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     this.#d.audit({ action: 'auth.totp_enrolment_started', outcome: 'ok', actor: account.id });
@@ -141,7 +141,7 @@ export class AuthService {
   confirmEnrolment(session: Session, code: string, meta: RequestMeta): { id: string; session: Session; recoveryCodes: string[] } {
     const account = this.#accountOf(session);
     if (account.totpSecret || !account.totpPendingSecret) throw new HttpError(409, 'WRONG_STEP', 'start the enrolment first');
-    const secret = open(this.#d.totpKey, account.totpPendingSecret, account.id);
+    const secret = open(this.#d.secretKey, account.totpPendingSecret, account.id);
     const result = verifyTotp({ secret, code });
     if (!result.ok) {
       this.#failed(account, 'auth.totp_enrolment', 'wrong-code', meta);

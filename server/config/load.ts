@@ -91,16 +91,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const config = merged as unknown as Config;
   if (config.media.rtcMinPort > config.media.rtcMaxPort) problems.push('media.rtcMinPort: must be <= media.rtcMaxPort');
-  if (config.joinTokens.defaultTtlSeconds > config.joinTokens.maxTtlSeconds) {
-    problems.push('joinTokens.defaultTtlSeconds: must be <= joinTokens.maxTtlSeconds');
-  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   config.dataDir = resolvePath(config.dataDir);
   config.tls.certFile = resolvePath(config.tls.certFile);
   config.tls.keyFile = resolvePath(config.tls.keyFile);
   if (config.media.workerBin) config.media.workerBin = resolvePath(config.media.workerBin);
-  config.auth.totpKeyFile = config.auth.totpKeyFile ? resolvePath(config.auth.totpKeyFile) : resolve(config.dataDir, 'secrets', 'totp.key');
+  config.secretKeyFile = config.secretKeyFile ? resolvePath(config.secretKeyFile) : resolve(config.dataDir, 'secrets', 'secret.key');
   return config;
 }
 

@@ -3,7 +3,9 @@
  * (load.ts) validates the merged configuration against it before anything starts.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_MESSAGE_BYTES } from '../signaling/protocol.ts';
 import { StringEnum } from '../signaling/string-enum.ts';
+import { MeetingPolicy } from '../meetings/policy.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Strict = { additionalProperties: false } as const;
@@ -22,6 +24,11 @@ export const ConfigSchema = Type.Object(
     ),
     /** Where the SQLite file and server secrets live. */
     dataDir: Type.String({ minLength: 1 }),
+    /**
+     * AES-256 key that seals secrets stored in the database (TOTP secrets, meeting passwords);
+     * empty: <dataDir>/secrets/secret.key, created on first start. Keep it out of database backups.
+     */
+    secretKeyFile: Type.String(),
     tls: Type.Object(
       {
         certFile: Type.String({ minLength: 1 }),
@@ -51,13 +58,19 @@ export const ConfigSchema = Type.Object(
         /** Path of mediasoup-worker; empty: MEDIASOUP_WORKER_BIN, else mediasoup's own. */
         workerBin: Type.String(),
         logLevel: StringEnum(['debug', 'warn', 'error', 'none']),
-        maxParticipantsPerMeeting: Type.Integer({ minimum: 2, maximum: 1000 }),
+      },
+      Strict,
+    ),
+    meetings: Type.Object(
+      {
+        /** Policy of a new meeting; each meeting's hosts may change theirs. */
+        policy: MeetingPolicy,
       },
       Strict,
     ),
     signaling: Type.Object(
       {
-        maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 }),
+        maxMessageBytes: Type.Integer({ minimum: 1024, maximum: MAX_MESSAGE_BYTES }),
         messagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000 }),
         burst: Type.Integer({ minimum: 1, maximum: 100_000 }),
         heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 300 }),
@@ -83,8 +96,6 @@ export const ConfigSchema = Type.Object(
         maxConcurrentHashes: Type.Integer({ minimum: 0, maximum: 256 }),
         /** Logins waiting for a hashing slot; beyond this they get 503. */
         maxQueuedHashes: Type.Integer({ minimum: 0, maximum: 100_000 }),
-        /** AES-256 key sealing TOTP secrets; empty: <dataDir>/secrets/totp.key. Keep it off the DB backups. */
-        totpKeyFile: Type.String(),
         sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
         sessionAbsoluteHours: Type.Integer({ minimum: 1, maximum: 7 * 24 }),
         /** Failed sign-ins (password or second factor) before an account is locked. */
@@ -92,13 +103,6 @@ export const ConfigSchema = Type.Object(
         /** Lock duration; doubles with each further lock until a successful sign-in. */
         lockoutSeconds: Type.Integer({ minimum: 1, maximum: 7 * 86400 }),
         loginAttemptsPerMinutePerIp: Type.Integer({ minimum: 1, maximum: 100_000 }),
-      },
-      Strict,
-    ),
-    joinTokens: Type.Object(
-      {
-        defaultTtlSeconds: Type.Integer({ minimum: 30, maximum: 7 * 86400 }),
-        maxTtlSeconds: Type.Integer({ minimum: 30, maximum: 7 * 86400 }),
       },
       Strict,
     ),
@@ -126,6 +130,6 @@ export const ENV_KEYS: Record<string, string> = {
   RECINTO_RTC_MAX_PORT: 'media.rtcMaxPort',
   RECINTO_WORKER_BIN: 'media.workerBin',
   RECINTO_REQUIRE_TOTP: 'auth.requireTotp',
-  RECINTO_TOTP_KEY_FILE: 'auth.totpKeyFile',
+  RECINTO_SECRET_KEY_FILE: 'secretKeyFile',
   RECINTO_INSTITUTION: 'auth.institution',
 };

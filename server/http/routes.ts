@@ -31,6 +31,6 @@ export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: 
     return;
   }
   await app.register(fastifyStatic, { root: CLIENT_DIST, index: 'index.html', wildcard: false, preCompressed: false });
-  // Meeting links: /m/<meetingId>; the client reads the id from the path.
-  app.get('/m/:meetingId', (_request, reply) => reply.sendFile('index.html'));
+  // The client is one page; these paths are its views (it reads the path itself).
+  for (const path of ['/login', '/account', '/m/:meetingId']) app.get(path, (_request, reply) => reply.sendFile('index.html'));
 }

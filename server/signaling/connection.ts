@@ -9,9 +9,10 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { AppError } from '../errors.ts';
 import { compile, describeErrors, type Validator } from '../validation.ts';
-import type { Services, Session } from './context.ts';
+import type { Caller, Services } from './context.ts';
 import { handlers } from './handlers.ts';
 import {
+  CloseCode,
   ErrorCode,
   Methods,
   RequestEnvelope,
@@ -30,10 +31,13 @@ const paramValidators = Object.fromEntries(
 /** Refusals in a row (rate limit) after which the peer is considered abusive and disconnected. */
 const MAX_CONSECUTIVE_REFUSALS = 200;
 
-export class SignalingConnection implements Session {
+export class SignalingConnection implements Caller {
   readonly connectionId = randomUUID();
   readonly remoteAddress: string;
-  membership: Session['membership'];
+  readonly account: Caller['account'];
+  /** Hash of the auth session that opened this socket; the socket lives only as long as it. */
+  readonly sessionIdHash: string;
+  membership: Caller['membership'];
 
   readonly #socket: WebSocket;
   readonly #services: Services;
@@ -44,16 +48,27 @@ export class SignalingConnection implements Session {
   #alive = true;
   readonly #heartbeat: NodeJS.Timeout;
 
-  constructor(socket: WebSocket, services: Services, remoteAddress: string) {
+  constructor(
+    socket: WebSocket,
+    services: Services,
+    opened: { remoteAddress: string; account: Caller['account']; sessionIdHash: string },
+  ) {
     this.#socket = socket;
     this.#services = services;
-    this.remoteAddress = remoteAddress;
-    this.#log = services.log.child({ conn: this.connectionId });
+    this.remoteAddress = opened.remoteAddress;
+    this.account = opened.account;
+    this.sessionIdHash = opened.sessionIdHash;
+    this.#log = services.log.child({ conn: this.connectionId, user: opened.account.id });
     const s = services.config.signaling;
     this.#bucket = new TokenBucket(s.messagesPerSecond, s.burst);
 
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    socket.on('pong', () => (this.#alive = true));
+    // A live socket keeps its session alive (a quiet call is still use), until the session's
+    // absolute limit or a revocation ends it.
+    socket.on('pong', () => {
+      this.#alive = true;
+      if (!services.sessions.lookupByHash(this.sessionIdHash)) this.endSession();
+    });
     socket.on('close', () => this.#onClose());
     socket.on('error', (error) => this.#log.warn({ err: error }, 'signalling socket error'));
     this.#heartbeat = setInterval(() => {
@@ -70,6 +85,11 @@ export class SignalingConnection implements Session {
 
   notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void {
     this.#send({ notification: name, params });
+  }
+
+  /** The auth session behind this socket ended: leave the meeting and close. */
+  endSession(): void {
+    this.#socket.close(CloseCode.SESSION_ENDED, 'session ended');
   }
 
   /** Ends the connection from the server side (shutdown). */
@@ -115,6 +135,11 @@ export class SignalingConnection implements Session {
       return;
     }
     const params = message.params ?? {};
+    // The session may have ended since the last message (expiry; revocations close at once).
+    if (!this.#services.sessions.lookupByHash(this.sessionIdHash)) {
+      this.endSession();
+      return;
+    }
     const validate = paramValidators[method as MethodName];
     if (!validate(params)) {
       this.#error(id, ErrorCode.INVALID_PARAMS, describeErrors(validate.errors, 'params').join('; '));
@@ -126,7 +151,7 @@ export class SignalingConnection implements Session {
 
   async #dispatch(id: number, method: MethodName, params: unknown): Promise<void> {
     try {
-      const handler = handlers[method] as (s: Services, session: Session, p: unknown) => Promise<unknown>;
+      const handler = handlers[method] as (s: Services, caller: Caller, p: unknown) => Promise<unknown>;
       const result = await handler(this.#services, this, params);
       this.#send({ id, ok: true, result });
     } catch (error) {
@@ -147,7 +172,7 @@ export class SignalingConnection implements Session {
       if (!membership) return;
       this.membership = undefined;
       membership.meeting.remove(membership.participant.id);
-      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: membership.participant.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
+      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { participantId: membership.participant.id, reason: 'disconnected' } });
     });
   }
 

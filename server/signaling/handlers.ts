@@ -5,71 +5,64 @@
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { AppError } from '../errors.ts';
-import { JoinTokenError, verifyJoinToken } from '../tokens/join-token.ts';
-import type { Services, Session } from './context.ts';
+import type { Caller, Services } from './context.ts';
 import type { MethodName, Params, Result } from './protocol.ts';
 
-type Handler<M extends MethodName> = (services: Services, session: Session, params: Params<M>) => Promise<Result<M>>;
+type Handler<M extends MethodName> = (services: Services, caller: Caller, params: Params<M>) => Promise<Result<M>>;
 export type Handlers = { [M in MethodName]: Handler<M> };
 
-function joined(session: Session) {
-  if (!session.membership) throw new AppError('NOT_JOINED', 'join a meeting first');
-  return session.membership;
+function joined(caller: Caller) {
+  if (!caller.membership) throw new AppError('NOT_JOINED', 'join a meeting first');
+  return caller.membership;
 }
 
 export const handlers: Handlers = {
-  async join(services, session, params) {
-    if (session.membership) throw new AppError('ALREADY_JOINED', 'this connection is in a meeting already');
-    const deny = (code: AppError['code'], message: string, detail: Record<string, unknown> = {}): never => {
-      services.audit({ action: 'meeting.join', outcome: 'denied', meetingId: params.meetingId, detail: { code, ip: session.remoteAddress, ...detail } });
+  async join(services, caller, params) {
+    if (caller.membership) throw new AppError('ALREADY_JOINED', 'this connection is in a meeting already');
+    const deny = (code: AppError['code'], message: string): never => {
+      services.audit({ action: 'meeting.join', outcome: 'denied', actor: caller.account.id, meetingId: params.meetingId, detail: { code, ip: caller.remoteAddress } });
       throw new AppError(code, message);
     };
 
-    let claims;
-    try {
-      claims = await verifyJoinToken(services.joinTokenKey, params.token, params.meetingId);
-    } catch (error) {
-      if (error instanceof JoinTokenError) return deny(error.code, error.message);
-      throw error;
-    }
-    if (!services.meetingStore.get(params.meetingId)) return deny('MEETING_NOT_FOUND', 'no such meeting', { tokenId: claims.tokenId });
+    const record = services.meetingStore.get(params.meetingId);
+    if (!record) return deny('MEETING_NOT_FOUND', 'no such meeting');
     const meeting = await services.meetings.open(params.meetingId);
-    if (meeting.size >= services.config.media.maxParticipantsPerMeeting) return deny('MEETING_FULL', 'the meeting is full', { tokenId: claims.tokenId });
+    if (meeting.size >= record.policy.maxParticipants) return deny('MEETING_FULL', 'the meeting is full');
 
     const participantId = randomUUID();
-    const displayName = params.displayName ?? claims.displayName;
+    const displayName = caller.account.displayName;
     const others = meeting.participants().map((p) => p.info());
     const participant = meeting.add(participantId, displayName, {
-      notify: (name, payload) => session.notify(name, payload),
+      notify: (name, payload) => caller.notify(name, payload),
       evicted: () => {
-        if (session.membership?.participant.id === participantId) session.membership = undefined;
+        if (caller.membership?.participant.id === participantId) caller.membership = undefined;
       },
     });
-    session.membership = { meeting, participant };
+    caller.membership = { meeting, participant };
 
     services.audit({
       action: 'meeting.join',
       outcome: 'ok',
-      actor: participantId,
+      actor: caller.account.id,
       meetingId: meeting.id,
-      detail: { tokenId: claims.tokenId, tokenName: claims.displayName, displayName, ip: session.remoteAddress },
+      detail: { participantId, ip: caller.remoteAddress },
     });
     return { participantId, displayName, routerRtpCapabilities: meeting.routerRtpCapabilities, participants: others };
   },
 
-  async createTransport(_services, session, params) {
-    const { participant } = joined(session);
+  async createTransport(_services, caller, params) {
+    const { participant } = joined(caller);
     return participant.media.createTransport(params.direction);
   },
 
-  async connectTransport(_services, session, params) {
-    const { participant } = joined(session);
+  async connectTransport(_services, caller, params) {
+    const { participant } = joined(caller);
     await participant.media.connectTransport(params.transportId, params.dtlsParameters as types.DtlsParameters);
     return {};
   },
 
-  async produce(_services, session, params) {
-    const { meeting, participant } = joined(session);
+  async produce(_services, caller, params) {
+    const { meeting, participant } = joined(caller);
     const producer = await participant.media.produce({
       transportId: params.transportId,
       kind: params.kind,
@@ -80,15 +73,15 @@ export const handlers: Handlers = {
     return { producerId: producer.id };
   },
 
-  async closeProducer(_services, session, params) {
-    const { meeting, participant } = joined(session);
+  async closeProducer(_services, caller, params) {
+    const { meeting, participant } = joined(caller);
     participant.media.closeProducer(params.producerId);
     meeting.broadcast('producerClosed', { participantId: participant.id, producerId: params.producerId }, participant.id);
     return {};
   },
 
-  async consume(_services, session, params) {
-    const { meeting, participant } = joined(session);
+  async consume(_services, caller, params) {
+    const { meeting, participant } = joined(caller);
     const found = meeting.findProducer(params.producerId, participant.id);
     if (!found) throw new AppError('NOT_FOUND', 'no such producer in this meeting');
     const consumer = await participant.media.consume(params.transportId, found.producer, params.rtpCapabilities as types.RtpCapabilities);
@@ -102,17 +95,17 @@ export const handlers: Handlers = {
     };
   },
 
-  async resumeConsumer(_services, session, params) {
-    const { participant } = joined(session);
+  async resumeConsumer(_services, caller, params) {
+    const { participant } = joined(caller);
     await participant.media.resumeConsumer(params.consumerId);
     return {};
   },
 
-  async leave(services, session) {
-    const { meeting, participant } = joined(session);
-    session.membership = undefined;
+  async leave(services, caller) {
+    const { meeting, participant } = joined(caller);
+    caller.membership = undefined;
     meeting.remove(participant.id);
-    services.audit({ action: 'meeting.leave', outcome: 'ok', actor: participant.id, meetingId: meeting.id });
+    services.audit({ action: 'meeting.leave', outcome: 'ok', actor: caller.account.id, meetingId: meeting.id, detail: { participantId: participant.id } });
     return {};
   },
 };

@@ -10,10 +10,17 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { StringEnum } from './string-enum.ts';
 
-export const PROTOCOL_VERSION = 1;
-
-/** Hard limit for one message, in bytes of UTF-8. Larger messages get MESSAGE_TOO_LARGE. */
+/** Upper bound for `signaling.maxMessageBytes`: larger messages get MESSAGE_TOO_LARGE. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * WebSocket close codes the server uses besides the standard ones (1001 going away, 1008 policy
+ * violation for floods, 1009 far too large).
+ */
+export const CloseCode = {
+  /** The account's session ended (sign-out, revocation, expiry): sign in again. */
+  SESSION_ENDED: 4401,
+} as const;
 
 /** Error codes a response can carry. Stable: clients switch on them. */
 export const ErrorCode = {
@@ -27,9 +34,6 @@ export const ErrorCode = {
   /** The method needs a joined participant. */
   NOT_JOINED: 'NOT_JOINED',
   ALREADY_JOINED: 'ALREADY_JOINED',
-  /** Join token missing, malformed, forged, or minted for another meeting. */
-  TOKEN_INVALID: 'TOKEN_INVALID',
-  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   MEETING_NOT_FOUND: 'MEETING_NOT_FOUND',
   MEETING_FULL: 'MEETING_FULL',
   /** Already exists: one send and one receive transport, one producer per source. */
@@ -171,13 +175,9 @@ const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
 // Requests: method name → params and result schemas.
 
 export const Methods = {
-  /** Enter a meeting with a join token minted by `recinto token`. First request on a socket. */
+  /** Enter a meeting as the signed-in account (display name from the account). */
   join: {
-    params: Params({
-      meetingId: MeetingId,
-      token: Type.String({ minLength: 1, maxLength: 4096 }),
-      displayName: Type.Optional(DisplayName),
-    }),
+    params: Params({ meetingId: MeetingId }),
     result: Type.Object({
       participantId: ObjectId,
       displayName: DisplayName,

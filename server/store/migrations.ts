@@ -79,5 +79,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_user ON sessions(user_id);
     `,
   },
-];
+  {
+    version: 3,
+    name: 'meeting owners, hosts, schedule, password, policy, bans',
+    sql: `
+      ALTER TABLE meetings ADD COLUMN owner_id TEXT REFERENCES users(id) ON DELETE SET NULL;
+      ALTER TABLE meetings ADD COLUMN starts_at INTEGER;
+      ALTER TABLE meetings ADD COLUMN duration_minutes INTEGER;
+      -- Sealed (AES-256-GCM) so hosts can show the invitation again; never stored in clear.
+      ALTER TABLE meetings ADD COLUMN password_sealed TEXT;
+      ALTER TABLE meetings ADD COLUMN policy TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE meetings ADD COLUMN updated_at INTEGER;
 
+      CREATE TABLE meeting_hosts (
+        meeting_id  TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (meeting_id, user_id)
+      ) STRICT;
+
+      CREATE TABLE meeting_bans (
+        meeting_id    TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        -- an account id, or the hash of a guest's device token
+        subject       TEXT NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('account', 'guest-device')),
+        display_name  TEXT NOT NULL,
+        banned_by     TEXT,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (meeting_id, kind, subject)
+      ) STRICT;
+    `,
+  },
+];

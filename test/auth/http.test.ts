@@ -3,7 +3,7 @@
  * with TOTP, enrolment, cookie flags, CSRF, lockout, enumeration, bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readParams } from '../../server/auth/passwords.ts';
+import { PasswordHasher, readParams } from '../../server/auth/passwords.ts';
 import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import { totpAt } from '../../server/auth/totp.ts';
 import { HttpClient } from '../helpers/http-client.ts';
@@ -63,6 +63,35 @@ describe('first start', () => {
     const hash = server.recinto.db.prepare("SELECT password_hash FROM users WHERE username = 'admin'").pluck().get() as string;
     expect(hash.startsWith('$argon2id$v=19$')).toBe(true);
     expect(readParams(hash)).toEqual({ memoryKiB: 65536, iterations: 3, parallelism: 4 });
+  });
+});
+
+describe('password hashing', () => {
+  it('upgrades a stored hash to the configured parameters at the next sign-in', async () => {
+    const user = await server.createUser('gina');
+    const weak = await new PasswordHasher({ memoryKiB: 19456, iterations: 2, parallelism: 1 }).hash(user.password);
+    server.recinto.auth.accounts.setPassword(user.id, weak, false);
+    const stored = () => server.recinto.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(user.id) as string;
+    expect(readParams(stored())).toEqual({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
+    expect((await new HttpClient(server.url).post('/api/auth/login', { username: 'gina', password: user.password })).status).toBe(200);
+    expect(readParams(stored())).toEqual({ memoryKiB: 65536, iterations: 3, parallelism: 4 });
+  });
+
+  it('answers 503 BUSY, and stays up, when more sign-ins wait for hashing than allowed', async () => {
+    const busy = await startTestServer({ auth: { maxConcurrentHashes: 1, maxQueuedHashes: 1, loginAttemptsPerMinutePerIp: 1000 } });
+    try {
+      const user = await busy.createUser('hana');
+      const replies = await Promise.all(
+        Array.from({ length: 6 }, () => new HttpClient(busy.url).post('/api/auth/login', { username: 'hana', password: user.password })),
+      );
+      const statuses = replies.map((r) => r.status);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(503);
+      expect(replies.find((r) => r.status === 503)!.body.error.code).toBe('BUSY');
+      expect((await new HttpClient(busy.url).post('/api/auth/login', { username: 'hana', password: user.password })).status).toBe(200);
+    } finally {
+      await busy.close();
+    }
   });
 });
 

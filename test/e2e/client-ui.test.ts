@@ -1,76 +1,116 @@
 /**
- * The browser client before joining: nothing touches camera, microphone or the network until the
- * user presses "Unirse"; every control has an accessible name; `?lang=en` switches to English.
- * Needs no media server: client/dist is served from 127.0.0.1.
+ * The browser client's pages outside a call, against the real server: every control has an
+ * accessible name on every page in Spanish and in English; nothing touches the camera, the
+ * microphone or the signalling socket until the user presses "Unirse"; `?lang=en` switches the
+ * language and is remembered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, serveClientDist, type LaunchedBrowser } from '../helpers/browser.ts';
+import { accessibleControls, deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
+import { startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
-let site: { url: string; close(): Promise<void> } | undefined;
-let chrome: LaunchedBrowser | undefined;
-
-/** Counts getUserMedia / enumerateDevices / WebSocket use from the first script on. */
-const SPY = () => {
-  const w = window as unknown as { __spy: { gum: number; enumerate: number; ws: number } };
-  w.__spy = { gum: 0, enumerate: 0, ws: 0 };
-  const md = navigator.mediaDevices;
-  if (md) {
-    const gum = md.getUserMedia.bind(md);
-    md.getUserMedia = (c?: MediaStreamConstraints) => {
-      w.__spy.gum++;
-      return gum(c);
-    };
-    const en = md.enumerateDevices.bind(md);
-    md.enumerateDevices = () => {
-      w.__spy.enumerate++;
-      return en();
-    };
-  }
-  const WS = window.WebSocket;
-  window.WebSocket = class extends WS {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      w.__spy.ws++;
-      super(url, protocols);
-    }
-  };
-};
-
-async function newPage(): Promise<Page> {
-  if (!chrome) throw new Error('no browser');
-  const ctx = await chrome.browser.newContext({ ignoreHTTPSErrors: true });
-  await ctx.addInitScript(SPY);
-  return ctx.newPage();
-}
-
-const spy = (page: Page) => page.evaluate(() => (window as unknown as { __spy: { gum: number; enumerate: number; ws: number } }).__spy);
+let server: TestServer;
+let chrome: SignedInBrowser | undefined;
+let other: TestUser;
+let meetingId: string;
 
 beforeAll(async () => {
-  site = await serveClientDist();
-  chrome = await launchBrowser({ label: 'ui' });
+  server = await startTestServer();
+  const [lucia, marta] = await Promise.all([server.createUser('lucia', { displayName: 'Lucía Pérez' }), server.createUser('marta')]);
+  other = marta;
+  chrome = await signedInBrowser(server, lucia, 'ui');
+  await spyOnDevicesAndSockets(chrome.context);
+  meetingId = server.createMeeting('Claustro');
 }, 120_000);
 
 afterAll(async () => {
   await chrome?.close();
-  await site?.close();
+  await server?.close();
 });
 
-describe('client before joining', () => {
-  it('starts idle, in Spanish, with no camera/microphone or socket use before the click', async () => {
-    const page = await newPage();
-    await page.goto(`${site!.url}/m/abc-def-ghi#token=not-a-real-token`);
-    await page.waitForFunction(() => 'recinto' in window);
+/** Opens `path` and waits until the client shows `view`. */
+async function open(page: Page, path: string, view: string): Promise<void> {
+  await page.goto(server.url + path);
+  await page.waitForFunction((v) => window.recinto?.view === v, view, { timeout: 10_000 });
+}
+
+/** A page in a fresh context without any session (a half-done sign-in would carry over). */
+async function signedOutPage(): Promise<Page> {
+  const context = await chrome!.browser.newContext({ ignoreHTTPSErrors: true });
+  await spyOnDevicesAndSockets(context);
+  const page = await context.newPage();
+  page.once('close', () => void context.close());
+  return page;
+}
+
+type Lang = 'es' | 'en';
+/** Each page (and sign-in step) of the client, reached in a given language. */
+const VIEWS: Record<string, (lang: Lang) => Promise<Page>> = {
+  login: async (lang) => {
+    const page = await signedOutPage();
+    await open(page, `/login?lang=${lang}`, 'login');
+    return page;
+  },
+  'second-factor': async (lang) => {
+    const page = await signedOutPage();
+    await open(page, `/login?lang=${lang}`, 'login');
+    await page.locator('#login-username').fill(other.username);
+    await page.locator('#login-password').fill(other.password);
+    await page.locator('#login-submit').click();
+    await page.waitForFunction(() => window.recinto.view === 'second-factor', null, { timeout: 10_000 });
+    return page;
+  },
+  home: async (lang) => {
+    const page = await chrome!.context.newPage();
+    await open(page, `/?lang=${lang}`, 'home');
+    return page;
+  },
+  account: async (lang) => {
+    const page = await chrome!.context.newPage();
+    await open(page, `/account?lang=${lang}`, 'account');
+    return page;
+  },
+  meeting: async (lang) => {
+    const page = await chrome!.context.newPage();
+    await open(page, `/m/${meetingId}?lang=${lang}`, 'meeting');
+    // Reveal the in-call controls too, so they are checked without joining.
+    await page.evaluate(() => document.querySelectorAll('[hidden]').forEach((n) => n.removeAttribute('hidden')));
+    return page;
+  },
+};
+
+describe('client pages', () => {
+  it('give every control a non-empty accessible name on every page, in Spanish and in English', async () => {
+    onTestFailed(() => console.log(chrome?.logs.join('\n')));
+    const names: Record<string, Record<Lang, string[]>> = {};
+    for (const [view, reach] of Object.entries(VIEWS)) {
+      for (const lang of ['es', 'en'] as const) {
+        const page = await reach(lang);
+        expect(await page.evaluate(() => document.documentElement.lang), `${view} language`).toBe(lang);
+        const controls = await accessibleControls(page);
+        expect(controls.length, `${view} has controls`).toBeGreaterThanOrEqual(3);
+        expect(controls.filter((c) => !c.name.trim()), `unnamed controls on ${view} (${lang})`).toEqual([]);
+        // No page uses the camera, the microphone or the signalling socket by itself.
+        expect(await deviceUse(page), `${view} (${lang})`).toMatchObject({ getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
+        (names[view] ??= { es: [], en: [] })[lang] = controls.map((c) => c.name);
+        await page.close();
+      }
+    }
+    // Every page is really translated: its controls are not named the same in both languages.
+    for (const [view, byLang] of Object.entries(names)) expect(byLang.en, `${view} translated`).not.toEqual(byLang.es);
+  });
+
+  it('shows the meeting page idle, with no camera, microphone or socket use before the click on "Unirse"', async () => {
+    const page = await chrome!.context.newPage();
+    await open(page, `/m/${meetingId}?lang=es`, 'meeting');
     await page.waitForTimeout(500);
-    expect(await page.evaluate(() => window.recinto.state)).toBe('idle');
-    expect(await page.evaluate(() => window.recinto.participantId)).toBeNull();
-    expect(await spy(page)).toEqual({ gum: 0, enumerate: 0, ws: 0 });
+    expect(await page.evaluate(() => ({ state: window.recinto.state, participantId: window.recinto.participantId }))).toEqual({ state: 'idle', participantId: null });
+    expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
     expect(await page.locator('#local-video').evaluate((v: HTMLVideoElement) => v.srcObject)).toBeNull();
-    await expect(page.getByRole('button', { name: 'Unirse', exact: true }).isVisible()).resolves.toBe(true);
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
-    // the token came in the fragment: no field asks for it
-    expect(await page.getByRole('textbox', { name: 'Código de acceso' }).isVisible()).toBe(false);
+    expect(await page.getByText('Entrará como Lucía Pérez.').isVisible()).toBe(true);
     // the debug hook is read-only
-    const writable = await page.evaluate(() => {
+    const readOnly = await page.evaluate(() => {
       try {
         (window as unknown as { recinto: unknown }).recinto = null;
       } catch {
@@ -78,71 +118,37 @@ describe('client before joining', () => {
       }
       return window.recinto !== null && Object.isFrozen(window.recinto);
     });
-    expect(writable).toBe(true);
-    await page.context().close();
-  });
+    expect(readOnly).toBe(true);
 
-  it('gives every button, input and select a non-empty accessible name', async () => {
-    const page = await newPage();
-    await page.goto(`${site!.url}/m/abc-def-ghi`); // no token: the token field is shown too
-    await page.waitForFunction(() => 'recinto' in window);
-    expect(await page.getByRole('textbox', { name: 'Código de acceso' }).isVisible()).toBe(true);
-    // Reveal the in-call view as well, so its controls are checked without joining.
-    await page.evaluate(() => {
-      for (const n of document.querySelectorAll('[hidden]')) n.removeAttribute('hidden');
-    });
-    const controls = await page.locator('button, input, select, textarea').evaluateAll((els) =>
-      els.map((e) => ({ id: e.id, tag: e.tagName.toLowerCase(), type: (e as HTMLInputElement).type })),
-    );
-    expect(controls.length).toBeGreaterThanOrEqual(7);
-    const unnamed: string[] = [];
-    for (const c of controls) {
-      expect(c.id, `control without id: ${JSON.stringify(c)}`).not.toBe('');
-      const role = c.tag === 'button' ? 'button' : c.tag === 'select' ? 'combobox' : 'textbox';
-      const named = page.getByRole(role, { name: /\S/ }).and(page.locator(`#${c.id}`));
-      if ((await named.count()) !== 1) unnamed.push(`${c.tag}#${c.id}`);
-    }
-    expect(unnamed).toEqual([]);
-    // the remote grid is a labelled list; status messages go to a live region
-    expect(await page.getByRole('list', { name: 'Participantes' }).count()).toBe(1);
-    expect(await page.locator('[aria-live="polite"]').count()).toBeGreaterThanOrEqual(1);
-    expect(await spy(page)).toMatchObject({ gum: 0, ws: 0 });
-    await page.context().close();
-  });
-
-  it('asks for the access code instead of starting the camera when none is given', async () => {
-    const page = await newPage();
-    await page.goto(`${site!.url}/m/abc-def-ghi`);
-    await page.waitForFunction(() => 'recinto' in window);
-    await page.getByRole('button', { name: 'Unirse' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('Falta el código de acceso');
-    expect(await spy(page)).toMatchObject({ gum: 0, ws: 0 });
-    expect(await page.evaluate(() => window.recinto.state)).toBe('idle');
-    await page.context().close();
+    // The click is what starts them: the same counters move once it happens.
+    await page.getByRole('button', { name: 'Unirse', exact: true }).click();
+    await waitFor(() => page.evaluate(() => window.recinto.state === 'joined'), 20_000, { message: 'joined', intervalMs: 100 });
+    expect(await deviceUse(page)).toMatchObject({ getUserMedia: 1, webSockets: 1 });
+    await page.getByRole('button', { name: 'Salir' }).click();
+    await waitFor(() => page.evaluate(() => window.recinto.state === 'left'), 5_000, { message: 'left' });
+    await page.close();
   });
 
   it('switches to English with ?lang=en, remembers it, and the selector switches back', async () => {
-    const page = await newPage();
-    await page.goto(`${site!.url}/m/abc-def-ghi?lang=en#token=x`);
-    await page.waitForFunction(() => 'recinto' in window);
+    const page = await chrome!.context.newPage();
+    await open(page, '/?lang=en', 'home');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
-    expect(await page.getByRole('button', { name: 'Join', exact: true }).isVisible()).toBe(true);
-    expect(await page.getByRole('button', { name: 'Unirse' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Create meeting', exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole('combobox', { name: 'Language' }).inputValue()).toBe('en');
-    expect(await page.getByRole('textbox', { name: 'Your name (optional)' }).isVisible()).toBe(true);
+    expect(await page.getByText('Hello, Lucía Pérez.').isVisible()).toBe(true);
+
+    // remembered without the query parameter, on another page
+    await open(page, `/m/${meetingId}`, 'meeting');
+    expect(await page.getByRole('button', { name: 'Join', exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole('status').textContent()).toMatch(/Camera and microphone only start/);
 
-    // remembered without the query parameter
-    await page.goto(`${site!.url}/m/abc-def-ghi#token=x`);
-    await page.waitForFunction(() => 'recinto' in window);
-    expect(await page.getByRole('button', { name: 'Join', exact: true }).isVisible()).toBe(true);
-
-    // the selector switches back to Spanish at once
+    // the selector switches back to Spanish at once, status message included
     await page.getByRole('combobox', { name: 'Language' }).selectOption('es');
     expect(await page.getByRole('button', { name: 'Unirse', exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole('combobox', { name: 'Idioma' }).count()).toBe(1);
+    expect(await page.getByRole('status').textContent()).toMatch(/solo se activan al pulsar «Unirse»/);
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
-    expect(await spy(page)).toMatchObject({ gum: 0, ws: 0 });
-    await page.context().close();
+    expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, webSockets: 0 });
+    await page.close();
   });
 });

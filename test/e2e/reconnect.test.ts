@@ -4,18 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, waitFor, type LaunchedBrowser } from '../helpers/browser.ts';
-import { startTestServer } from '../helpers/server.ts';
-
-type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+import { signedInBrowser, type SignedInBrowser } from '../helpers/browser.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let server: TestServer | undefined;
-let one: LaunchedBrowser | undefined;
-let two: LaunchedBrowser | undefined;
+let one: SignedInBrowser | undefined;
+let two: SignedInBrowser | undefined;
 
 beforeAll(async () => {
-  await ensureClientBuilt();
-  [server, one, two] = await Promise.all([startTestServer(), launchBrowser({ label: 'uno' }), launchBrowser({ label: 'dos' })]);
+  server = await startTestServer();
+  const users = await Promise.all([server.createUser('uno', { displayName: 'Uno' }), server.createUser('dos', { displayName: 'Dos' })]);
+  [one, two] = await Promise.all([signedInBrowser(server, users[0]), signedInBrowser(server, users[1])]);
 }, 120_000);
 
 afterAll(async () => {
@@ -44,8 +44,8 @@ describe('media worker failure', () => {
   it('both participants re-join automatically and media flows again', async () => {
     onTestFailed(() => console.log([...(one?.logs ?? []), ...(two?.logs ?? [])].join('\n')));
     const meetingId = server!.createMeeting('Reconexión');
-    for (const [b, name] of [[one!, 'Uno'], [two!, 'Dos']] as const) {
-      await b.page.goto(`${server!.url}/m/${meetingId}#token=${encodeURIComponent(await server!.mintToken(meetingId, name))}`);
+    for (const b of [one!, two!]) {
+      await b.page.goto(`${server!.url}/m/${meetingId}`);
       await b.page.getByRole('button', { name: 'Unirse' }).click();
     }
     const before = await Promise.all([decoding(one!.page), decoding(two!.page)]);

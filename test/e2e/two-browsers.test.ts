@@ -1,29 +1,28 @@
 /**
- * Two real Chromium processes join one meeting on the real server (one real mediasoup worker)
- * and must decode each other's video and receive each other's audio; then one leaves and the
- * other's tile for it disappears. Screenshots go to test-output/e2e/.
+ * Two real Chromium processes, each signed in as its own account, join one meeting on the real
+ * server (one real mediasoup worker) and must decode each other's video and receive each other's
+ * audio; then one leaves and the other's tile for it disappears. Without a session nobody reaches
+ * a call, and a session ended on the server ends the call at once. Screenshots: test-output/e2e/.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, launchBrowser, waitFor, type LaunchedBrowser } from '../helpers/browser.ts';
-import { startTestServer } from '../helpers/server.ts';
-
-type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+import { deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number };
 
 const OUT_DIR = 'test-output/e2e';
 let server: TestServer | undefined;
-let ana: LaunchedBrowser | undefined;
-let bruno: LaunchedBrowser | undefined;
+let ana: SignedInBrowser | undefined;
+let bruno: SignedInBrowser | undefined;
 
 beforeAll(async () => {
-  await ensureClientBuilt();
-  [server, ana, bruno] = await Promise.all([
-    startTestServer(),
-    launchBrowser({ label: 'ana' }),
-    launchBrowser({ label: 'bruno' }),
-  ]);
+  server = await startTestServer();
+  const users = await Promise.all([server.createUser('ana', { displayName: 'Ana' }), server.createUser('bruno', { displayName: 'Bruno Díaz' })]);
+  [ana, bruno] = await Promise.all([signedInBrowser(server, users[0]), signedInBrowser(server, users[1])]);
+  await Promise.all([spyOnDevicesAndSockets(ana.context), spyOnDevicesAndSockets(bruno.context)]);
+  mkdirSync(OUT_DIR, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
@@ -42,7 +41,7 @@ async function waitJoined(page: Page): Promise<string> {
       return s.state === 'joined' && s.id ? s : null;
     },
     20_000,
-    { message: 'state joined' },
+    { message: 'state joined', intervalMs: 100 },
   );
   return s.id!;
 }
@@ -57,15 +56,9 @@ describe('two browsers in one meeting', () => {
       console.log([...(ana?.logs ?? []), ...(bruno?.logs ?? [])].join('\n'));
     });
     const meetingId = server!.createMeeting('Prueba e2e');
-    const [tokenAna, tokenBruno] = await Promise.all([server!.mintToken(meetingId, 'Ana'), server!.mintToken(meetingId, 'Bruno')]);
     const pa = ana!.page;
     const pb = bruno!.page;
-    await Promise.all([
-      pa.goto(`${server!.url}/m/${meetingId}#token=${encodeURIComponent(tokenAna)}`),
-      pb.goto(`${server!.url}/m/${meetingId}#token=${encodeURIComponent(tokenBruno)}`),
-    ]);
-    // Ana takes the name from her token; Bruno types a different one in the optional field.
-    await pb.getByRole('textbox', { name: 'Su nombre (opcional)' }).fill('Bruno Díaz');
+    await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
     expect(await state(pa)).toMatchObject({ state: 'idle' });
 
     await pa.getByRole('button', { name: 'Unirse' }).click();
@@ -74,7 +67,7 @@ describe('two browsers in one meeting', () => {
     const idBruno = await waitJoined(pb);
     expect(idAna).not.toBe(idBruno);
 
-    // Each sees a tile labelled with the other's display name, in the participants list.
+    // Each sees a tile labelled with the other's account name, in the participants list.
     const tileOfBruno = pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem', { name: 'Bruno Díaz' });
     const tileOfAna = pb.getByRole('list', { name: 'Participantes' }).getByRole('listitem', { name: 'Ana' });
     await waitFor(async () => (await tileOfBruno.count()) === 1 && (await tileOfAna.count()) === 1, 10_000, { message: 'remote tiles' });
@@ -101,7 +94,6 @@ describe('two browsers in one meeting', () => {
       expect(await tile.locator('audio').count()).toBe(1);
     }
 
-    mkdirSync(OUT_DIR, { recursive: true });
     await Promise.all([pa.screenshot({ path: `${OUT_DIR}/ana.png` }), pb.screenshot({ path: `${OUT_DIR}/bruno.png` })]);
 
     // Own mic/camera toggles: the button's accessible name says what pressing it will do.
@@ -121,15 +113,61 @@ describe('two browsers in one meeting', () => {
     expect(await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()).toBe(0);
   }, 60_000);
 
-  it('a forged token ends in TOKEN_INVALID, shown to the user, with the camera released', async () => {
-    const meetingId = server!.createMeeting('Prueba token');
+  it('sends a browser without a session from the meeting link to sign-in, without starting the camera', async () => {
+    const meetingId = server!.createMeeting('Sin sesión');
+    const context = await ana!.browser.newContext({ ignoreHTTPSErrors: true });
+    await spyOnDevicesAndSockets(context);
+    const page = await context.newPage();
+    await page.goto(`${server!.url}/m/${meetingId}`);
+    await page.waitForURL(`${server!.url}/login?next=${encodeURIComponent(`/m/${meetingId}`)}`, { timeout: 10_000 });
+    await page.waitForFunction(() => window.recinto?.view === 'login');
+    expect(await page.getByRole('button', { name: 'Unirse' }).count()).toBe(0);
+    expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
+    await context.close();
+  }, 30_000);
+
+  it('stops the call within 2 s when the session is ended on the server, and offers to sign in again', async () => {
+    onTestFailed(() => console.log([...(ana?.logs ?? []), ...(bruno?.logs ?? [])].join('\n')));
+    const meetingId = server!.createMeeting('Sesión terminada');
+    const pa = ana!.page;
     const pb = bruno!.page;
-    await pb.goto(`${server!.url}/m/${meetingId}#token=${encodeURIComponent('eyJhbGciOiJIUzI1NiJ9.e30.forged')}`);
+    await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
+    await pa.getByRole('button', { name: 'Unirse' }).click();
+    await waitJoined(pa);
     await pb.getByRole('button', { name: 'Unirse' }).click();
-    await waitFor(async () => (await state(pb)).state === 'error', 10_000, { message: 'error state' });
-    expect(await state(pb)).toMatchObject({ state: 'error', errorCode: 'TOKEN_INVALID', id: null });
-    expect(await pb.getByRole('alert').textContent()).toContain('no es válido');
-    expect(await pb.locator('#local-video').evaluate((v: HTMLVideoElement) => v.srcObject)).toBeNull();
-    expect(await pb.getByRole('button', { name: 'Unirse' }).isEnabled()).toBe(true);
+    const idBruno = await waitJoined(pb);
+    await waitFor(async () => sum(await stats(pa), idBruno, 'video', 'framesDecoded') > 0, 15_000, { message: "Ana decodes Bruno's video", intervalMs: 100 });
+    expect(await deviceUse(pb)).toMatchObject({ liveTracks: 2 });
+
+    // "Sign out everywhere" for Bruno's account, through the API, as on his account page.
+    const ended = await bruno!.http.post('/api/account/sessions/end-all');
+    expect(ended.status).toBe(200);
+    await waitFor(async () => {
+      const use = await deviceUse(pb);
+      return use.openPeerConnections === 0 && use.liveTracks === 0;
+    }, 2_000, { message: "Bruno's transports closed and camera/microphone stopped", intervalMs: 50 });
+
+    expect(await state(pb)).toMatchObject({ state: 'error', errorCode: 'SESSION_ENDED' });
+    expect(await pb.getByRole('alert').textContent()).toContain('Su sesión ha terminado');
+    const again = pb.getByRole('link', { name: 'Iniciar sesión de nuevo' });
+    expect(await again.getAttribute('href')).toBe(`/login?next=${encodeURIComponent(`/m/${meetingId}`)}`);
+    expect(await pb.getByRole('button', { name: 'Unirse' }).isDisabled()).toBe(true);
+    // The server dropped him from the meeting: his tile is gone from Ana's page.
+    await waitFor(async () => (await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 0, 5_000, { message: "Bruno's tile gone" });
+    await pb.screenshot({ path: `${OUT_DIR}/session-ended.png` });
+  }, 60_000);
+
+  it('tells a click on "Unirse" after the session ended that the session ended, not that the connection failed', async () => {
+    const meetingId = server!.createMeeting('Sesión caducada');
+    const pa = ana!.page;
+    await pa.goto(`${server!.url}/m/${meetingId}`);
+    await pa.waitForFunction(() => window.recinto?.view === 'meeting');
+    expect((await ana!.http.post('/api/account/sessions/end-all')).status).toBe(200);
+
+    await pa.getByRole('button', { name: 'Unirse' }).click();
+    await waitFor(async () => (await state(pa)).state === 'error', 10_000, { message: 'error state' });
+    expect(await state(pa)).toMatchObject({ errorCode: 'SESSION_ENDED' });
+    expect(await pa.getByRole('link', { name: 'Iniciar sesión de nuevo' }).isVisible()).toBe(true);
+    expect(await deviceUse(pa)).toMatchObject({ liveTracks: 0, openPeerConnections: 0 });
   }, 30_000);
 });

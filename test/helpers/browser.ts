@@ -1,14 +1,13 @@
 /**
  * Headless Chromium for browser tests and benches (see /work/shared/notes/chromium-webrtc.md).
  * Every `launchBrowser()` starts a separate Chromium process with its own profile and fake
- * camera/microphone, so two calls give two independent meeting participants.
+ * camera/microphone, so two calls give two independent meeting participants. client/dist is
+ * built by global-setup.ts and served by the real server.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
+import type { HttpClient } from './http-client.ts';
+import type { TestServer, TestUser } from './server.ts';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -58,114 +57,103 @@ export async function launchBrowser(opts: { extraArgs?: string[]; label?: string
   };
 }
 
-/** Polls `fn` until it returns a truthy value (returned) or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  timeoutMs = 10_000,
-  opts: { intervalMs?: number; message?: string } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`waitFor timed out after ${timeoutMs} ms: ${opts.message ?? fn.toString().slice(0, 120)}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
+/** A browser holding `user`'s verified session (signed in through the API), so tests skip the sign-in pages. */
+export type SignedInBrowser = LaunchedBrowser & {
+  /** The same session as the browser's cookie, for API calls as that user. */
+  http: HttpClient;
+};
+
+export async function signedInBrowser(server: TestServer, user: TestUser, label = user.username): Promise<SignedInBrowser> {
+  const [http, launched] = await Promise.all([server.signIn(user), launchBrowser({ label })]);
+  await launched.context.addCookies([{ name: SESSION_COOKIE, value: http.session!, url: server.url, httpOnly: true, secure: true, sameSite: 'Strict' }]);
+  return { ...launched, http };
 }
 
 // ---------------------------------------------------------------------------------------------
-// The built client
+// What a page does with camera, microphone and the network
 
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const CLIENT_DIST = join(REPO, 'client', 'dist');
-const CLIENT_INPUTS = [join(REPO, 'client', 'src'), join(REPO, 'client', 'index.html'), join(REPO, 'client', 'vite.config.ts'), join(REPO, 'server', 'signaling', 'protocol.ts')];
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let max = st.mtimeMs;
-  for (const name of readdirSync(path)) max = Math.max(max, newestMtime(join(path, name)));
-  return max;
-}
-
-function distIsFresh(): boolean {
-  const index = join(CLIENT_DIST, 'index.html');
-  if (!existsSync(index)) return false;
-  const built = statSync(index).mtimeMs;
-  return CLIENT_INPUTS.every((p) => newestMtime(p) <= built);
-}
-
-/**
- * Builds client/dist with Vite unless it is newer than every client source. Test files run in
- * parallel workers, so a lock directory makes one build and the others wait for it.
- */
-export async function ensureClientBuilt(): Promise<void> {
-  if (distIsFresh()) return;
-  const lock = join(REPO, 'node_modules', '.recinto-client-build.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // someone else is building; take over a lock older than 2 minutes (crashed builder)
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        // lock vanished meanwhile
-      }
-      if (Date.now() > deadline) throw new Error('timed out waiting for the client build lock');
-      await new Promise((r) => setTimeout(r, 200));
+/** Counts and keeps what pages create, from their first script on; read with `deviceUse()`. */
+const SPY = () => {
+  const spy = { getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: [] as RTCPeerConnection[], tracks: [] as MediaStreamTrack[] };
+  Object.defineProperty(window, '__spy', { value: spy });
+  const devices = navigator.mediaDevices;
+  if (devices) {
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+      spy.getUserMedia++;
+      const stream = await getUserMedia(constraints);
+      spy.tracks.push(...stream.getTracks());
+      return stream;
+    };
+    const enumerateDevices = devices.enumerateDevices.bind(devices);
+    devices.enumerateDevices = () => {
+      spy.enumerateDevices++;
+      return enumerateDevices();
+    };
+  }
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      spy.webSockets++;
+      super(url, protocols);
     }
-  }
-  try {
-    if (distIsFresh()) return;
-    const { build } = await import('vite');
-    await build({ configFile: join(REPO, 'client', 'vite.config.ts'), logLevel: 'warn' });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
+  };
+  const NativePeerConnection = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativePeerConnection {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      spy.peerConnections.push(this);
+    }
+  };
 };
 
-/**
- * Serves client/dist over plain HTTP on 127.0.0.1 (a secure context for Chromium), with
- * index.html for `/m/<meetingId>`, for client-only UI tests that need no media server.
- */
-export async function serveClientDist(): Promise<{ url: string; close(): Promise<void> }> {
-  await ensureClientBuilt();
-  const server = createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = pathname === '/' || pathname.startsWith('/m/') ? join(CLIENT_DIST, 'index.html') : normalize(join(CLIENT_DIST, pathname));
-    if (!file.startsWith(CLIENT_DIST + sep) || !existsSync(file) || statSync(file).isDirectory()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
+type SpyRecord = { getUserMedia: number; enumerateDevices: number; webSockets: number; peerConnections: RTCPeerConnection[]; tracks: MediaStreamTrack[] };
+
+export async function spyOnDevicesAndSockets(context: BrowserContext): Promise<void> {
+  await context.addInitScript(SPY);
+}
+
+export type DeviceUse = {
+  getUserMedia: number;
+  enumerateDevices: number;
+  webSockets: number;
+  peerConnections: number;
+  /** Peer connections not closed, and camera/microphone tracks not stopped. */
+  openPeerConnections: number;
+  liveTracks: number;
+};
+
+export function deviceUse(page: Page): Promise<DeviceUse> {
+  return page.evaluate(() => {
+    const spy = (window as unknown as { __spy: SpyRecord }).__spy;
+    return {
+      getUserMedia: spy.getUserMedia,
+      enumerateDevices: spy.enumerateDevices,
+      webSockets: spy.webSockets,
+      peerConnections: spy.peerConnections.length,
+      openPeerConnections: spy.peerConnections.filter((pc) => pc.connectionState !== 'closed').length,
+      liveTracks: spy.tracks.filter((t) => t.readyState === 'live').length,
+    };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessibility
+
+/** Roles a person operates or navigates by; each needs a name. */
+const NAMED_ROLES = ['button', 'link', 'textbox', 'combobox', 'checkbox', 'img'];
+
+/**
+ * The controls on the page as assistive technology sees them (Chromium's accessibility tree, via
+ * Playwright's ARIA snapshot): role and accessible name, '' when it has none. Hidden elements are
+ * not in the tree.
+ */
+export async function accessibleControls(page: Page): Promise<{ role: string; name: string }[]> {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  const controls: { role: string; name: string }[] = [];
+  for (const line of snapshot.split('\n')) {
+    const match = /^\s*- (\w+)(?: "((?:[^"\\]|\\.)*)")?/.exec(line);
+    if (match && NAMED_ROLES.includes(match[1]!)) controls.push({ role: match[1]!, name: match[2] ?? '' });
+  }
+  return controls;
 }

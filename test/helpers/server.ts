@@ -9,7 +9,6 @@ import { startRecinto, type Recinto } from '../../server/app.ts';
 import { loadConfig, type DeepPartial } from '../../server/config/load.ts';
 import type { Config } from '../../server/config/schema.ts';
 import { createLogger } from '../../server/log.ts';
-import { loadSigningKey, mintJoinToken } from '../../server/tokens/join-token.ts';
 import { seal } from '../../server/auth/secret-box.ts';
 import { generateTotpSecret, totpAt } from '../../server/auth/totp.ts';
 import { HttpClient } from './http-client.ts';
@@ -29,10 +28,8 @@ export interface TestServer {
   url: string;
   recinto: Recinto;
   config: Config;
-  /** Creates a meeting (persisted) and returns its id. */
-  createMeeting(title?: string): string;
-  /** A join token for `meetingId`, minted the way `recinto token` does. */
-  mintToken(meetingId: string, displayName: string, ttlSeconds?: number): Promise<string>;
+  /** Creates a meeting (persisted) with the default policy and returns its id. */
+  createMeeting(title?: string, options?: { ownerId?: string }): string;
   /** Creates a signed-up staff (or admin) account with TOTP enrolled, as an admin would. */
   createUser(username: string, options?: { displayName?: string; role?: 'admin' | 'staff' }): Promise<TestUser>;
   /** Signs in through the HTTP API (password, then TOTP); the client holds the session cookie. */
@@ -51,20 +48,19 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
   const recinto = await startRecinto(config, createLogger(config));
-  const key = loadSigningKey(config.dataDir);
   return {
     url: recinto.url,
     recinto,
     config,
-    createMeeting: (title = 'Prueba') => recinto.meetingStore.create(title).id,
-    mintToken: (meetingId, displayName, ttlSeconds = 600) => mintJoinToken(key, { meetingId, displayName, ttlSeconds }),
+    createMeeting: (title = 'Prueba', options = {}) =>
+      recinto.meetingStore.create({ title, ownerId: options.ownerId ?? null, policy: config.meetings.policy }).id,
     async createUser(username, options = {}) {
       const password = `contraseña-de-${username}-larga`;
       const displayName = options.displayName ?? username;
       const accounts = recinto.auth.accounts;
       const account = accounts.create({ username, displayName, role: options.role ?? 'staff', passwordHash: await recinto.hasher.hash(password), mustChangePassword: false });
       const totpSecret = generateTotpSecret();
-      accounts.activateTotp(account.id, seal(recinto.totpKey, totpSecret, account.id), 0);
+      accounts.activateTotp(account.id, seal(recinto.secretKey, totpSecret, account.id), 0);
       // Codes are used once; the server accepts the previous, current and next 30 s step, so
       // successive calls hand out successive steps in that window (three sign-ins per 30 s).
       let step = Math.floor(Date.now() / 30_000) - 2;

@@ -1,6 +1,10 @@
 /** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
 import WebSocket from 'ws';
+import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import type { MethodName, NotificationName, Params, Result } from '../../server/signaling/protocol.ts';
+import type { HttpClient } from './http-client.ts';
+import { waitFor } from './wait.ts';
+
 
 export interface Reply {
   id: number | null;
@@ -35,13 +39,19 @@ export class TestClient {
     });
   }
 
-  static connect(baseUrl: string, options: { origin?: string | null } = {}): Promise<TestClient> {
-    const url = baseUrl.replace(/^https:/, 'wss:') + '/ws';
-    const origin = options.origin === undefined ? baseUrl : options.origin;
-    const socket = new WebSocket(url, { rejectUnauthorized: false, ...(origin ? { origin } : {}) });
+  /** Opens /ws as the signed-in browser `http` would (its session cookie and origin). */
+  static connect(http: HttpClient, options: { origin?: string | null } = {}): Promise<TestClient> {
+    const url = http.baseUrl.replace(/^https:/, 'wss:') + '/ws';
+    const origin = options.origin === undefined ? http.baseUrl : options.origin;
+    const headers: Record<string, string> = http.session ? { cookie: `${SESSION_COOKIE}=${http.session}` } : {};
+    const socket = new WebSocket(url, { rejectUnauthorized: false, headers, ...(origin ? { origin } : {}) });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      socket.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => reject(new Error(`HTTP ${res.statusCode} ${body}`)));
+      });
       socket.once('error', reject);
     });
   }
@@ -84,15 +94,5 @@ export class TestClient {
       this.socket.once('close', () => resolve());
       this.socket.close();
     });
-  }
-}
-
-export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, intervalMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -1,0 +1,37 @@
+/** One join on one signalling socket: everything it created, torn down together on re-join. */
+import type { Device } from 'mediasoup-client';
+import type { Consumer, Producer, Transport } from 'mediasoup-client/types';
+import type { MediaKind, Source } from './call.ts';
+import type { Signaling } from './signaling.ts';
+
+export type ConsumerEntry = { consumer: Consumer; participantId: string; producerId: string; kind: MediaKind };
+
+export class CallConnection {
+  signaling: Signaling | null = null;
+  device: Device | null = null;
+  sendTransport: Transport | null = null;
+  recvTransport: Transport | null = null;
+  readonly producers = new Map<Source, Producer>();
+  readonly consumers = new Map<string, ConsumerEntry>();
+  readonly participants = new Map<string, string>();
+  /** Producers already being consumed (or tried), so a producer is never consumed twice. */
+  readonly seenProducers = new Set<string>();
+  readonly closedProducers = new Set<string>();
+  readonly recvReady: Promise<void>;
+  markRecvReady: () => void = () => {};
+
+  constructor() {
+    this.recvReady = new Promise<void>((resolve) => {
+      this.markRecvReady = resolve;
+    });
+  }
+
+  teardown(): void {
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.signaling?.close();
+    this.producers.clear();
+    this.consumers.clear();
+  }
+}
+

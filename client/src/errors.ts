@@ -1,0 +1,23 @@
+/**
+ * Every error code the client can show: the signalling protocol's, the HTTP API's and the
+ * client's own. The translation tables must have a message for each (checked by the compiler).
+ */
+import type { ErrorCode as SignalingErrorCode } from '../../server/signaling/protocol.ts';
+import type { HttpErrorCode } from '../../server/http/errors.ts';
+
+/** Errors the client raises itself. */
+export type ClientErrorCode =
+  | 'MEDIA_DENIED'
+  | 'MEDIA_UNAVAILABLE'
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_LOST'
+  | 'TIMEOUT'
+  | 'NO_MEETING'
+  | 'UNSUPPORTED'
+  /** The account's session ended while on the meeting page (close code 4401, or refused socket). */
+  | 'SESSION_ENDED'
+  | 'PASSWORD_MISMATCH'
+  /** INVALID_CREDENTIALS in the change-password form: only the current password can be wrong. */
+  | 'CURRENT_PASSWORD_WRONG';
+
+export type AnyErrorCode = SignalingErrorCode | HttpErrorCode | ClientErrorCode;
