@@ -159,6 +159,19 @@ describe('brute force and enumeration', () => {
 });
 
 describe('CSRF, sessions and bad input', () => {
+  it('sends strict security headers with every response', async () => {
+    for (const path of ['/api/session', '/login', '/healthz']) {
+      const { headers } = await new HttpClient(server.url).get(path);
+      expect(headers['content-security-policy']).toContain("script-src 'self';");
+      expect(headers['content-security-policy']).toContain("object-src 'none'");
+      expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(headers['x-frame-options']).toBe('DENY');
+      expect(headers['strict-transport-security']).toBe('max-age=31536000');
+      expect(headers['referrer-policy']).toBe('no-referrer');
+      expect(headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
   it('refuses state changes from another origin, without an origin, or without the CSRF token', async () => {
     const user = await server.createUser('elena');
     const client = await server.signIn(user);
