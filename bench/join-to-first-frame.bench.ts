@@ -8,7 +8,7 @@
  */
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
 import { ensureClientBuilt } from '../test/helpers/global-setup.ts';
-import { startTestServer } from '../test/helpers/server.ts';
+import { OPEN_POLICY, startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { summary } from './stats.ts';
 
@@ -24,7 +24,7 @@ export async function run(): Promise<string[]> {
   try {
     const users = await Promise.all([server.createUser('anfitriona', { displayName: 'Anfitriona' }), server.createUser('invitado', { displayName: 'Invitado' })]);
     [host, guest] = await Promise.all([signedInBrowser(server, users[0], 'host'), signedInBrowser(server, users[1], 'guest')]);
-    const meetingId = server.createMeeting('Bench');
+    const meetingId = server.createMeeting('Bench', { policy: OPEN_POLICY });
 
     const hp = host.page;
     await hp.goto(`${server.url}/m/${meetingId}`);

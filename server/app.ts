@@ -27,6 +27,7 @@ import { registerMeetingRoutes } from './meetings/routes.ts';
 import { MeetingStore } from './meetings/store.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
+import { FailureLimiter } from './signaling/rate-limit.ts';
 import { openDatabase, type Db } from './store/db.ts';
 
 /** The Fastify instance type: HTTPS server, pino logger. */
@@ -80,7 +81,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     cleanups.push(() => pool.close());
     const meetings = new MeetingRegistry(pool);
     const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy);
-    const services: Services = { config, log, audit, meetings, meetingStore, sessions };
+    // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
+    const joinFailures = new FailureLimiter(10, 60);
+    const services: Services = { config, log, audit, meetings, meetingStore, sessions, joinFailures };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 

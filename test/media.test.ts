@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config/load.ts';
 import { WorkerPool } from '../server/media/worker-pool.ts';
 import { MeetingRegistry } from '../server/meetings/registry.ts';
+import type { MeetingRecord } from '../server/meetings/store.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const log = pino({ level: 'silent' });
@@ -105,11 +106,24 @@ describe('media core (real mediasoup worker)', () => {
 
   it('replaces a worker that dies and tells its meetings to reconnect', async () => {
     const meetings = new MeetingRegistry(pool);
-    const meeting = await meetings.open('abcd-efgh');
+    const record: MeetingRecord = {
+      id: 'abcd-efgh',
+      title: 'Prueba',
+      ownerId: null,
+      hostIds: [],
+      startsAt: null,
+      durationMinutes: null,
+      policy: loadConfig({ env: {} }).meetings.policy,
+      hasPassword: false,
+      createdAt: Date.now(),
+      updatedAt: null,
+    };
+    const meeting = await meetings.open(record);
     const told: string[] = [];
     let evicted = false;
-    meeting.add('6f1c2f1e-0000-4000-8000-000000000001', 'Ana', {
+    meeting.admitDirectly({ accountId: 'ana', displayName: 'Ana' }, 'host', {
       notify: (name, params) => told.push(`${name}:${JSON.stringify(params)}`),
+      admitted: () => {},
       evicted: () => (evicted = true),
     });
     const replaced = new Promise<number>((resolve) => pool.once('workerReplaced', resolve));
@@ -127,7 +141,7 @@ describe('media core (real mediasoup worker)', () => {
     // The replacement listens on the same port, and a meeting can start on it again.
     const dump = await pool.slots[0]!.webRtcServer.dump();
     expect(dump.udpSockets[0]!.port).toBe(rtcPort);
-    const again = await meetings.open('abcd-efgh');
+    const again = await meetings.open(record);
     expect(again.closed).toBe(false);
     again.close();
   });

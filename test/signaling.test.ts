@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSessionId } from '../server/auth/sessions.ts';
 import { HttpClient } from './helpers/http-client.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { OPEN_POLICY, startTestServer, type TestServer } from './helpers/server.ts';
 import { TestClient } from './helpers/ws-client.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -16,7 +16,7 @@ const sessions = new Map<string, HttpClient>();
 
 beforeAll(async () => {
   server = await startTestServer({ signaling: { heartbeatSeconds: 1, messagesPerSecond: 20, burst: 40 } });
-  meetingId = server.createMeeting();
+  meetingId = server.createMeeting('Abierta', { policy: OPEN_POLICY });
 });
 afterAll(() => server?.close());
 
@@ -37,7 +37,8 @@ async function connected(name: string): Promise<TestClient> {
 async function joined(name: string): Promise<{ client: TestClient; participantId: string }> {
   const client = await connected(name);
   const result = await client.request('join', { meetingId });
-  return { client, participantId: result.participantId };
+  if (result.status !== 'joined') throw new Error(`expected to join, got ${result.status}`);
+  return { client, participantId: result.meeting.self.id };
 }
 
 function auditRows(action: string, outcome: string): { detail: string }[] {
@@ -64,12 +65,13 @@ describe('who may connect', () => {
     const http = await signedIn('Pablo');
     const ana = await joined('Ana');
     const pablo = await TestClient.connect(http);
-    const joinedAs = await pablo.request('join', { meetingId });
+    const pabloJoin = await pablo.request('join', { meetingId });
+    if (pabloJoin.status !== 'joined') throw new Error('expected to join');
     const closed = new Promise<number>((resolve) => pablo.socket.once('close', (code) => resolve(code)));
     expect((await http.post('/api/auth/logout', {})).status).toBe(200);
     expect(await closed).toBe(4401);
     const left = await ana.client.waitForNotification('participantLeft');
-    expect(left.participantId).toBe(joinedAs.participantId);
+    expect(left.participantId).toBe(pabloJoin.meeting.self.id);
     await ana.client.close();
   });
 });
@@ -192,12 +194,12 @@ describe('membership and media ownership', () => {
 
 describe('meeting policy', () => {
   it("refuses a participant beyond the meeting's maxParticipants, and audits it", async () => {
-    const small = server.recinto.meetingStore.create({ title: 'Pequeña', ownerId: null, policy: { ...server.config.meetings.policy, maxParticipants: 2 } });
+    const small = server.createMeeting('Pequeña', { policy: { ...OPEN_POLICY, maxParticipants: 2 } });
     const clients = await Promise.all(['Uno', 'Dos', 'Tres'].map((n) => connected(n)));
-    expect((await clients[0]!.send('join', { meetingId: small.id })).ok).toBe(true);
-    expect((await clients[1]!.send('join', { meetingId: small.id })).ok).toBe(true);
-    expect((await clients[2]!.send('join', { meetingId: small.id })).error?.code).toBe('MEETING_FULL');
-    expect(server.recinto.meetings.find(small.id)?.size).toBe(2);
+    expect((await clients[0]!.send('join', { meetingId: small })).ok).toBe(true);
+    expect((await clients[1]!.send('join', { meetingId: small })).ok).toBe(true);
+    expect((await clients[2]!.send('join', { meetingId: small })).error?.code).toBe('MEETING_FULL');
+    expect(server.recinto.meetings.find(small)?.size).toBe(2);
     expect(auditRows('meeting.join', 'denied').map((r) => JSON.parse(r.detail).code)).toContain('MEETING_FULL');
     await Promise.all(clients.map((c) => c.close()));
   });

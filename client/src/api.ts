@@ -11,7 +11,10 @@ export type { SessionView, SignedIn, SignedOut };
 export type SessionInfo = { id: string; current: boolean; createdAt: number; lastSeenAt: number; ip: string | null; userAgent: string | null };
 export type AccountView = SignedIn & { recoveryCodesLeft: number; sessions: SessionInfo[] };
 export type Enrolment = { secret: string; uri: string; qrSvg: string };
-export type MeetingSummary = { id: string; title: string; createdAt: number };
+/** How people are invited: the link, and the password for guests (null: the meeting has none). */
+export type Invitation = { link: string; password: string | null };
+/** A meeting as its hosts see it (GET/POST /api/meetings). */
+export type MeetingSummary = { id: string; title: string; createdAt: number; startsAt: number | null; durationMinutes: number | null; invitation: Invitation };
 
 type Endpoint<Body, Result> = { body: Body; result: Result };
 /** Every endpoint the client uses: request body (undefined: none) and reply. */

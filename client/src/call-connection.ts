@@ -2,6 +2,7 @@
 import type { Device } from 'mediasoup-client';
 import type { Consumer, Producer, Transport } from 'mediasoup-client/types';
 import type { MediaKind, Source } from './call.ts';
+import type { MeetingState, WaitingReason } from './meeting-state.ts';
 import type { Signaling } from './signaling.ts';
 
 export type ConsumerEntry = { consumer: Consumer; participantId: string; producerId: string; kind: MediaKind };
@@ -11,12 +12,18 @@ export class CallConnection {
   device: Device | null = null;
   sendTransport: Transport | null = null;
   recvTransport: Transport | null = null;
+  /** In the waiting room: why (until `admitted` or `denied`). */
+  waiting: WaitingReason | null = null;
+  /** Inside the meeting: what the client knows about it. */
+  meeting: MeetingState | null = null;
   readonly producers = new Map<Source, Producer>();
   readonly consumers = new Map<string, ConsumerEntry>();
   readonly participants = new Map<string, string>();
   /** Producers already being consumed (or tried), so a producer is never consumed twice. */
   readonly seenProducers = new Set<string>();
   readonly closedProducers = new Set<string>();
+  /** Own producers the server started paused (mute on entry, host mute). */
+  readonly pausedAtServer = new Set<string>();
   readonly recvReady: Promise<void>;
   markRecvReady: () => void = () => {};
 
@@ -34,4 +41,3 @@ export class CallConnection {
     this.consumers.clear();
   }
 }
-

@@ -105,3 +105,10 @@ export function showError(code: AnyErrorCode | null): void {
   if (code) el.replaceChildren(h('span', { text: 'errorPrefix' }), ' ', h('span', { text: errorKey(code) }));
   else el.replaceChildren();
 }
+
+/** Shows something the person must know at once (not an error of theirs) in the alert region; null clears it. */
+export function showAlert(text: Text | null): void {
+  const el = byId('error');
+  if (text) el.replaceChildren(h('span', { text }));
+  else el.replaceChildren();
+}

@@ -17,6 +17,14 @@ export type ClientErrorCode =
   /** The account's session ended while on the meeting page (close code 4401, or refused socket). */
   | 'SESSION_ENDED'
   | 'PASSWORD_MISMATCH'
+  /** A host turned you away from the waiting room. */
+  | 'DENIED'
+  /** A host removed you from the meeting (without a ban: you may ask to come back). */
+  | 'REMOVED'
+  /** A host ended the meeting for everyone. */
+  | 'MEETING_ENDED'
+  /** Screen sharing was refused or cancelled in the browser. */
+  | 'SCREEN_SHARE_FAILED'
   /** INVALID_CREDENTIALS in the change-password form: only the current password can be wrong. */
   | 'CURRENT_PASSWORD_WRONG';
 

@@ -22,10 +22,11 @@ import { showMeeting } from './views/meeting.ts';
  * Read-only debug hook for automated tests and the bench (`window.recinto`):
  * - `view`: the view on screen ('login', 'second-factor', 'enrol', 'recovery-codes',
  *   'change-password', 'home', 'account', 'meeting'; 'loading' before the session is known)
- * - on the meeting page: `state` ('idle' | 'joining' | 'joined' | 'error' | 'left'), `participantId`
- *   once joined, `errorCode` in state 'error' (the server's code or a client one such as
- *   MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED), and `stats()`: the inbound-rtp figures of every
- *   remote consumer. Elsewhere: 'idle', null, null, [].
+ * - on the meeting page: `state` ('idle' | 'joining' | 'waiting' | 'joined' | 'error' | 'left' |
+ *   'ended'), `participantId` once inside, `errorCode` in state 'error' (the server's code or a
+ *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED) or 'ended' (DENIED, REMOVED,
+ *   BANNED, MEETING_ENDED), and `stats()`: the inbound-rtp figures of every remote consumer.
+ *   Elsewhere: 'idle', null, null, [].
  * It exposes no session secrets and cannot change anything.
  */
 export type RecintoDebug = {

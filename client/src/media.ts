@@ -37,16 +37,17 @@ export function errorCodeOf(err: unknown): AnyErrorCode {
 }
 
 /**
- * Camera and microphone; with only one of them present (or one busy), joins with what there is.
- * A refusal (NotAllowedError) is never retried.
+ * Camera and microphone (only the microphone when the camera is not allowed); with only one of
+ * them present (or one busy), joins with what there is. A refusal (NotAllowedError) is never
+ * retried.
  */
-export async function getLocalMedia(): Promise<MediaStream> {
+export async function getLocalMedia(options: { video: boolean } = { video: true }): Promise<MediaStream> {
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: options.video });
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     if (name !== 'NotFoundError' && name !== 'NotReadableError' && name !== 'OverconstrainedError') throw err;
-    for (const constraints of [{ audio: true }, { video: true }]) {
+    for (const constraints of options.video ? [{ audio: true }, { video: true }] : []) {
       try {
         return await navigator.mediaDevices.getUserMedia(constraints);
       } catch {

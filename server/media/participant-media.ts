@@ -38,6 +38,10 @@ export class ParticipantMedia {
     return this.#producers;
   }
 
+  get transports(): ReadonlyMap<string, types.WebRtcTransport> {
+    return this.#transports;
+  }
+
   async createTransport(direction: Direction): Promise<Result<'createTransport'>> {
     this.#assertOpen();
     if ([...this.#transports.values()].some((t) => t.appData.direction === direction)) {
@@ -70,22 +74,41 @@ export class ParticipantMedia {
     await mediaCall(() => transport.connect({ dtlsParameters }));
   }
 
-  async produce(p: { transportId: string; kind: 'audio' | 'video'; source: Source; rtpParameters: types.RtpParameters }): Promise<types.Producer> {
+  /** This participant's producer for a source, if any. */
+  producerFor(source: Source): types.Producer | undefined {
+    return [...this.#producers.values()].find((p) => p.appData.source === source);
+  }
+
+  /** Finds one of this participant's producers, or NOT_FOUND. */
+  producer(producerId: string): types.Producer {
+    const producer = this.#producers.get(producerId);
+    if (!producer) throw new AppError('NOT_FOUND', 'no such producer');
+    return producer;
+  }
+
+  async produce(p: {
+    transportId: string;
+    kind: 'audio' | 'video';
+    source: Source;
+    rtpParameters: types.RtpParameters;
+    /** Start paused at the SFU (mute on entry, or muted by a host): nothing is forwarded. */
+    paused?: boolean;
+  }): Promise<types.Producer> {
     const transport = this.#transport(p.transportId, 'send');
     if (SOURCE_KIND[p.source] !== p.kind) throw new AppError('INVALID_PARAMS', `${p.source} must be ${SOURCE_KIND[p.source]}`);
     if ([...this.#producers.values()].some((x) => x.appData.source === p.source)) {
       throw new AppError('CONFLICT', `a ${p.source} producer exists already`);
     }
-    const producer = await mediaCall(() => transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, appData: { source: p.source } }));
+    const producer = await mediaCall(() =>
+      transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, paused: p.paused ?? false, appData: { source: p.source } }),
+    );
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#producers.delete(producer.id));
     return producer;
   }
 
   closeProducer(producerId: string): void {
-    const producer = this.#producers.get(producerId);
-    if (!producer) throw new AppError('NOT_FOUND', 'no such producer');
-    producer.close();
+    this.producer(producerId).close();
   }
 
   /** A paused consumer of someone else's producer; resumeConsumer() starts the flow. */

@@ -3,12 +3,15 @@
  * its first participant enters and stops when its last one leaves or its worker dies.
  */
 import type { WorkerPool } from '../media/worker-pool.ts';
-import { Meeting } from './meeting.ts';
+import { Meeting, type MeetingMemory } from './meeting.ts';
+import type { MeetingRecord } from './store.ts';
 
 export class MeetingRegistry {
   readonly #pool: WorkerPool;
   readonly #running = new Map<string, Meeting>();
   readonly #starting = new Map<string, Promise<Meeting>>();
+  /** Meetings whose media failed, remembered until they start again (bounded by meeting count). */
+  readonly #interrupted = new Map<string, MeetingMemory>();
 
   constructor(pool: WorkerPool) {
     this.#pool = pool;
@@ -23,13 +26,13 @@ export class MeetingRegistry {
   }
 
   /** The running meeting, started if needed (concurrent callers share one start). */
-  async open(meetingId: string): Promise<Meeting> {
-    const running = this.#running.get(meetingId);
+  async open(record: MeetingRecord): Promise<Meeting> {
+    const running = this.#running.get(record.id);
     if (running && !running.closed) return running;
-    let starting = this.#starting.get(meetingId);
+    let starting = this.#starting.get(record.id);
     if (!starting) {
-      starting = this.#start(meetingId).finally(() => this.#starting.delete(meetingId));
-      this.#starting.set(meetingId, starting);
+      starting = this.#start(record).finally(() => this.#starting.delete(record.id));
+      this.#starting.set(record.id, starting);
     }
     return starting;
   }
@@ -39,12 +42,15 @@ export class MeetingRegistry {
     for (const meeting of [...this.#running.values()]) meeting.close(reason);
   }
 
-  async #start(meetingId: string): Promise<Meeting> {
+  async #start(record: MeetingRecord): Promise<Meeting> {
+    const meetingId = record.id;
     const { router, webRtcServer } = await this.#pool.createRouter({ meetingId });
-    const meeting = new Meeting(meetingId, router, webRtcServer);
+    const meeting = new Meeting(record, router, webRtcServer, this.#interrupted.get(meetingId));
+    this.#interrupted.delete(meetingId);
     this.#running.set(meetingId, meeting);
-    meeting.once('closed', () => {
+    meeting.once('closed', (reason, memory) => {
       if (this.#running.get(meetingId) === meeting) this.#running.delete(meetingId);
+      if (reason === 'media-worker-died') this.#interrupted.set(meetingId, memory);
     });
     return meeting;
   }

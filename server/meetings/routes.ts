@@ -87,7 +87,8 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     return meetingStore.listForHost(ctx.account.id).map((m) => hostView(request, m));
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/meetings/:id', { schema: { params: IdParams } }, async (request) => {
+  // Reading a meeting by id is where ids could be probed: limit it per address.
+  app.get<{ Params: Static<typeof IdParams> }>('/api/meetings/:id', { schema: { params: IdParams }, config: { rateLimit: { max: 60, timeWindow: '1 minute' } } }, async (request) => {
     const ctx = deps.requireSession(request);
     return hostView(request, hostedMeeting(request, request.params.id, ctx));
   });

@@ -160,6 +160,20 @@ export class MeetingStore {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /** Bans an account from a meeting: it cannot join again, not even the waiting room. */
+  banAccount(meetingId: string, accountId: string, displayName: string, bannedBy: string): void {
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO meeting_bans (meeting_id, subject, kind, display_name, banned_by, at)
+         VALUES (?, ?, 'account', ?, ?, ?)`,
+      )
+      .run(meetingId, accountId, displayName, bannedBy, Date.now());
+  }
+
+  isAccountBanned(meetingId: string, accountId: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = 'account' AND subject = ?").get(meetingId, accountId) !== undefined;
+  }
+
   #setHosts(meetingId: string, userIds: string[]): void {
     this.#db.prepare('DELETE FROM meeting_hosts WHERE meeting_id = ?').run(meetingId);
     const insert = this.#db.prepare('INSERT INTO meeting_hosts (meeting_id, user_id) VALUES (?, ?)');

@@ -10,7 +10,7 @@ import type { RawData, WebSocket } from 'ws';
 import { AppError } from '../errors.ts';
 import { compile, describeErrors, type Validator } from '../validation.ts';
 import type { Caller, Services } from './context.ts';
-import { handlers } from './handlers.ts';
+import { handlers } from './handlers/index.ts';
 import {
   CloseCode,
   ErrorCode,
@@ -171,8 +171,9 @@ export class SignalingConnection implements Caller {
       const membership = this.membership;
       if (!membership) return;
       this.membership = undefined;
-      membership.meeting.remove(membership.participant.id);
-      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { participantId: membership.participant.id, reason: 'disconnected' } });
+      if (membership.waiting) membership.meeting.dropWaiting(membership.waiting.id, false);
+      else membership.meeting.remove(membership.participant.id);
+      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
     });
   }
 

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/audit.ts';
 import type { SessionStore } from '../auth/sessions.ts';
+import type { FailureLimiter } from './rate-limit.ts';
 import type { Config } from '../config/schema.ts';
-import type { Meeting, Participant } from '../meetings/meeting.ts';
+import type { Meeting } from '../meetings/meeting.ts';
+import type { Participant, Waiting } from '../meetings/participant.ts';
 import type { MeetingRegistry } from '../meetings/registry.ts';
 import type { MeetingStore } from '../meetings/store.ts';
 import type { NotificationName, NotificationParams } from './protocol.ts';
@@ -15,6 +17,8 @@ export interface Services {
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
   sessions: SessionStore;
+  /** Failed joins per account (unknown meeting ids): guessing ids is slowed to a crawl. */
+  joinFailures: FailureLimiter;
 }
 
 /** The signed-in person on one signalling connection, as request handlers see them. */
@@ -23,7 +27,10 @@ export interface Caller {
   readonly remoteAddress: string;
   /** The account whose verified session opened this connection. */
   readonly account: { readonly id: string; readonly displayName: string };
-  /** Set by `join`, cleared by `leave`, socket close, or the meeting dropping the participant. */
-  membership?: { meeting: Meeting; participant: Participant } | undefined;
+  /**
+   * Set by `join` (waiting or admitted), changed by admission, cleared by `leave`, socket close,
+   * removal, or the meeting ending.
+   */
+  membership?: { meeting: Meeting; participant: Participant; waiting?: undefined } | { meeting: Meeting; waiting: Waiting; participant?: undefined } | undefined;
   notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void;
 }

@@ -8,6 +8,7 @@
  * Human-readable description: docs/protocol.md.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MeetingPolicy, MeetingPolicyPatch } from '../meetings/policy.ts';
 import { StringEnum } from './string-enum.ts';
 
 /** Upper bound for `signaling.maxMessageBytes`: larger messages get MESSAGE_TOO_LARGE. */
@@ -38,8 +39,22 @@ export const ErrorCode = {
   MEETING_FULL: 'MEETING_FULL',
   /** Already exists: one send and one receive transport, one producer per source. */
   CONFLICT: 'CONFLICT',
-  /** A transport, producer or consumer id that is not this participant's. */
+  /** A transport, producer or consumer id that is not this participant's; a participant not in the meeting. */
   NOT_FOUND: 'NOT_FOUND',
+  /** In the waiting room: no media, no participant list, until a host admits you. */
+  IN_WAITING_ROOM: 'IN_WAITING_ROOM',
+  /** Your role does not allow this (host controls are for hosts and co-hosts). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Locked by a host: nobody new, not even to the waiting room. */
+  MEETING_LOCKED: 'MEETING_LOCKED',
+  /** Removed from this meeting by a host, and not allowed back. */
+  BANNED: 'BANNED',
+  /** A host muted your microphone; you can unmute once a host asks you to. */
+  HOST_MUTED: 'HOST_MUTED',
+  /** A host turned your camera off, or the meeting allows no cameras. */
+  CAMERA_NOT_ALLOWED: 'CAMERA_NOT_ALLOWED',
+  SCREEN_SHARE_NOT_ALLOWED: 'SCREEN_SHARE_NOT_ALLOWED',
+  CHAT_DISABLED: 'CHAT_DISABLED',
   /** The SFU refused the media operation (e.g. incompatible RTP capabilities). */
   MEDIA_ERROR: 'MEDIA_ERROR',
   INTERNAL: 'INTERNAL',
@@ -160,10 +175,43 @@ export const TransportInfo = Type.Object({
 });
 
 export const ProducerInfo = Type.Object({ id: ObjectId, kind: MediaKind, source: MediaSource });
+export const Role = StringEnum(['host', 'cohost', 'participant']);
 export const ParticipantInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
+  role: Role,
   producers: Type.Array(ProducerInfo),
+  /** Microphone muted by a host: the participant cannot unmute until a host asks. */
+  mutedByHost: Type.Boolean(),
+  cameraAllowed: Type.Boolean(),
+  screenShareAllowed: Type.Boolean(),
+});
+/** Someone in the waiting room, as hosts see them. */
+export const WaitingInfo = Type.Object({
+  id: ObjectId,
+  displayName: DisplayName,
+  /** Removed from this meeting before (and back with a new session): hosts decide. */
+  previouslyRemoved: Type.Boolean(),
+  since: Type.Integer(),
+});
+export const ChatText = Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S' });
+export const ChatMessage = Type.Object({
+  id: ObjectId,
+  from: ObjectId,
+  fromName: DisplayName,
+  /** null: to everyone; otherwise the one recipient (and the sender sees it too). */
+  to: Type.Union([ObjectId, Type.Null()]),
+  text: ChatText,
+  at: Type.Integer(),
+});
+/** Everything a participant needs once inside (after join, or when admitted). */
+export const MeetingView = Type.Object({
+  self: ParticipantInfo,
+  title: Type.String(),
+  policy: MeetingPolicy,
+  locked: Type.Boolean(),
+  routerRtpCapabilities: Type.Unknown(),
+  participants: Type.Array(ParticipantInfo),
 });
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -175,15 +223,16 @@ const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
 // Requests: method name → params and result schemas.
 
 export const Methods = {
-  /** Enter a meeting as the signed-in account (display name from the account). */
+  /**
+   * Enter a meeting as the signed-in account (display name from the account). Hosts enter
+   * directly; others wait in the waiting room (or until a host arrives) and receive `admitted`.
+   */
   join: {
     params: Params({ meetingId: MeetingId }),
-    result: Type.Object({
-      participantId: ObjectId,
-      displayName: DisplayName,
-      routerRtpCapabilities: Type.Unknown(),
-      participants: Type.Array(ParticipantInfo),
-    }),
+    result: Type.Union([
+      Type.Object({ status: Type.Literal('joined'), meeting: MeetingView }),
+      Type.Object({ status: Type.Literal('waiting'), waitingId: ObjectId, reason: StringEnum(['waiting-room', 'no-host']) }),
+    ]),
   },
   createTransport: {
     params: Params({ direction: StringEnum(['send', 'recv']) }),
@@ -195,7 +244,8 @@ export const Methods = {
   },
   produce: {
     params: Params({ transportId: ObjectId, kind: MediaKind, source: MediaSource, rtpParameters: RtpParameters }),
-    result: Type.Object({ producerId: ObjectId }),
+    /** `paused`: started paused at the SFU (mute on entry, or muted by a host). */
+    result: Type.Object({ producerId: ObjectId, paused: Type.Boolean() }),
   },
   closeProducer: {
     params: Params({ producerId: ObjectId }),
@@ -217,7 +267,35 @@ export const Methods = {
     params: Params({ consumerId: ObjectId }),
     result: Empty,
   },
-  leave: { params: Empty, result: Empty },
+  /** Leave (from the meeting or the waiting room). A host may hand the host role to someone. */
+  leave: { params: Params({ handOverTo: Type.Optional(ObjectId) }), result: Empty },
+
+  // --- your own media ---
+  pauseProducer: { params: Params({ producerId: ObjectId }), result: Empty },
+  /** Refused with HOST_MUTED / CAMERA_NOT_ALLOWED while a host forbids it. */
+  resumeProducer: { params: Params({ producerId: ObjectId }), result: Empty },
+
+  // --- chat (refused with CHAT_DISABLED when the policy has it off) ---
+  sendChat: { params: Params({ text: ChatText, to: Type.Optional(ObjectId) }), result: Type.Object({ messageId: ObjectId }) },
+
+  // --- host controls (hosts and co-hosts; FORBIDDEN for others) ---
+  admit: { params: Params({ waitingId: ObjectId }), result: Empty },
+  admitAll: { params: Empty, result: Type.Object({ admitted: Type.Integer() }) },
+  deny: { params: Params({ waitingId: ObjectId }), result: Empty },
+  /** Pauses the participant's microphone at the SFU; they cannot resume it until asked. */
+  mute: { params: Params({ participantId: ObjectId }), result: Empty },
+  muteAll: { params: Empty, result: Type.Object({ muted: Type.Integer() }) },
+  /** Lifts a host mute and asks the participant to unmute; they decide (no remote unmute). */
+  askToUnmute: { params: Params({ participantId: ObjectId }), result: Empty },
+  /** Forbids (closing their camera) or allows a participant's camera. Never turns a camera on. */
+  setCameraAllowed: { params: Params({ participantId: ObjectId, allowed: Type.Boolean() }), result: Empty },
+  setScreenShareAllowed: { params: Params({ participantId: ObjectId, allowed: Type.Boolean() }), result: Empty },
+  /** Removes a participant (closing all their media); with `ban`, they cannot come back. */
+  remove: { params: Params({ participantId: ObjectId, ban: Type.Boolean() }), result: Empty },
+  setRole: { params: Params({ participantId: ObjectId, role: StringEnum(['cohost', 'participant']) }), result: Empty },
+  setLocked: { params: Params({ locked: Type.Boolean() }), result: Empty },
+  updatePolicy: { params: Params({ policy: MeetingPolicyPatch }), result: Type.Object({ policy: MeetingPolicy }) },
+  endMeeting: { params: Empty, result: Empty },
 } as const satisfies Record<string, { params: TSchema; result: TSchema }>;
 
 export type MethodName = keyof typeof Methods;
@@ -235,6 +313,24 @@ export const Notifications = {
   consumerClosed: Type.Object({ consumerId: ObjectId }),
   /** The media server under this meeting failed; leave and join again. */
   reconnect: Type.Object({ reason: StringEnum(['media-worker-died', 'server-shutdown']) }),
+  /** You were admitted from the waiting room (or a host arrived). */
+  admitted: Type.Object({ meeting: MeetingView }),
+  /** A host turned you away from the waiting room. */
+  denied: Type.Object({}),
+  /** To hosts and co-hosts: who is waiting. */
+  waitingRoomChanged: Type.Object({ waiting: Type.Array(WaitingInfo) }),
+  /** Someone's role or host-controlled permissions changed (you included). */
+  participantUpdated: Type.Object({ participant: ParticipantInfo }),
+  /** A host acted on you: shown as a notice. */
+  hostAction: Type.Object({
+    action: StringEnum(['muted', 'unmute-requested', 'camera-disallowed', 'camera-allowed', 'screen-share-allowed', 'screen-share-disallowed']),
+  }),
+  /** You were removed by a host; with `banned`, you cannot come back. */
+  removed: Type.Object({ banned: Type.Boolean() }),
+  policyChanged: Type.Object({ policy: MeetingPolicy }),
+  lockChanged: Type.Object({ locked: Type.Boolean() }),
+  meetingEnded: Type.Object({}),
+  chatMessage: ChatMessage,
 } as const satisfies Record<string, TSchema>;
 
 export type NotificationName = keyof typeof Notifications;

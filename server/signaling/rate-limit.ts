@@ -12,11 +12,51 @@ export class TokenBucket {
     this.#last = now;
   }
 
+  /** Returns a token taken by `take` (for a peek). */
+  giveBack(): void {
+    this.#tokens = Math.min(this.#capacity, this.#tokens + 1);
+  }
+
   take(now = Date.now()): boolean {
     this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#last) * this.#perMs);
     this.#last = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+}
+
+/**
+ * Failures per key (an account): `burst` failures at once, then one more per `refillSeconds`.
+ * Used against guessing (meeting ids): only failures cost, so honest use is never slowed.
+ */
+export class FailureLimiter {
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #perSecond: number;
+  readonly #burst: number;
+
+  constructor(burst: number, refillSeconds: number) {
+    this.#burst = burst;
+    this.#perSecond = 1 / refillSeconds;
+  }
+
+  /** True while `key` has failures left. */
+  allowed(key: string, now = Date.now()): boolean {
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return true;
+    // Peek: take and give back, so checking costs nothing.
+    if (!bucket.take(now)) return false;
+    bucket.giveBack();
+    return true;
+  }
+
+  fail(key: string, now = Date.now()): void {
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      if (this.#buckets.size >= 100_000) this.#buckets.delete(this.#buckets.keys().next().value!);
+      bucket = new TokenBucket(this.#perSecond, this.#burst, now);
+      this.#buckets.set(key, bucket);
+    }
+    bucket.take(now);
   }
 }

@@ -21,7 +21,8 @@ beforeAll(async () => {
   other = marta;
   chrome = await signedInBrowser(server, lucia, 'ui');
   await spyOnDevicesAndSockets(chrome.context);
-  meetingId = server.createMeeting('Claustro');
+  // Lucía hosts it: she enters directly, without a waiting room.
+  meetingId = server.createMeeting('Claustro', { ownerId: lucia.id });
 }, 120_000);
 
 afterAll(async () => {
@@ -92,7 +93,7 @@ describe('client pages', () => {
         expect(controls.length, `${view} has controls`).toBeGreaterThanOrEqual(3);
         expect(controls.filter((c) => !c.name.trim()), `unnamed controls on ${view} (${lang})`).toEqual([]);
         // No page uses the camera, the microphone or the signalling socket by itself.
-        expect(await deviceUse(page), `${view} (${lang})`).toMatchObject({ getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
+        expect(await deviceUse(page), `${view} (${lang})`).toMatchObject({ getUserMedia: 0, getDisplayMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
         (names[view] ??= { es: [], en: [] })[lang] = controls.map((c) => c.name);
         await page.close();
       }

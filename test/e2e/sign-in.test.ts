@@ -111,9 +111,27 @@ describe('sign-in in the browser', () => {
     await atView(page, 'home');
     await page.getByRole('textbox', { name: 'Título de la reunión' }).fill('Consejo de departamento');
     await page.getByRole('button', { name: 'Crear reunión' }).click();
-    const link = page.getByRole('link', { name: 'Consejo de departamento' });
+    const link = page.getByRole('link', { name: 'Consejo de departamento', exact: true });
     await link.waitFor({ timeout: 5_000 });
     expect(await page.getByRole('button', { name: 'Copiar enlace de «Consejo de departamento»' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Copiar contraseña de «Consejo de departamento»' }).count()).toBe(1);
+
+    // The new meeting's invitation: link and password, each to copy, and a calendar file that
+    // carries the link but not the password.
+    const invitation = page.getByRole('region', { name: 'Invitación a «Consejo de departamento»' });
+    const meetingLink = await invitation.locator('code.link').textContent();
+    expect(meetingLink).toBe(`${server.url}${new URL((await link.getAttribute('href'))!, server.url).pathname}`);
+    const password = await invitation.locator('code.password').textContent();
+    expect(password).toMatch(/^[a-z0-9]{5}-[a-z0-9]{5}$/);
+    for (const name of ['Copiar enlace', 'Copiar contraseña']) expect(await invitation.getByRole('button', { name, exact: true }).count()).toBe(1);
+    const ics = await page.evaluate(async (href) => {
+      const response = await fetch(href!);
+      return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+    }, await invitation.getByRole('link', { name: 'Calendario (.ics)', exact: true }).getAttribute('href'));
+    expect(ics).toMatchObject({ status: 200, type: expect.stringContaining('text/calendar') });
+    expect(ics.text).toContain('BEGIN:VCALENDAR');
+    expect(ics.text.replace(/\r\n /g, '')).toContain(meetingLink);
+    expect(ics.text).not.toContain(password);
     await page.screenshot({ path: `${OUT_DIR}/home.png` });
     await link.click();
 

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { OPEN_POLICY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number };
 
@@ -55,7 +55,7 @@ describe('two browsers in one meeting', () => {
     onTestFailed(() => {
       console.log([...(ana?.logs ?? []), ...(bruno?.logs ?? [])].join('\n'));
     });
-    const meetingId = server!.createMeeting('Prueba e2e');
+    const meetingId = server!.createMeeting('Prueba e2e', { policy: OPEN_POLICY });
     const pa = ana!.page;
     const pb = bruno!.page;
     await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
@@ -68,8 +68,8 @@ describe('two browsers in one meeting', () => {
     expect(idAna).not.toBe(idBruno);
 
     // Each sees a tile labelled with the other's account name, in the participants list.
-    const tileOfBruno = pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem', { name: 'Bruno Díaz' });
-    const tileOfAna = pb.getByRole('list', { name: 'Participantes' }).getByRole('listitem', { name: 'Ana' });
+    const tileOfBruno = pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem', { name: 'Bruno Díaz' });
+    const tileOfAna = pb.getByRole('list', { name: 'Vídeos' }).getByRole('listitem', { name: 'Ana' });
     await waitFor(async () => (await tileOfBruno.count()) === 1 && (await tileOfAna.count()) === 1, 10_000, { message: 'remote tiles' });
 
     // Media flows both ways: video frames decoded, audio packets received, both rising.
@@ -110,11 +110,11 @@ describe('two browsers in one meeting', () => {
     await waitFor(async () => (await tileOfBruno.count()) === 0, 10_000, { message: "Bruno's tile gone" });
     expect(await pb.locator('#local-video').evaluate((v: HTMLVideoElement) => v.srcObject)).toBeNull();
     expect(await state(pa)).toMatchObject({ state: 'joined' });
-    expect(await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()).toBe(0);
+    expect(await pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem').count()).toBe(0);
   }, 60_000);
 
   it('sends a browser without a session from the meeting link to sign-in, without starting the camera', async () => {
-    const meetingId = server!.createMeeting('Sin sesión');
+    const meetingId = server!.createMeeting('Sin sesión', { policy: OPEN_POLICY });
     const context = await ana!.browser.newContext({ ignoreHTTPSErrors: true });
     await spyOnDevicesAndSockets(context);
     const page = await context.newPage();
@@ -128,7 +128,7 @@ describe('two browsers in one meeting', () => {
 
   it('stops the call within 2 s when the session is ended on the server, and offers to sign in again', async () => {
     onTestFailed(() => console.log([...(ana?.logs ?? []), ...(bruno?.logs ?? [])].join('\n')));
-    const meetingId = server!.createMeeting('Sesión terminada');
+    const meetingId = server!.createMeeting('Sesión terminada', { policy: OPEN_POLICY });
     const pa = ana!.page;
     const pb = bruno!.page;
     await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
@@ -153,12 +153,12 @@ describe('two browsers in one meeting', () => {
     expect(await again.getAttribute('href')).toBe(`/login?next=${encodeURIComponent(`/m/${meetingId}`)}`);
     expect(await pb.getByRole('button', { name: 'Unirse' }).isDisabled()).toBe(true);
     // The server dropped him from the meeting: his tile is gone from Ana's page.
-    await waitFor(async () => (await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 0, 5_000, { message: "Bruno's tile gone" });
+    await waitFor(async () => (await pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem').count()) === 0, 5_000, { message: "Bruno's tile gone" });
     await pb.screenshot({ path: `${OUT_DIR}/session-ended.png` });
   }, 60_000);
 
   it('tells a click on "Unirse" after the session ended that the session ended, not that the connection failed', async () => {
-    const meetingId = server!.createMeeting('Sesión caducada');
+    const meetingId = server!.createMeeting('Sesión caducada', { policy: OPEN_POLICY });
     const pa = ana!.page;
     await pa.goto(`${server!.url}/m/${meetingId}`);
     await pa.waitForFunction(() => window.recinto?.view === 'meeting');

@@ -74,7 +74,15 @@ export async function signedInBrowser(server: TestServer, user: TestUser, label 
 
 /** Counts and keeps what pages create, from their first script on; read with `deviceUse()`. */
 const SPY = () => {
-  const spy = { getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: [] as RTCPeerConnection[], tracks: [] as MediaStreamTrack[] };
+  const spy = {
+    getUserMedia: 0,
+    getDisplayMedia: 0,
+    enumerateDevices: 0,
+    webSockets: 0,
+    peerConnections: [] as RTCPeerConnection[],
+    tracks: [] as MediaStreamTrack[],
+    displayTracks: [] as MediaStreamTrack[],
+  };
   Object.defineProperty(window, '__spy', { value: spy });
   const devices = navigator.mediaDevices;
   if (devices) {
@@ -85,6 +93,16 @@ const SPY = () => {
       spy.tracks.push(...stream.getTracks());
       return stream;
     };
+    if (devices.getDisplayMedia) {
+      const getDisplayMedia = devices.getDisplayMedia.bind(devices);
+      devices.getDisplayMedia = async (options?: DisplayMediaStreamOptions) => {
+        spy.getDisplayMedia++;
+        const stream = await getDisplayMedia(options);
+        spy.tracks.push(...stream.getTracks());
+        spy.displayTracks.push(...stream.getTracks());
+        return stream;
+      };
+    }
     const enumerateDevices = devices.enumerateDevices.bind(devices);
     devices.enumerateDevices = () => {
       spy.enumerateDevices++;
@@ -107,7 +125,15 @@ const SPY = () => {
   };
 };
 
-type SpyRecord = { getUserMedia: number; enumerateDevices: number; webSockets: number; peerConnections: RTCPeerConnection[]; tracks: MediaStreamTrack[] };
+type SpyRecord = {
+  getUserMedia: number;
+  getDisplayMedia: number;
+  enumerateDevices: number;
+  webSockets: number;
+  peerConnections: RTCPeerConnection[];
+  tracks: MediaStreamTrack[];
+  displayTracks: MediaStreamTrack[];
+};
 
 export async function spyOnDevicesAndSockets(context: BrowserContext): Promise<void> {
   await context.addInitScript(SPY);
@@ -115,10 +141,11 @@ export async function spyOnDevicesAndSockets(context: BrowserContext): Promise<v
 
 export type DeviceUse = {
   getUserMedia: number;
+  getDisplayMedia: number;
   enumerateDevices: number;
   webSockets: number;
   peerConnections: number;
-  /** Peer connections not closed, and camera/microphone tracks not stopped. */
+  /** Peer connections not closed, and camera/microphone/screen tracks not stopped. */
   openPeerConnections: number;
   liveTracks: number;
 };
@@ -128,12 +155,29 @@ export function deviceUse(page: Page): Promise<DeviceUse> {
     const spy = (window as unknown as { __spy: SpyRecord }).__spy;
     return {
       getUserMedia: spy.getUserMedia,
+      getDisplayMedia: spy.getDisplayMedia,
       enumerateDevices: spy.enumerateDevices,
       webSockets: spy.webSockets,
       peerConnections: spy.peerConnections.length,
       openPeerConnections: spy.peerConnections.filter((pc) => pc.connectionState !== 'closed').length,
       liveTracks: spy.tracks.filter((t) => t.readyState === 'live').length,
     };
+  });
+}
+
+/**
+ * Ends the page's screen sharing as the browser's own "stop sharing" bar does: the captured
+ * tracks stop and fire `ended` (a script's `stop()` alone fires nothing).
+ */
+export function endScreenSharing(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const spy = (window as unknown as { __spy: SpyRecord }).__spy;
+    const live = spy.displayTracks.filter((t) => t.readyState === 'live');
+    for (const t of live) {
+      t.stop();
+      t.dispatchEvent(new Event('ended'));
+    }
+    return live.length;
   });
 }
 

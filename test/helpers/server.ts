@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startRecinto, type Recinto } from '../../server/app.ts';
 import { loadConfig, type DeepPartial } from '../../server/config/load.ts';
 import type { Config } from '../../server/config/schema.ts';
+import type { MeetingPolicyPatch } from '../../server/meetings/policy.ts';
 import { createLogger } from '../../server/log.ts';
 import { seal } from '../../server/auth/secret-box.ts';
 import { generateTotpSecret, totpAt } from '../../server/auth/totp.ts';
@@ -28,14 +29,17 @@ export interface TestServer {
   url: string;
   recinto: Recinto;
   config: Config;
-  /** Creates a meeting (persisted) with the default policy and returns its id. */
-  createMeeting(title?: string, options?: { ownerId?: string }): string;
+  /** Creates a meeting (persisted) with the default policy, or changes to it, and returns its id. */
+  createMeeting(title?: string, options?: { ownerId?: string; policy?: MeetingPolicyPatch }): string;
   /** Creates a signed-up staff (or admin) account with TOTP enrolled, as an admin would. */
   createUser(username: string, options?: { displayName?: string; role?: 'admin' | 'staff' }): Promise<TestUser>;
   /** Signs in through the HTTP API (password, then TOTP); the client holds the session cookie. */
   signIn(user: TestUser): Promise<HttpClient>;
   close(): Promise<void>;
 }
+
+/** A policy without waiting room or host requirement, for tests that are not about them. */
+export const OPEN_POLICY: MeetingPolicyPatch = { waitingRoom: false, joinBeforeHost: true, muteOnEntry: false };
 
 export async function startTestServer(overrides: DeepPartial<Config> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-test-'));
@@ -53,7 +57,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
     recinto,
     config,
     createMeeting: (title = 'Prueba', options = {}) =>
-      recinto.meetingStore.create({ title, ownerId: options.ownerId ?? null, policy: config.meetings.policy }).id,
+      recinto.meetingStore.create({ title, ownerId: options.ownerId ?? null, policy: { ...config.meetings.policy, ...options.policy } }).id,
     async createUser(username, options = {}) {
       const password = `contraseña-de-${username}-larga`;
       const displayName = options.displayName ?? username;

@@ -1,31 +1,85 @@
 /**
  * `/m/<meetingId>`: the call page. Before joining: who you will join as and the "Unirse" button
- * (camera and microphone are only asked for after that click). In the call: the controls, the
- * local preview and the remote grid (a list, one tile per participant labelled with the display
- * name). When the account's session ends, the call stops and the page offers to sign in again.
+ * (camera and microphone are only asked for after that click, and only once inside the meeting).
+ * In the waiting room: why you wait, and a way out; camera and microphone stay off. In the call:
+ * own controls (microphone, camera, screen, leave), notices from hosts, the host toolbar for hosts
+ * and co-hosts, the local preview and the video grid (one tile per participant labelled with the
+ * display name, one more per shared screen), and the side panels: participants (with host
+ * menus), the waiting room (hosts), chat. When the account's session ends, or the meeting ends for
+ * this person (denied, removed, banned, ended by a host), everything stops and the page says why.
  */
 import { api, type SignedIn } from '../api.ts';
-import { Call, type CallState, type CallView, type MediaKind } from '../call.ts';
-import { announce, h, showError, translate, type Vars } from '../dom.ts';
+import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call.ts';
+import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
 import type { AnyErrorCode } from '../errors.ts';
-import type { MessageKey } from '../i18n/translate.ts';
+import { errorKey, type MessageKey } from '../i18n/translate.ts';
+import { errorCodeOf } from '../media.ts';
+import type { ChatMessage, HostAction } from '../meeting-state.ts';
 import { loginUrl, meetingPath } from '../paths.ts';
+import { ChatPanel } from './chat.ts';
+import { ask } from './dialog.ts';
+import { HostToolbar, ParticipantsPanel, WaitingRoomPanel, type Act } from './host-panels.ts';
 import { card, navBar, type ShowView } from './layout.ts';
 
+const NOTICES: Record<HostAction, MessageKey> = {
+  muted: 'noticeMuted',
+  'unmute-requested': 'noticeUnmuteRequested',
+  'camera-disallowed': 'noticeCameraDisallowed',
+  'camera-allowed': 'noticeCameraAllowed',
+  'screen-share-allowed': 'noticeScreenAllowed',
+  'screen-share-disallowed': 'noticeScreenDisallowed',
+};
+
+/** Shows what went wrong with a call action in the alert region. */
+function reportCallError(err: unknown): void {
+  const code = errorCodeOf(err);
+  if (code === 'INTERNAL') console.error('[meeting]', err);
+  announce(null);
+  showError(code);
+}
+
 class MeetingView implements CallView {
+  readonly call: Call;
   readonly joinForm = h('form', { id: 'join-form' }, [h('button', { id: 'join-button', class: 'primary', text: 'join', attrs: { type: 'submit' } })]);
   readonly joinButton = this.joinForm.querySelector('button')!;
   readonly micButton = h('button', { id: 'mic-button', text: 'muteMic', attrs: { type: 'button' } });
+  readonly micHint = h('p', { id: 'mic-hint', class: 'hint', text: 'micHostMutedHint', hidden: true });
   readonly cameraButton = h('button', { id: 'camera-button', text: 'stopCamera', attrs: { type: 'button' } });
+  readonly cameraHint = h('p', { id: 'camera-hint', class: 'hint', text: 'cameraForbiddenHint', hidden: true });
+  readonly screenButton = h('button', { id: 'screen-button', text: 'shareScreen', attrs: { type: 'button' }, hidden: true });
   readonly leaveButton = h('button', { id: 'leave-button', class: 'danger', text: 'leave', attrs: { type: 'button' } });
+  readonly cancelWaiting = h('button', { id: 'cancel-waiting', text: 'cancelWaiting', attrs: { type: 'button' } });
+  readonly waitingText = h('p', { id: 'waiting-text', text: 'waitingRoomText' });
+  readonly hostNotice = h('div', { id: 'host-notice', class: 'notice-area', label: 'hostNotices', attrs: { role: 'status' } });
+  readonly title = h('h1', { id: 'meeting-title', class: 'meeting-title', attrs: { tabindex: '-1', dir: 'auto' } });
+  readonly lockedBadge = h('span', { id: 'locked-badge', class: 'badge warning', text: 'lockedBadge', hidden: true });
   readonly localVideo = h('video', { id: 'local-video', attrs: { autoplay: true, playsinline: true, muted: true } });
-  readonly grid = h('ul', { id: 'remote-grid', class: 'grid', label: 'participants' });
+  readonly grid = h('ul', { id: 'remote-grid', class: 'grid', label: 'videoGrid' });
   readonly signInAgain: HTMLAnchorElement;
   readonly joinPanel: HTMLElement;
+  readonly waitingPanel: HTMLElement;
   readonly callPanel: HTMLElement;
+  readonly toolbar: HostToolbar;
+  readonly participants: ParticipantsPanel;
+  readonly waitingRoom: WaitingRoomPanel;
+  readonly chat: ChatPanel;
   readonly #tiles = new Map<string, HTMLLIElement>();
+  /** Shared screens: a tile of their own each, by consumer id. */
+  readonly #screens = new Map<string, { li: HTMLLIElement; participantId: string }>();
 
   constructor(meetingId: string | null, displayName: string) {
+    this.call = new Call(this);
+    const act = this.act;
+    this.toolbar = new HostToolbar(this.call, act);
+    this.participants = new ParticipantsPanel(this.call, act);
+    this.waitingRoom = new WaitingRoomPanel(this.call, act);
+    this.chat = new ChatPanel((text, to) =>
+      this.call.sendChat(text, to).catch((err: unknown) => {
+        reportCallError(err);
+        throw err;
+      }),
+    );
+
     this.signInAgain = h('a', { id: 'sign-in-again', class: 'next-step', text: 'signInAgain', hidden: true, attrs: { href: loginUrl(meetingId ? meetingPath(meetingId) : undefined) } });
     this.joinPanel = card('join-heading', 'meeting', [
       h('p', { class: 'meeting-id' }, [h('code', { plain: meetingId ?? '' })]),
@@ -33,36 +87,175 @@ class MeetingView implements CallView {
       this.joinForm,
       this.signInAgain,
     ]);
+    this.waitingPanel = card('waiting-heading', 'waitingHeading', [this.waitingText, h('p', { class: 'hint', text: 'waitingMediaOff' }), this.cancelWaiting]);
+    this.waitingPanel.id = 'waiting-view';
+    this.waitingPanel.hidden = true;
     this.callPanel = h('section', { id: 'call-view', class: 'call', hidden: true, label: 'meeting' }, [
-      h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [this.micButton, this.cameraButton, this.leaveButton]),
-      h('div', { class: 'stage' }, [
-        h('figure', { id: 'local-tile', class: 'tile local', label: 'yourPreview' }, [this.localVideo, h('figcaption', { text: 'you' })]),
-        this.grid,
+      h('header', { class: 'call-header' }, [this.title, this.lockedBadge]),
+      h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [this.micButton, this.cameraButton, this.screenButton, this.leaveButton]),
+      this.micHint,
+      this.cameraHint,
+      this.hostNotice,
+      this.toolbar.element,
+      h('div', { class: 'call-body' }, [
+        h('div', { class: 'stage' }, [
+          h('figure', { id: 'local-tile', class: 'tile local', label: 'yourPreview' }, [this.localVideo, h('figcaption', { text: 'you' })]),
+          this.grid,
+        ]),
+        h('div', { class: 'side' }, [this.participants.element, this.waitingRoom.element, this.chat.element]),
       ]),
     ]);
     // The `muted` attribute alone does not mute a video created by script.
     this.localVideo.muted = true;
+
+    this.#onClick(this.micButton, () => this.call.toggleMic());
+    this.#onClick(this.cameraButton, () => this.call.toggleCamera());
+    this.#onClick(this.screenButton, () => this.call.toggleScreenShare());
+    this.leaveButton.addEventListener('click', () => void this.#leave());
+    this.cancelWaiting.addEventListener('click', () => void this.call.leave());
+  }
+
+  /** Runs a call action: errors go to the alert region; the page shows the state afterwards. */
+  readonly act: Act = async (work, done) => {
+    showError(null);
+    try {
+      await work();
+      const text = typeof done === 'function' ? done() : done;
+      if (text) announce(text);
+    } catch (err) {
+      reportCallError(err);
+    } finally {
+      this.update();
+    }
+  };
+
+  /** An own control: one action at a time per button (a second click while the first runs does nothing). */
+  #onClick(button: HTMLButtonElement, work: () => Promise<void>): void {
+    button.addEventListener('click', () => {
+      if (button.getAttribute('aria-busy') === 'true') return;
+      button.setAttribute('aria-busy', 'true');
+      void this.act(work).finally(() => button.removeAttribute('aria-busy'));
+    });
+  }
+
+  /** Leaving as the only host: offer to hand the role to someone (the server picks otherwise). */
+  async #leave(): Promise<void> {
+    const meeting = this.call.meeting;
+    if (!meeting || meeting.self.role !== 'host' || meeting.otherHostPresent || meeting.others.size === 0) {
+      await this.call.leave();
+      return;
+    }
+    const select = h('select', { id: 'hand-over-to', attrs: { name: 'handOverTo' } }, [
+      h('option', { text: 'handOverAuto', attrs: { value: '' } }),
+      ...[...meeting.others.values()].map((p) => h('option', { plain: p.displayName, attrs: { value: p.id } })),
+    ]);
+    const field = h('div', { class: 'field' }, [h('label', { text: 'handOverLabel', attrs: { for: select.id } }), select]);
+    const sure = await ask({ id: 'leave-dialog', message: 'handOverIntro', confirm: 'leaveConfirm', danger: true, body: [field] });
+    if (!sure) return;
+    const to = select.value;
+    await this.call.leave(to && this.call.meeting?.others.has(to) ? to : undefined);
   }
 
   setState(state: CallState, errorCode: AnyErrorCode | null): void {
     document.body.dataset['state'] = state;
     const inCall = state === 'joined' || state === 'joining';
+    const waiting = state === 'waiting';
     this.callPanel.hidden = !inCall;
-    this.joinPanel.hidden = inCall;
+    this.waitingPanel.hidden = !waiting;
+    this.joinPanel.hidden = inCall || waiting;
     const sessionEnded = errorCode === 'SESSION_ENDED';
-    // Joining again cannot work without a new sign-in; the link is the way forward.
-    this.joinButton.disabled = state === 'joining' || sessionEnded;
+    // Joining again cannot work without a new sign-in (or at all, when banned).
+    this.joinButton.disabled = state === 'joining' || sessionEnded || errorCode === 'BANNED';
     this.signInAgain.hidden = !sessionEnded;
-    this.micButton.disabled = state !== 'joined';
-    this.cameraButton.disabled = state !== 'joined';
-    if (errorCode) {
+    if (!inCall) {
+      this.chat.clear();
+      this.hostNotice.replaceChildren();
+    }
+    if (state === 'ended' && errorCode) {
+      showAlert(errorKey(errorCode));
+    } else if (errorCode) {
       announce(null); // "You are in the meeting" no longer holds
       showError(errorCode);
-    } else if (inCall) showError(null);
+    } else if (inCall || waiting) showError(null);
   }
 
   status(key: MessageKey, vars: Vars = {}): void {
     announce([key, vars]);
+  }
+
+  /** Controls and panels from the call's current state. */
+  update(): void {
+    const call = this.call;
+    const meeting = call.meeting;
+    const joined = call.state === 'joined';
+
+    this.title.textContent = meeting?.title ?? '';
+    this.lockedBadge.hidden = !meeting?.locked;
+    translate(this.waitingText, 'text', call.waitingReason === 'no-host' ? 'waitingNoHostText' : 'waitingRoomText');
+
+    // Microphone: while a host has it muted, the button cannot unmute and says why.
+    const hostMuted = meeting?.self.mutedByHost ?? false;
+    translate(this.micButton, 'text', call.micMuted ? 'unmuteMic' : 'muteMic');
+    this.micButton.classList.toggle('off', call.micMuted);
+    this.micButton.disabled = !joined || !call.hasMicrophone || (call.micMuted && hostMuted);
+    this.micHint.hidden = !hostMuted;
+    this.#describe(this.micButton, hostMuted ? this.micHint.id : null);
+
+    const cameraAllowed = meeting?.self.cameraAllowed ?? true;
+    translate(this.cameraButton, 'text', call.cameraOff ? 'startCamera' : 'stopCamera');
+    this.cameraButton.classList.toggle('off', call.cameraOff);
+    this.cameraButton.disabled = !joined || (call.cameraOff && !cameraAllowed);
+    this.cameraHint.hidden = !meeting || cameraAllowed;
+    this.#describe(this.cameraButton, meeting && !cameraAllowed ? this.cameraHint.id : null);
+
+    const screenAllowed = meeting?.self.screenShareAllowed ?? false;
+    this.screenButton.hidden = !call.screenSharing && !screenAllowed;
+    this.screenButton.disabled = !joined;
+    translate(this.screenButton, 'text', call.screenSharing ? 'stopShare' : 'shareScreen');
+    this.screenButton.classList.toggle('off', call.screenSharing);
+
+    // An open request to unmute is moot once the microphone is on.
+    if (!call.micMuted && this.hostNotice.dataset['action'] === 'unmute-requested') this.#clearNotice();
+
+    this.toolbar.update(meeting);
+    this.participants.update(meeting);
+    this.waitingRoom.update(meeting);
+    this.chat.update(meeting);
+  }
+
+  #describe(el: HTMLElement, id: string | null): void {
+    if (id) el.setAttribute('aria-describedby', id);
+    else el.removeAttribute('aria-describedby');
+  }
+
+  chatMessage(message: ChatMessage): void {
+    const meeting = this.call.meeting;
+    if (meeting) this.chat.add(message, meeting);
+  }
+
+  /** What a host did to us, as a notice; a request to unmute comes with the button to do it. */
+  hostAction(action: HostAction): void {
+    const dismiss = h('button', { class: 'dismiss', text: 'dismissNotice', attrs: { type: 'button' } });
+    dismiss.addEventListener('click', () => this.#clearNotice());
+    const parts: Node[] = [h('p', { class: 'notice-text', text: NOTICES[action] })];
+    if (action === 'unmute-requested') {
+      const unmute = h('button', { id: 'notice-unmute', class: 'primary', text: 'unmuteMic', attrs: { type: 'button' } });
+      unmute.addEventListener('click', () => {
+        void this.act(async () => {
+          if (this.call.micMuted) await this.call.toggleMic();
+          this.#clearNotice();
+        });
+      });
+      parts.push(unmute);
+    }
+    parts.push(dismiss);
+    this.hostNotice.dataset['action'] = action;
+    this.hostNotice.replaceChildren(h('div', { class: `notice ${action}` }, parts));
+  }
+
+  #clearNotice(): void {
+    delete this.hostNotice.dataset['action'];
+    this.hostNotice.replaceChildren();
   }
 
   showLocal(stream: MediaStream | null): void {
@@ -80,6 +273,7 @@ class MeetingView implements CallView {
   }
 
   removeParticipant(id: string): void {
+    for (const [consumerId, screen] of this.#screens) if (screen.participantId === id) this.removeTrack(id, consumerId);
     const li = this.#tiles.get(id);
     if (!li) return;
     for (const m of li.querySelectorAll<HTMLMediaElement>('video, audio')) m.srcObject = null;
@@ -87,17 +281,28 @@ class MeetingView implements CallView {
     this.#tiles.delete(id);
   }
 
-  addTrack(participantId: string, consumerId: string, kind: MediaKind, track: MediaStreamTrack): void {
+  addTrack(participantId: string, consumerId: string, kind: MediaKind, source: Source, track: MediaStreamTrack): void {
     const li = this.#tiles.get(participantId);
     if (!li) return;
     const media = document.createElement(kind === 'video' ? 'video' : 'audio');
     media.dataset['consumerId'] = consumerId;
+    media.dataset['source'] = source;
     media.autoplay = true;
     if (media instanceof HTMLVideoElement) {
       media.playsInline = true;
       media.muted = true; // sound comes from the <audio> element
-      li.classList.remove('no-video');
-      li.prepend(media);
+      if (source === 'screen') {
+        const name = li.getAttribute('aria-label') ?? '';
+        const screen = h('li', { class: 'tile remote screen', label: ['screenOf', { name }], attrs: { 'data-participant-id': participantId } }, [
+          media,
+          h('span', { class: 'name', text: ['screenOf', { name }], attrs: { 'aria-hidden': 'true' } }),
+        ]);
+        li.after(screen);
+        this.#screens.set(consumerId, { li: screen, participantId });
+      } else {
+        li.classList.remove('no-video');
+        li.prepend(media);
+      }
     } else {
       media.hidden = true;
       li.append(media);
@@ -107,6 +312,13 @@ class MeetingView implements CallView {
   }
 
   removeTrack(participantId: string, consumerId: string): void {
+    const screen = this.#screens.get(consumerId);
+    if (screen) {
+      for (const m of screen.li.querySelectorAll<HTMLMediaElement>('video')) m.srcObject = null;
+      screen.li.remove();
+      this.#screens.delete(consumerId);
+      return;
+    }
     const li = this.#tiles.get(participantId);
     const media = li?.querySelector<HTMLMediaElement>(`[data-consumer-id="${CSS.escape(consumerId)}"]`);
     if (!li || !media) return;
@@ -117,17 +329,6 @@ class MeetingView implements CallView {
 
   clearRemote(): void {
     for (const id of [...this.#tiles.keys()]) this.removeParticipant(id);
-  }
-
-  /** The buttons say what pressing them will do. */
-  setMicMuted(muted: boolean): void {
-    translate(this.micButton, 'text', muted ? 'unmuteMic' : 'muteMic');
-    this.micButton.classList.toggle('off', muted);
-  }
-
-  setCameraOff(off: boolean): void {
-    translate(this.cameraButton, 'text', off ? 'startCamera' : 'stopCamera');
-    this.cameraButton.classList.toggle('off', off);
   }
 }
 
@@ -143,9 +344,10 @@ async function stillSignedIn(): Promise<boolean> {
 
 export function showMeeting(show: ShowView, session: SignedIn, meetingId: string | null): Call {
   const view = new MeetingView(meetingId, session.user.displayName);
-  const call = new Call(view);
-  show('meeting', navBar('meeting'), view.joinPanel, view.callPanel);
+  const call = view.call;
+  show('meeting', navBar('meeting'), view.joinPanel, view.waitingPanel, view.callPanel);
   view.setState('idle', null);
+  view.update();
   if (!meetingId) {
     showError('NO_MEETING');
     view.joinButton.disabled = true;
@@ -157,11 +359,8 @@ export function showMeeting(show: ShowView, session: SignedIn, meetingId: string
     const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     void call.join({ wsUrl, meetingId, stillSignedIn });
   });
-  view.micButton.addEventListener('click', () => call.toggleMic());
-  view.cameraButton.addEventListener('click', () => call.toggleCamera());
-  view.leaveButton.addEventListener('click', () => void call.leave());
   window.addEventListener('pagehide', () => {
-    if (call.state === 'joined' || call.state === 'joining') void call.leave();
+    if (call.state === 'joined' || call.state === 'joining' || call.state === 'waiting') void call.leave();
   });
   return call;
 }

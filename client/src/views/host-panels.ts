@@ -1,0 +1,309 @@
+/**
+ * The meeting's side panels: the participants (everyone, with role and what a host restricted),
+ * with a menu of host controls per person for hosts and co-hosts; the waiting room (hosts and
+ * co-hosts); and the host toolbar (mute all, lock, end for everyone, the meeting's rules).
+ * Panels are updated in place (rows keyed by id) so focus stays where it was. Every button names
+ * the person it acts on. The server decides who may do what; the panels only offer it.
+ */
+import type { Call } from '../call.ts';
+import { h, translate, type Text } from '../dom.ts';
+import type { MessageKey } from '../i18n/translate.ts';
+import type { MeetingState, Participant, Policy, PolicyPatch, Role, WaitingPerson } from '../meeting-state.ts';
+import { ask } from './dialog.ts';
+import { section } from './layout.ts';
+
+/** Runs a host action; failures are shown in the alert region, success optionally announced. */
+export type Act = (work: () => Promise<unknown>, done?: Text | (() => Text | null)) => Promise<void>;
+
+/** Acting on someone needs a higher role than theirs: co-hosts act on participants, hosts on both. */
+const RANK: Record<Role, number> = { participant: 0, cohost: 1, host: 2 };
+
+const button = (className: string, text?: Text) => h('button', { class: className, attrs: { type: 'button' }, ...(text ? { text } : {}) });
+
+// ---------------------------------------------------------------------------------------------
+// Participants
+
+class ParticipantRow {
+  readonly li: HTMLLIElement;
+  readonly #name = h('span', { class: 'person-name' });
+  readonly #badges = h('span', { class: 'badges' });
+  readonly #toggle = button('menu-toggle');
+  readonly #menu: HTMLElement;
+  readonly #mute = button('host-mute');
+  readonly #askUnmute = button('host-ask-unmute');
+  readonly #camera = button('host-camera');
+  readonly #screen = button('host-screen');
+  readonly #role = button('host-role');
+  readonly #remove = button('host-remove');
+  readonly #ban = button('host-ban danger');
+  #info: Participant;
+
+  constructor(info: Participant, call: Call, act: Act) {
+    this.#info = info;
+    const menuId = `host-menu-${info.id}`;
+    this.#menu = h('div', { id: menuId, class: 'host-menu', hidden: true, attrs: { role: 'group' } }, [
+      this.#mute,
+      this.#askUnmute,
+      this.#camera,
+      this.#screen,
+      this.#role,
+      this.#remove,
+      this.#ban,
+    ]);
+    this.#toggle.setAttribute('aria-expanded', 'false');
+    this.#toggle.setAttribute('aria-controls', menuId);
+    this.#toggle.addEventListener('click', () => {
+      const open = this.#menu.hidden;
+      this.#menu.hidden = !open;
+      this.#toggle.setAttribute('aria-expanded', String(open));
+    });
+    this.li = h('li', { class: 'person', attrs: { 'data-participant-id': info.id } }, [
+      h('div', { class: 'person-line' }, [this.#name, this.#badges, this.#toggle]),
+      this.#menu,
+    ]);
+
+    const id = () => this.#info.id;
+    const name = () => this.#info.displayName;
+    this.#mute.addEventListener('click', () => void act(() => call.hostRequest('mute', { participantId: id() }), () => ['statusDidMute', { name: name() }]));
+    this.#askUnmute.addEventListener('click', () => void act(() => call.hostRequest('askToUnmute', { participantId: id() }), () => ['statusDidAskUnmute', { name: name() }]));
+    this.#camera.addEventListener('click', () => void act(() => call.hostRequest('setCameraAllowed', { participantId: id(), allowed: !this.#info.cameraAllowed }), 'statusDone'));
+    this.#screen.addEventListener('click', () => void act(() => call.hostRequest('setScreenShareAllowed', { participantId: id(), allowed: !this.#info.screenShareAllowed }), 'statusDone'));
+    this.#role.addEventListener('click', () => void act(() => call.hostRequest('setRole', { participantId: id(), role: this.#info.role === 'cohost' ? 'participant' : 'cohost' }), 'statusDone'));
+    this.#remove.addEventListener('click', () => void act(() => call.hostRequest('remove', { participantId: id(), ban: false }), () => ['statusDidRemove', { name: name() }]));
+    this.#ban.addEventListener('click', async () => {
+      const who = name();
+      const sure = await ask({ id: 'ban-dialog', message: ['confirmBan', { name: who }], confirm: 'confirmBanButton', danger: true });
+      if (sure) await act(() => call.hostRequest('remove', { participantId: id(), ban: true }), ['statusDidRemove', { name: who }]);
+    });
+  }
+
+  update(info: Participant, meeting: MeetingState): void {
+    this.#info = info;
+    const self = info.id === meeting.self.id;
+    const name = info.displayName;
+    this.#name.replaceChildren(h('span', { plain: name, attrs: { dir: 'auto' } }), self ? h('span', { class: 'self', text: 'selfSuffix' }) : '');
+    const badges: MessageKey[] = [];
+    if (info.role === 'host') badges.push('roleHost');
+    if (info.role === 'cohost') badges.push('roleCohost');
+    if (info.mutedByHost) badges.push('badgeMutedByHost');
+    if (!info.cameraAllowed) badges.push('badgeCameraForbidden');
+    if (meeting.policy.screenShare === 'host' && info.role === 'participant' && info.screenShareAllowed) badges.push('badgeScreenAllowed');
+    if (meeting.policy.screenShare === 'everyone' && !info.screenShareAllowed) badges.push('badgeScreenForbidden');
+    const current = [...this.#badges.children].map((b) => b.getAttribute('data-i18n-text')).join(' ');
+    if (current !== badges.join(' ')) this.#badges.replaceChildren(...badges.map((key) => h('span', { class: `badge ${key}`, text: key })));
+
+    // Host controls: for hosts and co-hosts, on those with a lower role.
+    const controls = !self && RANK[meeting.self.role] > RANK[info.role];
+    this.#toggle.hidden = !controls;
+    if (!controls) {
+      this.#menu.hidden = true;
+      this.#toggle.setAttribute('aria-expanded', 'false');
+    }
+    const vars = { name };
+    translate(this.#toggle, 'text', ['hostMenuFor', vars]);
+    translate(this.#mute, 'text', ['muteParticipant', vars]);
+    this.#mute.disabled = info.mutedByHost;
+    translate(this.#askUnmute, 'text', ['askUnmuteParticipant', vars]);
+    translate(this.#camera, 'text', [info.cameraAllowed ? 'forbidCamera' : 'allowCamera', vars]);
+    translate(this.#screen, 'text', [info.screenShareAllowed ? 'forbidScreen' : 'allowScreen', vars]);
+    // Only hosts give or take the co-host role.
+    this.#role.hidden = meeting.self.role !== 'host' || info.role === 'host';
+    translate(this.#role, 'text', [info.role === 'cohost' ? 'unmakeCohost' : 'makeCohost', vars]);
+    translate(this.#remove, 'text', ['removeParticipant', vars]);
+    translate(this.#ban, 'text', ['banParticipant', vars]);
+  }
+}
+
+export class ParticipantsPanel {
+  readonly list = h('ul', { id: 'participants-list', class: 'people', label: 'participants' });
+  readonly element: HTMLElement;
+  readonly #heading: HTMLElement;
+  readonly #rows = new Map<string, ParticipantRow>();
+  readonly #call: Call;
+  readonly #act: Act;
+
+  constructor(call: Call, act: Act) {
+    this.#call = call;
+    this.#act = act;
+    this.element = section('participants-heading', ['participantsHeading', { count: '0' }], [this.list]);
+    this.element.id = 'participants-panel';
+    this.#heading = this.element.querySelector('h2')!;
+  }
+
+  update(meeting: MeetingState | null): void {
+    const people = meeting ? [meeting.self, ...meeting.others.values()] : [];
+    const ids = new Set(people.map((p) => p.id));
+    for (const [id, row] of this.#rows) {
+      if (!ids.has(id)) {
+        row.li.remove();
+        this.#rows.delete(id);
+      }
+    }
+    people.forEach((p, index) => {
+      let row = this.#rows.get(p.id);
+      if (!row) {
+        row = new ParticipantRow(p, this.#call, this.#act);
+        this.#rows.set(p.id, row);
+      }
+      row.update(p, meeting!);
+      // Keep the order (self first, then by arrival) without moving rows that are in place.
+      if (this.list.children[index] !== row.li) this.list.insertBefore(row.li, this.list.children[index] ?? null);
+    });
+    translate(this.#heading, 'text', ['participantsHeading', { count: String(people.length) }]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting room (hosts and co-hosts)
+
+class WaitingRow {
+  readonly li: HTMLLIElement;
+  readonly #name = h('span', { class: 'person-name', attrs: { dir: 'auto' } });
+  readonly #flag = h('strong', { class: 'badge warning', text: 'previouslyRemoved', hidden: true });
+  readonly #admit = button('admit primary');
+  readonly #deny = button('deny');
+
+  constructor(person: WaitingPerson, call: Call, act: Act) {
+    this.li = h('li', { class: 'person waiting', attrs: { 'data-waiting-id': person.id } }, [
+      h('div', { class: 'person-line' }, [this.#name, this.#flag]),
+      h('div', { class: 'row-buttons' }, [this.#admit, this.#deny]),
+    ]);
+    this.#admit.addEventListener('click', () => void act(() => call.hostRequest('admit', { waitingId: person.id })));
+    this.#deny.addEventListener('click', () => void act(() => call.hostRequest('deny', { waitingId: person.id }), 'statusDone'));
+    this.update(person);
+  }
+
+  update(person: WaitingPerson): void {
+    this.#name.textContent = person.displayName;
+    this.#flag.hidden = !person.previouslyRemoved;
+    translate(this.#admit, 'text', ['admitPerson', { name: person.displayName }]);
+    translate(this.#deny, 'text', ['denyPerson', { name: person.displayName }]);
+  }
+}
+
+export class WaitingRoomPanel {
+  readonly list = h('ul', { id: 'waiting-list', class: 'people', label: 'waitingList' });
+  readonly empty = h('p', { class: 'hint', text: 'waitingEmpty' });
+  readonly admitAll = h('button', { id: 'admit-all', class: 'primary', text: 'admitAll', attrs: { type: 'button' } });
+  readonly element: HTMLElement;
+  readonly #heading: HTMLElement;
+  readonly #rows = new Map<string, WaitingRow>();
+  readonly #call: Call;
+  readonly #act: Act;
+
+  constructor(call: Call, act: Act) {
+    this.#call = call;
+    this.#act = act;
+    this.element = section('waiting-room-heading', ['waitingRoomHeading', { count: '0' }], [this.list, this.empty, this.admitAll]);
+    this.element.id = 'waiting-room-panel';
+    this.#heading = this.element.querySelector('h2')!;
+    this.admitAll.addEventListener('click', () => {
+      let admitted = 0;
+      void act(
+        async () => {
+          admitted = (await call.hostRequest('admitAll', {})).admitted;
+        },
+        () => (admitted === 1 ? 'statusDidAdmitAllOne' : ['statusDidAdmitAll', { count: String(admitted) }]),
+      );
+    });
+  }
+
+  update(meeting: MeetingState | null): void {
+    this.element.hidden = !meeting?.isStaff;
+    const waiting = meeting?.isStaff ? meeting.waiting : [];
+    const ids = new Set(waiting.map((w) => w.id));
+    for (const [id, row] of this.#rows) {
+      if (!ids.has(id)) {
+        row.li.remove();
+        this.#rows.delete(id);
+      }
+    }
+    waiting.forEach((person, index) => {
+      let row = this.#rows.get(person.id);
+      if (!row) {
+        row = new WaitingRow(person, this.#call, this.#act);
+        this.#rows.set(person.id, row);
+      } else row.update(person);
+      if (this.list.children[index] !== row.li) this.list.insertBefore(row.li, this.list.children[index] ?? null);
+    });
+    this.empty.hidden = waiting.length > 0;
+    this.admitAll.hidden = waiting.length === 0;
+    translate(this.#heading, 'text', ['waitingRoomHeading', { count: String(waiting.length) }]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host toolbar
+
+type BooleanPolicyKey = 'waitingRoom' | 'joinBeforeHost' | 'chat' | 'muteOnEntry' | 'cameraAllowed';
+const POLICY_TOGGLES: readonly [BooleanPolicyKey, MessageKey][] = [
+  ['waitingRoom', 'policyWaitingRoom'],
+  ['joinBeforeHost', 'policyJoinBeforeHost'],
+  ['chat', 'policyChat'],
+  ['muteOnEntry', 'policyMuteOnEntry'],
+  ['cameraAllowed', 'policyCameraAllowed'],
+];
+
+export class HostToolbar {
+  readonly muteAll = h('button', { id: 'mute-all', text: 'muteAll', attrs: { type: 'button' } });
+  readonly lock = h('button', { id: 'lock-meeting', text: 'lockMeeting', attrs: { type: 'button' } });
+  readonly end = h('button', { id: 'end-meeting', class: 'danger', text: 'endMeeting', attrs: { type: 'button' } });
+  readonly screenShare = h('select', { id: 'policy-screenShare', attrs: { name: 'screenShare' } }, [
+    h('option', { text: 'screenShareHost', attrs: { value: 'host' } }),
+    h('option', { text: 'screenShareEveryone', attrs: { value: 'everyone' } }),
+  ]);
+  readonly toggles = new Map<BooleanPolicyKey, HTMLInputElement>();
+  readonly element: HTMLElement;
+
+  constructor(call: Call, act: Act) {
+    const checks = POLICY_TOGGLES.map(([key, label]) => {
+      const input = h('input', { id: `policy-${key}`, attrs: { type: 'checkbox', name: key } });
+      this.toggles.set(key, input);
+      input.addEventListener('change', () => void act(() => call.updatePolicy({ [key]: input.checked } as PolicyPatch), 'statusPolicySaved'));
+      return h('div', { class: 'check' }, [input, h('label', { text: label, attrs: { for: input.id } })]);
+    });
+    this.screenShare.addEventListener('change', () => {
+      const value = this.screenShare.value === 'everyone' ? 'everyone' : 'host';
+      void act(() => call.updatePolicy({ screenShare: value }), 'statusPolicySaved');
+    });
+    const policy = h('fieldset', { id: 'meeting-policy', class: 'policy' }, [
+      h('legend', { text: 'policyHeading' }),
+      ...checks,
+      h('div', { class: 'field inline' }, [h('label', { text: 'policyScreenShare', attrs: { for: this.screenShare.id } }), this.screenShare]),
+    ]);
+    this.element = h('section', { id: 'host-toolbar', class: 'host-toolbar', label: 'hostControls', hidden: true }, [
+      h('div', { class: 'controls', attrs: { role: 'group' }, label: 'hostControls' }, [this.muteAll, this.lock, this.end]),
+      policy,
+    ]);
+
+    this.muteAll.addEventListener('click', () => {
+      let muted = 0;
+      void act(
+        async () => {
+          muted = (await call.hostRequest('muteAll', {})).muted;
+        },
+        () => (muted === 1 ? 'statusDidMuteAllOne' : ['statusDidMuteAll', { count: String(muted) }]),
+      );
+    });
+    this.lock.addEventListener('click', () => {
+      const locked = call.meeting?.locked ?? false;
+      void act(() => call.setLocked(!locked));
+    });
+    this.end.addEventListener('click', async () => {
+      const sure = await ask({ id: 'end-dialog', message: 'confirmEnd', confirm: 'confirmEndButton', danger: true });
+      if (sure) await act(() => call.endForEveryone());
+    });
+  }
+
+  update(meeting: MeetingState | null): void {
+    this.element.hidden = !meeting?.isStaff;
+    if (!meeting) return;
+    const policy: Policy = meeting.policy;
+    for (const [key, input] of this.toggles) input.checked = policy[key];
+    this.screenShare.value = policy.screenShare;
+    // Only hosts (not co-hosts) end the meeting for everyone.
+    this.end.hidden = meeting.self.role !== 'host';
+    translate(this.lock, 'text', meeting.locked ? 'unlockMeeting' : 'lockMeeting');
+  }
+}
+

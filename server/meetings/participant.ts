@@ -1,0 +1,82 @@
+/**
+ * Someone admitted to a running meeting: their role, what hosts allow them, and their media.
+ * Someone not yet admitted is a `Waiting` entry: no media at all.
+ */
+import type { Static } from '@sinclair/typebox';
+import type { ParticipantMedia } from '../media/participant-media.ts';
+import type { NotificationName, NotificationParams, ParticipantInfo, Role } from '../signaling/protocol.ts';
+
+export type MeetingRole = Static<typeof Role>;
+
+/** How the meeting reaches the connection of a participant or a waiting person. */
+export interface MemberLink {
+  notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void;
+  /** Admitted from the waiting room: the connection now holds this participant. */
+  admitted(participant: Participant): void;
+  /** No longer in the meeting (left, removed, denied, ended, media failure): forget it. */
+  evicted(): void;
+}
+
+export interface Identity {
+  accountId: string;
+  displayName: string;
+}
+
+export interface Waiting {
+  readonly id: string;
+  readonly identity: Identity;
+  readonly since: number;
+  readonly previouslyRemoved: boolean;
+  readonly link: MemberLink;
+}
+
+export class Participant {
+  readonly id: string;
+  readonly identity: Identity;
+  readonly media: ParticipantMedia;
+  readonly link: MemberLink;
+  readonly joinedAt = Date.now();
+  role: MeetingRole;
+  /** A host paused this person's microphone; they may not resume it until a host asks. */
+  mutedByHost = false;
+  /** A host forbade this person's camera. */
+  cameraForbidden = false;
+  /** A host allowed screen sharing to this person although the policy reserves it to hosts. */
+  screenShareGranted = false;
+  /** A host took screen sharing away from this person although the policy allows everyone. */
+  screenShareForbidden = false;
+  /** The microphone was started paused once already (mute on entry applies to the first one). */
+  enteredMuted = false;
+
+  constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMedia, link: MemberLink) {
+    this.id = id;
+    this.identity = identity;
+    this.role = role;
+    this.media = media;
+    this.link = link;
+  }
+
+  get displayName(): string {
+    return this.identity.displayName;
+  }
+
+  get isHostLike(): boolean {
+    return this.role === 'host' || this.role === 'cohost';
+  }
+
+  info(policy: { cameraAllowed: boolean; screenShare: 'host' | 'everyone' }): Static<typeof ParticipantInfo> {
+    return {
+      id: this.id,
+      displayName: this.displayName,
+      role: this.role,
+      producers: [...this.media.producers.values()].map((p) => ({
+        id: p.id,
+        kind: p.kind,
+        source: p.appData.source as 'microphone' | 'camera' | 'screen',
+      })),
+      mutedByHost: this.mutedByHost,
+      cameraAllowed: !this.cameraForbidden && (policy.cameraAllowed || this.isHostLike),
+      screenShareAllowed: !this.screenShareForbidden && (policy.screenShare === 'everyone' || this.isHostLike || this.screenShareGranted),
+    };
+  }
+}

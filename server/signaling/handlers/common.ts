@@ -1,0 +1,46 @@
+import { AppError } from '../../errors.ts';
+import type { Meeting } from '../../meetings/meeting.ts';
+import type { Participant } from '../../meetings/participant.ts';
+import type { Caller, Services } from '../context.ts';
+import type { MethodName, Params, Result } from '../protocol.ts';
+
+/** A method's handler: params arrive validated; it reads authorise → act → notify → audit. */
+export type Handler<M extends MethodName> = (services: Services, caller: Caller, params: Params<M>) => Promise<Result<M>>;
+export type HandlerSet<M extends MethodName> = { [K in M]: Handler<K> };
+
+/** The caller as an admitted participant: waiting or absent callers are refused. */
+export function inMeeting(caller: Caller): { meeting: Meeting; participant: Participant } {
+  const m = caller.membership;
+  if (!m) throw new AppError('NOT_JOINED', 'join a meeting first');
+  if (!m.participant) throw new AppError('IN_WAITING_ROOM', 'wait until a host admits you');
+  return { meeting: m.meeting, participant: m.participant };
+}
+
+/** Another participant of the caller's meeting, or NOT_FOUND (ids from elsewhere never match). */
+export function target(meeting: Meeting, participantId: string): Participant {
+  const p = meeting.get(participantId);
+  if (!p) throw new AppError('NOT_FOUND', 'no such participant in this meeting');
+  return p;
+}
+
+/**
+ * Runs a host action: refusals are audited as denied, successes as ok, both with the action's
+ * name, so an auditor sees every attempt.
+ */
+export async function audited<T>(
+  services: Services,
+  caller: Caller,
+  action: string,
+  detail: Record<string, unknown>,
+  act: () => T | Promise<T>,
+): Promise<T> {
+  const meetingId = caller.membership?.meeting.id;
+  try {
+    const result = await act();
+    services.audit({ action, outcome: 'ok', actor: caller.account.id, meetingId, detail });
+    return result;
+  } catch (error) {
+    if (error instanceof AppError) services.audit({ action, outcome: 'denied', actor: caller.account.id, meetingId, detail: { ...detail, code: error.code } });
+    throw error;
+  }
+}

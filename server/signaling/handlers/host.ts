@@ -1,0 +1,148 @@
+/**
+ * Host controls. Each one is enforced here, at the SFU (producers paused or closed server-side),
+ * never only in a client; there is no remote unmute and no remote camera start.
+ */
+import type { Meeting } from '../../meetings/meeting.ts';
+import type { Participant } from '../../meetings/participant.ts';
+import { requireAuthorityOver, requireHost, requireHostControls, type Source } from '../../meetings/rules.ts';
+import { admitThoseWaitingForAHost } from './membership.ts';
+import { audited, inMeeting, target, type HandlerSet } from './common.ts';
+
+type HostMethods = 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole' | 'setLocked' | 'updatePolicy' | 'endMeeting';
+
+async function hardMute(meeting: Meeting, p: Participant): Promise<void> {
+  p.mutedByHost = true;
+  await p.media.producerFor('microphone')?.pause();
+  p.link.notify('hostAction', { action: 'muted' });
+  meeting.updated(p);
+}
+
+/** Closes a producer at the SFU because the rules no longer allow it, and tells everyone. */
+function stopSource(meeting: Meeting, p: Participant, source: Source): void {
+  const producer = p.media.producerFor(source);
+  if (!producer) return;
+  producer.close();
+  meeting.broadcast('producerClosed', { participantId: p.id, producerId: producer.id });
+}
+
+export const hostHandlers: HandlerSet<HostMethods> = {
+  async mute(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.mute', { target: params.participantId }, async () => {
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      await hardMute(meeting, who);
+      return {};
+    });
+  },
+
+  async muteAll(services, caller) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.mute_all', {}, async () => {
+      requireHostControls(participant);
+      const below = meeting.participants().filter((p) => p !== participant && (participant.role === 'host' ? p.role !== 'host' : p.role === 'participant'));
+      for (const p of below) await hardMute(meeting, p);
+      return { muted: below.length };
+    });
+  },
+
+  async askToUnmute(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.ask_to_unmute', { target: params.participantId }, () => {
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      who.mutedByHost = false; // lifts the hold; the microphone stays paused until they resume it
+      who.link.notify('hostAction', { action: 'unmute-requested' });
+      meeting.updated(who);
+      return {};
+    });
+  },
+
+  async setCameraAllowed(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.set_camera_allowed', { target: params.participantId, allowed: params.allowed }, () => {
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      who.cameraForbidden = !params.allowed;
+      if (!params.allowed) stopSource(meeting, who, 'camera');
+      who.link.notify('hostAction', { action: params.allowed ? 'camera-allowed' : 'camera-disallowed' });
+      meeting.updated(who);
+      return {};
+    });
+  },
+
+  async setScreenShareAllowed(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.set_screen_share_allowed', { target: params.participantId, allowed: params.allowed }, () => {
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      who.screenShareGranted = params.allowed;
+      who.screenShareForbidden = !params.allowed;
+      if (!params.allowed) stopSource(meeting, who, 'screen');
+      who.link.notify('hostAction', { action: params.allowed ? 'screen-share-allowed' : 'screen-share-disallowed' });
+      meeting.updated(who);
+      return {};
+    });
+  },
+
+  async remove(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, params.ban ? 'host.remove_and_ban' : 'host.remove', { target: params.participantId }, () => {
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      who.link.notify('removed', { banned: params.ban });
+      meeting.removedAccounts.add(who.identity.accountId);
+      if (params.ban) services.meetingStore.banAccount(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
+      meeting.remove(who.id);
+      return {};
+    });
+  },
+
+  async setRole(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.set_role', { target: params.participantId, role: params.role }, () => {
+      requireHost(participant);
+      const who = target(meeting, params.participantId);
+      requireAuthorityOver(participant, who);
+      meeting.setRole(who, params.role);
+      return {};
+    });
+  },
+
+  async setLocked(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.set_locked', { locked: params.locked }, () => {
+      requireHostControls(participant);
+      meeting.locked = params.locked;
+      meeting.broadcast('lockChanged', { locked: params.locked });
+      return {};
+    });
+  },
+
+  async updatePolicy(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.update_policy', { changed: params.policy }, () => {
+      requireHostControls(participant);
+      meeting.policy = services.meetingStore.update(meeting.id, { policy: params.policy }).policy;
+      meeting.broadcast('policyChanged', { policy: meeting.policy });
+      // The new rules apply at once, at the SFU: what is no longer allowed stops.
+      for (const p of meeting.participants()) {
+        const allowed = meeting.info(p);
+        if (!allowed.cameraAllowed) stopSource(meeting, p, 'camera');
+        if (!allowed.screenShareAllowed) stopSource(meeting, p, 'screen');
+        meeting.updated(p);
+      }
+      admitThoseWaitingForAHost(meeting);
+      return { policy: meeting.policy };
+    });
+  },
+
+  async endMeeting(services, caller) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'host.end_meeting', {}, () => {
+      requireHost(participant);
+      meeting.close('ended');
+      return {};
+    });
+  },
+};

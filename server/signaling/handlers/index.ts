@@ -1,0 +1,9 @@
+/** Every protocol method's handler; the type makes a missing method a compile error. */
+import type { MethodName } from '../protocol.ts';
+import { chatHandlers } from './chat.ts';
+import type { HandlerSet } from './common.ts';
+import { hostHandlers } from './host.ts';
+import { mediaHandlers } from './media.ts';
+import { membershipHandlers } from './membership.ts';
+
+export const handlers: HandlerSet<MethodName> = { ...membershipHandlers, ...mediaHandlers, ...hostHandlers, ...chatHandlers };

@@ -1,0 +1,133 @@
+/** Entering and leaving a meeting, and the waiting room. */
+import { AppError } from '../../errors.ts';
+import type { Meeting } from '../../meetings/meeting.ts';
+import type { MemberLink } from '../../meetings/participant.ts';
+import { requireHostControls } from '../../meetings/rules.ts';
+import type { Caller, Services } from '../context.ts';
+import { audited, inMeeting, type HandlerSet } from './common.ts';
+
+/** How the meeting reaches this connection; keeps the connection's membership in step. */
+function linkFor(caller: Caller): MemberLink {
+  return {
+    notify: (name, payload) => caller.notify(name, payload),
+    admitted: (participant) => {
+      if (caller.membership?.waiting) caller.membership = { meeting: caller.membership.meeting, participant };
+    },
+    evicted: () => {
+      caller.membership = undefined;
+    },
+  };
+}
+
+/** People waiting only because no host was there are let in when one arrives (no waiting room). */
+export function admitThoseWaitingForAHost(meeting: Meeting): void {
+  if (meeting.policy.waitingRoom || !meeting.hostPresent) return;
+  for (const w of meeting.waiting()) {
+    if (meeting.size >= meeting.policy.maxParticipants) break;
+    meeting.admit(w.id);
+  }
+}
+
+export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitAll' | 'deny'> = {
+  async join(services, caller, params) {
+    if (caller.membership) throw new AppError('ALREADY_JOINED', 'this connection is in a meeting already');
+    const audit = (outcome: 'ok' | 'denied', detail: Record<string, unknown>) =>
+      services.audit({ action: 'meeting.join', outcome, actor: caller.account.id, meetingId: params.meetingId, detail: { ip: caller.remoteAddress, ...detail } });
+    const refuse = (code: AppError['code'], message: string): never => {
+      audit('denied', { code });
+      throw new AppError(code, message);
+    };
+
+    if (!services.joinFailures.allowed(caller.account.id)) return refuse('RATE_LIMITED', 'too many unknown meetings tried; wait a minute');
+    const record = services.meetingStore.get(params.meetingId);
+    if (!record) {
+      services.joinFailures.fail(caller.account.id);
+      return refuse('MEETING_NOT_FOUND', 'no such meeting');
+    }
+    if (services.meetingStore.isAccountBanned(record.id, caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
+    const isHost = services.meetingStore.isHost(record.id, caller.account.id);
+    const meeting = await services.meetings.open(record);
+    const identity = { accountId: caller.account.id, displayName: caller.account.displayName };
+    const link = linkFor(caller);
+
+    // A host is never locked out of their own meeting, nor kept waiting.
+    if (isHost) {
+      const participant = meeting.admitDirectly(identity, 'host', link);
+      caller.membership = { meeting, participant };
+      admitThoseWaitingForAHost(meeting);
+      audit('ok', { participantId: participant.id, role: 'host' });
+      return { status: 'joined', meeting: meeting.viewFor(participant) };
+    }
+    const refuseAndRelease = (code: AppError['code'], message: string): never => {
+      meeting.releaseIfEmpty();
+      return refuse(code, message);
+    };
+    if (meeting.locked) return refuseAndRelease('MEETING_LOCKED', 'the meeting is locked');
+    if (meeting.size >= meeting.policy.maxParticipants) return refuseAndRelease('MEETING_FULL', 'the meeting is full');
+
+    // Someone admitted before a media failure comes back in without waiting again.
+    const readmit = meeting.wasAdmitted(caller.account.id);
+    const reason = readmit ? null : meeting.policy.waitingRoom ? 'waiting-room' : !meeting.policy.joinBeforeHost && !meeting.hostPresent ? 'no-host' : null;
+    if (reason) {
+      const waiting = meeting.addWaiting(identity, link);
+      caller.membership = { meeting, waiting };
+      audit('ok', { waitingId: waiting.id, waiting: reason, previouslyRemoved: waiting.previouslyRemoved });
+      return { status: 'waiting', waitingId: waiting.id, reason };
+    }
+    const participant = meeting.admitDirectly(identity, 'participant', link);
+    caller.membership = { meeting, participant };
+    audit('ok', { participantId: participant.id, role: 'participant' });
+    return { status: 'joined', meeting: meeting.viewFor(participant) };
+  },
+
+  async leave(services, caller, params) {
+    const m = caller.membership;
+    if (!m) throw new AppError('NOT_JOINED', 'join a meeting first');
+    if (m.waiting) {
+      m.meeting.dropWaiting(m.waiting.id, false);
+    } else {
+      if (params.handOverTo !== undefined) {
+        if (m.participant.role !== 'host') throw new AppError('FORBIDDEN', 'only hosts hand over the host role');
+        if (!m.meeting.get(params.handOverTo) || params.handOverTo === m.participant.id) throw new AppError('NOT_FOUND', 'no such participant in this meeting');
+      }
+      m.meeting.remove(m.participant.id, params.handOverTo);
+    }
+    caller.membership = undefined;
+    services.audit({ action: 'meeting.leave', outcome: 'ok', actor: caller.account.id, meetingId: m.meeting.id, detail: { handOverTo: params.handOverTo ?? null } });
+    return {};
+  },
+
+  async admit(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'meeting.admit', { waitingId: params.waitingId }, () => {
+      requireHostControls(participant);
+      if (!meeting.getWaiting(params.waitingId)) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      if (meeting.size >= meeting.policy.maxParticipants) throw new AppError('MEETING_FULL', 'the meeting is full');
+      meeting.admit(params.waitingId);
+      return {};
+    });
+  },
+
+  async admitAll(services, caller) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'meeting.admit_all', {}, () => {
+      requireHostControls(participant);
+      let admitted = 0;
+      for (const w of meeting.waiting()) {
+        if (meeting.size >= meeting.policy.maxParticipants) break;
+        meeting.admit(w.id);
+        admitted++;
+      }
+      return { admitted };
+    });
+  },
+
+  async deny(services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return audited(services, caller, 'meeting.deny', { waitingId: params.waitingId }, () => {
+      requireHostControls(participant);
+      if (!meeting.dropWaiting(params.waitingId, true)) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      return {};
+    });
+  },
+};

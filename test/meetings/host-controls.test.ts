@@ -1,0 +1,251 @@
+/**
+ * Waiting room and host controls against the real server: every rule enforced by the server and
+ * at the SFU (producers paused or closed in mediasoup), whatever a client does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpClient } from '../helpers/http-client.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { TestClient } from '../helpers/ws-client.ts';
+
+let server: TestServer;
+const http: Record<string, HttpClient> = {};
+let hostId: string;
+
+const OPUS = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
+const VP8 = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] };
+
+beforeAll(async () => {
+  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 } });
+  for (const name of ['hilda', 'ivan', 'julia', 'karl', 'guesser']) {
+    http[name] = await server.signIn(await server.createUser(name, { displayName: name[0]!.toUpperCase() + name.slice(1) }));
+  }
+  hostId = server.recinto.auth.accounts.byUsername('hilda')!.id;
+});
+afterAll(() => server?.close());
+
+const connect = (name: string) => TestClient.connect(http[name]!);
+
+/** A meeting hosted by Hilda, with her inside; `policy` changes the defaults. */
+async function hosted(policy: Record<string, unknown> = {}) {
+  const meetingId = server.createMeeting('Controles', { ownerId: hostId, policy });
+  const host = await connect('hilda');
+  const joined = await host.request('join', { meetingId });
+  expect(joined.status).toBe('joined');
+  return { meetingId, host };
+}
+
+/** Joins as `name` and, if waiting, gets admitted by `host`; returns the participant id. */
+async function admitted(name: string, meetingId: string, host: TestClient): Promise<{ client: TestClient; id: string }> {
+  const client = await connect(name);
+  const r = await client.request('join', { meetingId });
+  if (r.status === 'joined') return { client, id: r.meeting.self.id };
+  await host.request('admit', { waitingId: r.waitingId });
+  const note = await client.waitForNotification('admitted');
+  return { client, id: (note.meeting as { self: { id: string } }).self.id };
+}
+
+const live = (meetingId: string) => server.recinto.meetings.find(meetingId)!;
+
+describe('waiting room', () => {
+  it('holds everyone but hosts, with no media and no participant list, until admitted', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await connect('ivan');
+    const r = await ivan.request('join', { meetingId });
+    expect(r).toMatchObject({ status: 'waiting', reason: 'waiting-room' });
+    expect(Object.keys(r)).not.toContain('meeting');
+    expect((await ivan.send('createTransport', { direction: 'recv' })).error?.code).toBe('IN_WAITING_ROOM');
+    expect((await ivan.send('sendChat', { text: 'hola' })).error?.code).toBe('IN_WAITING_ROOM');
+    const lobby = await waitFor(() => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params);
+    expect(lobby.waiting).toMatchObject([{ displayName: 'Ivan', previouslyRemoved: false }]);
+
+    await host.request('admit', { waitingId: r.status === 'waiting' ? r.waitingId : '' });
+    const note = await ivan.waitForNotification('admitted');
+    const view = note.meeting as { self: { role: string }; participants: { displayName: string; role: string }[] };
+    expect(view.self.role).toBe('participant');
+    expect(view.participants).toMatchObject([{ displayName: 'Hilda', role: 'host' }]);
+    expect((await ivan.send('createTransport', { direction: 'recv' })).ok).toBe(true);
+    await Promise.all([host.close(), ivan.close()]);
+  });
+
+  it('without a waiting room but without join-before-host, people wait until a host arrives', async () => {
+    const meetingId = server.createMeeting('Sin sala', { ownerId: hostId, policy: { waitingRoom: false, joinBeforeHost: false } });
+    const ivan = await connect('ivan');
+    expect(await ivan.request('join', { meetingId })).toMatchObject({ status: 'waiting', reason: 'no-host' });
+    const host = await connect('hilda');
+    await host.request('join', { meetingId });
+    await ivan.waitForNotification('admitted');
+    expect(live(meetingId).size).toBe(2);
+    await Promise.all([host.close(), ivan.close()]);
+  });
+
+  it('denies, and a locked meeting takes nobody new — but never locks out its host', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await connect('ivan');
+    const r = await ivan.request('join', { meetingId });
+    await host.request('deny', { waitingId: r.status === 'waiting' ? r.waitingId : '' });
+    await ivan.waitForNotification('denied');
+    expect((await ivan.send('leave', {})).error?.code).toBe('NOT_JOINED');
+
+    await host.request('setLocked', { locked: true });
+    expect((await ivan.send('join', { meetingId })).error?.code).toBe('MEETING_LOCKED');
+    const second = await connect('hilda'); // the host again, from another device
+    expect((await second.request('join', { meetingId })).status).toBe('joined');
+    await Promise.all([host.close(), ivan.close(), second.close()]);
+  });
+});
+
+describe('host controls at the SFU', () => {
+  it('a hard mute pauses the producer in mediasoup; only the participant can unmute, after being asked', async () => {
+    const { meetingId, host } = await hosted({ muteOnEntry: false });
+    const ivan = await admitted('ivan', meetingId, host);
+    const send = await ivan.client.request('createTransport', { direction: 'send' });
+    const { producerId, paused } = await ivan.client.request('produce', { transportId: send.id, kind: 'audio', source: 'microphone', rtpParameters: OPUS });
+    expect(paused).toBe(false);
+    const julia = await admitted('julia', meetingId, host);
+    const recv = await julia.client.request('createTransport', { direction: 'recv' });
+    const caps = { codecs: [{ kind: 'audio' as const, mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 100 }] };
+    await julia.client.request('consume', { transportId: recv.id, producerId, rtpCapabilities: caps });
+    const producer = () => live(meetingId).get(ivan.id)!.media.producerFor('microphone')!;
+
+    await host.request('mute', { participantId: ivan.id });
+    expect(producer().paused).toBe(true); // a paused producer forwards no RTP to any consumer
+    expect(await ivan.client.waitForNotification('hostAction')).toEqual({ action: 'muted' });
+    expect((await ivan.client.send('resumeProducer', { producerId })).error?.code).toBe('HOST_MUTED');
+    expect(producer().paused).toBe(true);
+
+    await host.request('askToUnmute', { participantId: ivan.id });
+    await waitFor(() => ivan.client.notifications.some((n) => n.notification === 'hostAction' && n.params.action === 'unmute-requested'));
+    expect(producer().paused).toBe(true); // asking never unmutes remotely
+    await ivan.client.request('resumeProducer', { producerId });
+    expect(producer().paused).toBe(false);
+    await Promise.all([host.close(), ivan.client.close(), julia.client.close()]);
+  });
+
+  it('mute on entry starts the first microphone paused, and the participant may unmute', async () => {
+    const { meetingId, host } = await hosted({ muteOnEntry: true });
+    const ivan = await admitted('ivan', meetingId, host);
+    const send = await ivan.client.request('createTransport', { direction: 'send' });
+    const { producerId, paused } = await ivan.client.request('produce', { transportId: send.id, kind: 'audio', source: 'microphone', rtpParameters: OPUS });
+    expect(paused).toBe(true);
+    expect(live(meetingId).get(ivan.id)!.media.producerFor('microphone')!.paused).toBe(true);
+    await ivan.client.request('resumeProducer', { producerId });
+    expect(live(meetingId).get(ivan.id)!.media.producerFor('microphone')!.paused).toBe(false);
+    await Promise.all([host.close(), ivan.client.close()]);
+  });
+
+  it('forbidding a camera closes it at the SFU and refuses a new one; allowing never starts it', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    const send = await ivan.client.request('createTransport', { direction: 'send' });
+    const { producerId } = await ivan.client.request('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: VP8 });
+    await host.request('setCameraAllowed', { participantId: ivan.id, allowed: false });
+    expect(live(meetingId).get(ivan.id)!.media.producers.has(producerId)).toBe(false);
+    await waitFor(() => host.notifications.some((n) => n.notification === 'producerClosed' && n.params.producerId === producerId));
+    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: VP8 })).error?.code).toBe('CAMERA_NOT_ALLOWED');
+    await host.request('setCameraAllowed', { participantId: ivan.id, allowed: true });
+    expect(live(meetingId).get(ivan.id)!.media.producerFor('camera')).toBeUndefined();
+    // Screen sharing is for hosts by default.
+    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'screen', rtpParameters: VP8 })).error?.code).toBe('SCREEN_SHARE_NOT_ALLOWED');
+    await host.request('setScreenShareAllowed', { participantId: ivan.id, allowed: true });
+    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'screen', rtpParameters: VP8 })).ok).toBe(true);
+    await Promise.all([host.close(), ivan.client.close()]);
+  });
+
+  it('removes and bans: transports close at once, rejoining is refused; a removal without ban shows as "previously removed"', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    const recv = await ivan.client.request('createTransport', { direction: 'recv' });
+    const transport = live(meetingId).get(ivan.id)!.media.transports.get(recv.id)!;
+    expect(transport.closed).toBe(false);
+    const t0 = Date.now();
+    await host.request('remove', { participantId: ivan.id, ban: true });
+    await waitFor(() => transport.closed, 1000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await ivan.client.waitForNotification('removed')).toEqual({ banned: true });
+    expect(live(meetingId).get(ivan.id)).toBeUndefined();
+    expect((await ivan.client.send('connectTransport', { transportId: recv.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } })).error?.code).toBe('NOT_JOINED');
+    expect((await ivan.client.send('join', { meetingId })).error?.code).toBe('BANNED');
+    const again = await connect('ivan');
+    expect((await again.send('join', { meetingId })).error?.code).toBe('BANNED');
+
+    const julia = await admitted('julia', meetingId, host);
+    await host.request('remove', { participantId: julia.id, ban: false });
+    await julia.client.waitForNotification('removed');
+    host.notifications.length = 0;
+    const back = await julia.client.request('join', { meetingId });
+    expect(back.status).toBe('waiting');
+    const lobby = await waitFor(() => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params);
+    expect(lobby.waiting).toMatchObject([{ displayName: 'Julia', previouslyRemoved: true }]);
+    await Promise.all([host.close(), ivan.client.close(), again.close(), julia.client.close()]);
+  });
+
+  it('hands the host role over when the host leaves, and ends the meeting for everyone', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    const julia = await admitted('julia', meetingId, host);
+    await host.request('leave', { handOverTo: julia.id });
+    await waitFor(() => ivan.client.notifications.some((n) => n.notification === 'participantUpdated' && (n.params.participant as { id: string; role: string }).role === 'host'));
+    expect(live(meetingId).get(julia.id)!.role).toBe('host');
+    expect((await ivan.client.send('endMeeting', {})).error?.code).toBe('FORBIDDEN');
+    await julia.client.request('endMeeting', {});
+    await ivan.client.waitForNotification('meetingEnded');
+    expect(server.recinto.meetings.find(meetingId)).toBeUndefined();
+    await Promise.all([host.close(), ivan.client.close(), julia.client.close()]);
+  });
+});
+
+describe('media failure', () => {
+  it('after a media worker dies, admitted people rejoin without waiting again, co-hosts stay co-hosts', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    await host.request('setRole', { participantId: ivan.id, role: 'cohost' });
+    const slot = server.recinto.pool.slots[0]!;
+    const replaced = new Promise((resolve) => server.recinto.pool.once('workerReplaced', resolve));
+    process.kill(slot.worker.pid, 'SIGKILL');
+    await ivan.client.waitForNotification('reconnect');
+    await replaced;
+    const back = await ivan.client.request('join', { meetingId });
+    expect(back.status).toBe('joined');
+    expect(back.status === 'joined' && back.meeting.self.role).toBe('cohost');
+    // Someone who had never been admitted still waits.
+    const julia = await connect('julia');
+    expect((await julia.request('join', { meetingId })).status).toBe('waiting');
+    await Promise.all([host.close(), ivan.client.close(), julia.close()]);
+  });
+});
+
+describe('chat', () => {
+  it('reaches everyone or only the recipient, is refused when off, and the server keeps no text', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    const julia = await admitted('julia', meetingId, host);
+    await ivan.client.request('sendChat', { text: 'hola a todos https://example.org' });
+    await waitFor(() => julia.client.notifications.some((n) => n.notification === 'chatMessage'));
+    const hildaId = live(meetingId).participants().find((p) => p.role === 'host')!.id;
+    await ivan.client.request('sendChat', { text: 'secreto-para-hilda', to: hildaId });
+    await waitFor(() => host.notifications.some((n) => n.notification === 'chatMessage' && n.params.text === 'secreto-para-hilda'));
+    expect(julia.client.notifications.some((n) => n.notification === 'chatMessage' && n.params.text === 'secreto-para-hilda')).toBe(false);
+
+    await host.request('updatePolicy', { policy: { chat: false } });
+    expect((await ivan.client.send('sendChat', { text: 'sigo hablando' })).error?.code).toBe('CHAT_DISABLED');
+    expect((await ivan.client.send('sendChat', { text: 'x'.repeat(2001) })).error?.code).toBe('INVALID_PARAMS');
+    const rows = JSON.stringify(server.recinto.db.prepare("SELECT * FROM audit_log WHERE action = 'chat.send'").all());
+    expect(rows).toContain('CHAT_DISABLED');
+    expect(rows).not.toContain('secreto-para-hilda');
+    await Promise.all([host.close(), ivan.client.close(), julia.client.close()]);
+  });
+});
+
+describe('guessing meeting ids', () => {
+  it('slows an id-guessing loop to a crawl, whatever ids follow', async () => {
+    const { meetingId, host } = await hosted();
+    const guesser = await connect('guesser');
+    const codes: string[] = [];
+    for (let i = 0; i < 15; i++) codes.push((await guesser.send('join', { meetingId: `zzzz-zzzz-zzzz-${String(i).padStart(4, 'z')}` })).error!.code);
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill('MEETING_NOT_FOUND'));
+    expect(codes.slice(10)).toEqual(Array(5).fill('RATE_LIMITED'));
+    expect((await guesser.send('join', { meetingId })).error?.code).toBe('RATE_LIMITED');
+    await Promise.all([host.close(), guesser.close()]);
+  });
+});
