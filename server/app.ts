@@ -24,6 +24,8 @@ import { createLogger } from './log.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { MeetingRegistry } from './meetings/registry.ts';
 import { registerMeetingRoutes } from './meetings/routes.ts';
+import { registerGuestRoutes } from './meetings/guest-routes.ts';
+import { GuestSessionStore } from './auth/guest-sessions.ts';
 import { MeetingStore } from './meetings/store.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
@@ -43,6 +45,7 @@ export interface Recinto {
   meetingStore: MeetingStore;
   audit: Audit;
   auth: AuthService;
+  guests: GuestSessionStore;
   hasher: PasswordHasher;
   secretKey: Buffer;
   log: Logger;
@@ -74,7 +77,10 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const secretKey = loadOrCreateKey(config.secretKeyFile);
     const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, secretKey, audit });
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
-    const sweep = setInterval(() => sessions.sweep(), 60_000);
+    const sweep = setInterval(() => {
+      sessions.sweep();
+      guests.sweep();
+    }, 60_000);
     sweep.unref();
     cleanups.push(() => clearInterval(sweep));
     const pool = await WorkerPool.start(config.media, log);
@@ -83,7 +89,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy);
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);
-    const services: Services = { config, log, audit, meetings, meetingStore, sessions, joinFailures };
+    const guests = new GuestSessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+    const services: Services = { config, log, audit, meetings, meetingStore, sessions, guests, joinFailures };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 
@@ -99,6 +106,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     await registerHardening(app, config.server.publicUrl);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
     registerMeetingRoutes(app, { config, meetingStore, accounts, audit, requireSession });
+    registerGuestRoutes(app, { config, meetingStore, guests, audit });
     const signaling = await registerSignaling(app, services, requireSession);
     await registerHttpRoutes(app, { db, pool });
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -115,7 +123,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, hasher, secretKey, log, firstAdmin, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, guests, hasher, secretKey, log, firstAdmin, close };
   } catch (error) {
     await undo();
     throw error;

@@ -13,6 +13,8 @@ export type AccountView = SignedIn & { recoveryCodesLeft: number; sessions: Sess
 export type Enrolment = { secret: string; uri: string; qrSvg: string };
 /** How people are invited: the link, and the password for guests (null: the meeting has none). */
 export type Invitation = { link: string; password: string | null };
+/** A guest's entry to one meeting (POST /api/meetings/:id/guest); the browser keeps `deviceToken`. */
+export type GuestEntry = { deviceToken: string; meetingId: string; displayName: string };
 /** A meeting as its hosts see it (GET/POST /api/meetings). */
 export type MeetingSummary = { id: string; title: string; createdAt: number; startsAt: number | null; durationMinutes: number | null; invitation: Invitation };
 
@@ -35,6 +37,8 @@ type Endpoints = {
     '/api/account/sessions/end-all': Endpoint<undefined, SignedOut & { ended: number }>;
     [endOne: `/api/account/sessions/${string}/end`]: Endpoint<undefined, { ended: number }>;
     '/api/meetings': Endpoint<{ title: string }, MeetingSummary>;
+    /** No session needed: the meeting password opens a guest session (cookie) for this meeting only. */
+    [guest: `/api/meetings/${string}/guest`]: Endpoint<{ displayName: string; password: string; deviceToken?: string }, GuestEntry>;
   };
 };
 type Method = keyof Endpoints;

@@ -55,8 +55,10 @@ export interface CallView {
 export type JoinOptions = {
   wsUrl: string;
   meetingId: string;
-  /** Whether the account's sign-in still holds: a refused socket looks like any network failure. */
+  /** Whether the account's sign-in (or the guest session) still holds: a refused socket looks like any network failure. */
   stillSignedIn: () => Promise<boolean>;
+  /** What an ended session means here: SESSION_ENDED (an account: sign in again) or GUEST_SESSION_ENDED. */
+  sessionEndedCode?: 'SESSION_ENDED' | 'GUEST_SESSION_ENDED';
 };
 
 /** The server's close code for an ended session (typed against protocol.ts, without bundling it). */
@@ -156,7 +158,7 @@ export class Call {
       sig.onClose((code) => {
         if (!current()) return;
         console.warn(`[call] signalling socket closed (${code})`);
-        this.#fail(connection, code === SESSION_ENDED_CLOSE ? 'SESSION_ENDED' : 'CONNECTION_LOST');
+        this.#fail(connection, code === SESSION_ENDED_CLOSE ? this.#sessionEndedCode : 'CONNECTION_LOST');
       });
 
       const joined = await sig.request('join', { meetingId: opts.meetingId });
@@ -180,7 +182,11 @@ export class Call {
     console.error('[call] join failed', err);
     const code = errorCodeOf(err);
     const signedOut = code === 'CONNECTION_FAILED' && this.#opts !== null && !(await this.#opts.stillSignedIn());
-    if (this.#connection === connection) this.#fail(connection, signedOut ? 'SESSION_ENDED' : code);
+    if (this.#connection === connection) this.#fail(connection, signedOut ? this.#sessionEndedCode : code);
+  }
+
+  get #sessionEndedCode(): AnyErrorCode {
+    return this.#opts?.sessionEndedCode ?? 'SESSION_ENDED';
   }
 
   /** Inside the meeting (joined directly, or admitted): media on, transports, produce, consume. */

@@ -26,6 +26,12 @@ export type ClientErrorCode =
   /** Screen sharing was refused or cancelled in the browser. */
   | 'SCREEN_SHARE_FAILED'
   /** INVALID_CREDENTIALS in the change-password form: only the current password can be wrong. */
-  | 'CURRENT_PASSWORD_WRONG';
+  | 'CURRENT_PASSWORD_WRONG'
+  /** The guest session ended while on the meeting page (close code 4401, or refused socket). */
+  | 'GUEST_SESSION_ENDED'
+  /** INVALID_CREDENTIALS in the guest form: no such meeting, or the wrong meeting password. */
+  | 'MEETING_PASSWORD_WRONG'
+  /** The guest's name is not a valid display name. */
+  | 'INVALID_NAME';
 
 export type AnyErrorCode = SignalingErrorCode | HttpErrorCode | ClientErrorCode;

@@ -1,8 +1,10 @@
 /**
  * Entry point and router. The path picks the page (paths.ts); every page but /login needs a
  * finished sign-in (password, second factor, any required password change), otherwise the
- * browser goes to /login, which brings it back afterwards. Navigation between pages is ordinary
- * page loads: each page asks the server for the session itself.
+ * browser goes to /login, which brings it back afterwards. The one exception is a meeting link
+ * opened without any sign-in: it offers to enter as a guest (name and meeting password), or to
+ * sign in as staff. A staff sign-in always wins over entering as a guest. Navigation between
+ * pages is ordinary page loads: each page asks the server for the session itself.
  */
 import { reportError } from './actions.ts';
 import { api, type SessionView, type SignedIn } from './api.ts';
@@ -16,7 +18,7 @@ import { showAccount } from './views/account.ts';
 import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
 import { showSignIn } from './views/login.ts';
-import { showMeeting } from './views/meeting.ts';
+import { showGuestMeeting, showMeeting } from './views/meeting.ts';
 
 /**
  * Read-only debug hook for automated tests and the bench (`window.recinto`):
@@ -24,8 +26,9 @@ import { showMeeting } from './views/meeting.ts';
  *   'change-password', 'home', 'account', 'meeting'; 'loading' before the session is known)
  * - on the meeting page: `state` ('idle' | 'joining' | 'waiting' | 'joined' | 'error' | 'left' |
  *   'ended'), `participantId` once inside, `errorCode` in state 'error' (the server's code or a
- *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED) or 'ended' (DENIED, REMOVED,
- *   BANNED, MEETING_ENDED), and `stats()`: the inbound-rtp figures of every remote consumer.
+ *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED, GUEST_SESSION_ENDED) or
+ *   'ended' (DENIED, REMOVED, BANNED, MEETING_ENDED), and `stats()`: the inbound-rtp figures of
+ *   every remote consumer.
  *   Elsewhere: 'idle', null, null, [].
  * It exposes no session secrets and cannot change anything.
  */
@@ -112,6 +115,10 @@ async function start(): Promise<void> {
   if (route.page === 'login') {
     if (ready(session)) location.replace(returnTo);
     else showSignIn(show, session, returnTo);
+    return;
+  }
+  if (route.page === 'meeting' && !session.signedIn) {
+    call = showGuestMeeting(show, route.meetingId);
     return;
   }
   if (!ready(session)) {

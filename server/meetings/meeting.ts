@@ -136,9 +136,10 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return participant;
   }
 
-  /** Puts someone in the waiting room and tells the hosts. */
-  addWaiting(identity: Identity, link: MemberLink): Waiting {
-    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), previouslyRemoved: this.removedAccounts.has(identity.accountId), link };
+  /** Puts someone in the waiting room and tells the hosts; `knownRemoved` from earlier runs. */
+  addWaiting(identity: Identity, link: MemberLink, knownRemoved = false): Waiting {
+    const previouslyRemoved = knownRemoved || this.removedAccounts.has(identity.accountId);
+    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), previouslyRemoved, link };
     this.#waiting.set(entry.id, entry);
     this.notifyWaitingRoom();
     return entry;
@@ -180,7 +181,10 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     participant.link.evicted();
     this.broadcast('participantLeft', { participantId });
     if (participant.role === 'host' && ![...this.#participants.values()].some((p) => p.role === 'host')) {
-      const heir = (handOverTo && this.#participants.get(handOverTo)) || this.participants().sort((a, b) => a.joinedAt - b.joinedAt)[0];
+      // Guests never become hosts.
+      const staff = this.participants().filter((p) => p.identity.guestSessionHash === undefined);
+      const named = handOverTo ? staff.find((p) => p.id === handOverTo) : undefined;
+      const heir = named ?? staff.sort((a, b) => a.joinedAt - b.joinedAt)[0];
       if (heir) this.setRole(heir, 'host');
     }
     this.releaseIfEmpty();
@@ -206,7 +210,13 @@ export class Meeting extends EventEmitter<MeetingEvents> {
 
   /** Hosts and co-hosts see who waits; nobody else does. */
   notifyWaitingRoom(): void {
-    const waiting = this.waiting().map((w) => ({ id: w.id, displayName: w.identity.displayName, previouslyRemoved: w.previouslyRemoved, since: w.since }));
+    const waiting = this.waiting().map((w) => ({
+      id: w.id,
+      displayName: w.identity.displayName,
+      guest: w.identity.guestSessionHash !== undefined,
+      previouslyRemoved: w.previouslyRemoved,
+      since: w.since,
+    }));
     for (const p of this.#participants.values()) if (p.isHostLike) p.link.notify('waitingRoomChanged', { waiting });
   }
 

@@ -18,8 +18,11 @@ export interface MemberLink {
 }
 
 export interface Identity {
+  /** The account id, or `guest:<device>` for a guest. */
   accountId: string;
   displayName: string;
+  /** For guests: their guest session, ended when a host bans them. */
+  guestSessionHash?: string | undefined;
 }
 
 export interface Waiting {
@@ -69,6 +72,7 @@ export class Participant {
       id: this.id,
       displayName: this.displayName,
       role: this.role,
+      guest: this.identity.guestSessionHash !== undefined,
       producers: [...this.media.producers.values()].map((p) => ({
         id: p.id,
         kind: p.kind,

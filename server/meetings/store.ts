@@ -170,6 +170,20 @@ export class MeetingStore {
       .run(meetingId, accountId, displayName, bannedBy, Date.now());
   }
 
+  /** Bans a guest's device: coming back from it, they show to hosts as previously removed. */
+  banGuestDevice(meetingId: string, guestId: string, displayName: string, bannedBy: string): void {
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO meeting_bans (meeting_id, subject, kind, display_name, banned_by, at)
+         VALUES (?, ?, 'guest-device', ?, ?, ?)`,
+      )
+      .run(meetingId, guestId, displayName, bannedBy, Date.now());
+  }
+
+  isGuestDeviceBanned(meetingId: string, guestId: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = 'guest-device' AND subject = ?").get(meetingId, guestId) !== undefined;
+  }
+
   isAccountBanned(meetingId: string, accountId: string): boolean {
     return this.#db.prepare("SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = 'account' AND subject = ?").get(meetingId, accountId) !== undefined;
   }

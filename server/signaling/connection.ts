@@ -47,17 +47,20 @@ export class SignalingConnection implements Caller {
   #refusalsInRow = 0;
   #alive = true;
   readonly #heartbeat: NodeJS.Timeout;
+  /** Looks the session up (refreshing its activity); false once it has ended. */
+  readonly #sessionAlive: () => boolean;
 
   constructor(
     socket: WebSocket,
     services: Services,
-    opened: { remoteAddress: string; account: Caller['account']; sessionIdHash: string },
+    opened: { remoteAddress: string; account: Caller['account']; sessionIdHash: string; sessionAlive: () => boolean },
   ) {
     this.#socket = socket;
     this.#services = services;
     this.remoteAddress = opened.remoteAddress;
     this.account = opened.account;
     this.sessionIdHash = opened.sessionIdHash;
+    this.#sessionAlive = opened.sessionAlive;
     this.#log = services.log.child({ conn: this.connectionId, user: opened.account.id });
     const s = services.config.signaling;
     this.#bucket = new TokenBucket(s.messagesPerSecond, s.burst);
@@ -67,7 +70,7 @@ export class SignalingConnection implements Caller {
     // absolute limit or a revocation ends it.
     socket.on('pong', () => {
       this.#alive = true;
-      if (!services.sessions.lookupByHash(this.sessionIdHash)) this.endSession();
+      if (!this.#sessionAlive()) this.endSession();
     });
     socket.on('close', () => this.#onClose());
     socket.on('error', (error) => this.#log.warn({ err: error }, 'signalling socket error'));
@@ -136,7 +139,7 @@ export class SignalingConnection implements Caller {
     }
     const params = message.params ?? {};
     // The session may have ended since the last message (expiry; revocations close at once).
-    if (!this.#services.sessions.lookupByHash(this.sessionIdHash)) {
+    if (!this.#sessionAlive()) {
       this.endSession();
       return;
     }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/audit.ts';
+import type { GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { FailureLimiter } from './rate-limit.ts';
 import type { Config } from '../config/schema.ts';
@@ -17,6 +18,7 @@ export interface Services {
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
   sessions: SessionStore;
+  guests: GuestSessionStore;
   /** Failed joins per account (unknown meeting ids): guessing ids is slowed to a crawl. */
   joinFailures: FailureLimiter;
 }
@@ -25,8 +27,13 @@ export interface Services {
 export interface Caller {
   readonly connectionId: string;
   readonly remoteAddress: string;
-  /** The account whose verified session opened this connection. */
-  readonly account: { readonly id: string; readonly displayName: string };
+  /**
+   * Who opened this connection: a staff account (verified session), or a guest of one meeting
+   * (id `guest:<device>`; `guest.meetingId` is the only meeting they may enter).
+   */
+  readonly account: { readonly id: string; readonly displayName: string; readonly guest?: { readonly meetingId: string } };
+  /** Hash of the session (staff or guest) that opened this connection. */
+  readonly sessionIdHash: string;
   /**
    * Set by `join` (waiting or admitted), changed by admission, cleared by `leave`, socket close,
    * removal, or the meeting ending.

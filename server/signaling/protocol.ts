@@ -180,6 +180,8 @@ export const ParticipantInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
   role: Role,
+  /** Entered with the meeting password, without an account. */
+  guest: Type.Boolean(),
   producers: Type.Array(ProducerInfo),
   /** Microphone muted by a host: the participant cannot unmute until a host asks. */
   mutedByHost: Type.Boolean(),
@@ -190,6 +192,7 @@ export const ParticipantInfo = Type.Object({
 export const WaitingInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
+  guest: Type.Boolean(),
   /** Removed from this meeting before (and back with a new session): hosts decide. */
   previouslyRemoved: Type.Boolean(),
   since: Type.Integer(),

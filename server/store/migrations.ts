@@ -109,4 +109,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'guest sessions',
+    sql: `
+      -- A guest's access to one meeting, opened with the meeting password. Only hashes stored.
+      CREATE TABLE guest_sessions (
+        id_hash       TEXT PRIMARY KEY,
+        meeting_id    TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        display_name  TEXT NOT NULL,
+        device_hash   TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

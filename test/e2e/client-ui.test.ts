@@ -1,8 +1,8 @@
 /**
  * The browser client's pages outside a call, against the real server: every control has an
- * accessible name on every page in Spanish and in English; nothing touches the camera, the
- * microphone or the signalling socket until the user presses "Unirse"; `?lang=en` switches the
- * language and is remembered.
+ * accessible name on every page (the guest form of a meeting link included) in Spanish and in
+ * English; nothing touches the camera, the microphone or the signalling socket until the user
+ * presses "Unirse"; `?lang=en` switches the language and is remembered.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -70,6 +70,11 @@ const VIEWS: Record<string, (lang: Lang) => Promise<Page>> = {
   account: async (lang) => {
     const page = await chrome!.context.newPage();
     await open(page, `/account?lang=${lang}`, 'account');
+    return page;
+  },
+  guest: async (lang) => {
+    const page = await signedOutPage();
+    await open(page, `/m/${meetingId}?lang=${lang}`, 'meeting');
     return page;
   },
   meeting: async (lang) => {

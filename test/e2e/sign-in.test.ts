@@ -155,8 +155,10 @@ describe('sign-in in the browser', () => {
     const user = await server.createUser('marta');
     const meetingId = server.createMeeting('Tutoría');
     const page = await freshPage();
-    // A meeting link opened without a session leads to sign-in, which leads back to it.
+    // A meeting link opened without a session offers sign-in for staff, which leads back to it.
     await page.goto(`${server.url}/m/${meetingId}`);
+    await atView(page, 'meeting');
+    await page.getByRole('link', { name: 'Soy del personal: iniciar sesión' }).click();
     await atView(page, 'login');
     await signInWithPassword(page, user.username, user.password);
     await atView(page, 'second-factor');

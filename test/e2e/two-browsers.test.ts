@@ -2,7 +2,8 @@
  * Two real Chromium processes, each signed in as its own account, join one meeting on the real
  * server (one real mediasoup worker) and must decode each other's video and receive each other's
  * audio; then one leaves and the other's tile for it disappears. Without a session nobody reaches
- * a call, and a session ended on the server ends the call at once. Screenshots: test-output/e2e/.
+ * a call (the link offers the guest form or sign-in), and a session ended on the server ends the
+ * call at once. Screenshots: test-output/e2e/.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -113,12 +114,18 @@ describe('two browsers in one meeting', () => {
     expect(await pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem').count()).toBe(0);
   }, 60_000);
 
-  it('sends a browser without a session from the meeting link to sign-in, without starting the camera', async () => {
+  it('offers a browser without a session the guest form or sign-in on the meeting link, without starting the camera', async () => {
     const meetingId = server!.createMeeting('Sin sesión', { policy: OPEN_POLICY });
     const context = await ana!.browser.newContext({ ignoreHTTPSErrors: true });
     await spyOnDevicesAndSockets(context);
     const page = await context.newPage();
     await page.goto(`${server!.url}/m/${meetingId}`);
+    await page.waitForFunction(() => window.recinto?.view === 'meeting');
+    // No call without a session: only the guest form (name and meeting password) or signing in.
+    expect(await page.getByRole('heading', { name: 'Entrar como invitado' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Salir' }).count()).toBe(0);
+    expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
+    await page.getByRole('link', { name: 'Soy del personal: iniciar sesión' }).click();
     await page.waitForURL(`${server!.url}/login?next=${encodeURIComponent(`/m/${meetingId}`)}`, { timeout: 10_000 });
     await page.waitForFunction(() => window.recinto?.view === 'login');
     expect(await page.getByRole('button', { name: 'Unirse' }).count()).toBe(0);

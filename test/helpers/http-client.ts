@@ -1,5 +1,6 @@
 /** An HTTPS client for tests that behaves like one browser tab: one cookie jar, same Origin. */
 import { Agent, request } from 'node:https';
+import { GUEST_COOKIE } from '../../server/auth/guest-sessions.ts';
 import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 
 export interface HttpReply<T = any> {
@@ -14,12 +15,20 @@ export class HttpClient {
   readonly baseUrl: string;
   /** The session cookie's value, as the browser would hold it. */
   session: string | undefined;
+  /** The guest session cookie's value, if this browser entered a meeting as a guest. */
+  guestSession: string | undefined;
   csrfToken: string | undefined;
   origin: string | null;
 
   constructor(baseUrl: string, options: { origin?: string | null } = {}) {
     this.baseUrl = baseUrl;
     this.origin = options.origin === undefined ? baseUrl : options.origin;
+  }
+
+  /** The Cookie header this browser sends (both kinds of session, when held). */
+  cookieHeader(): string | undefined {
+    const pairs = [this.session && `${SESSION_COOKIE}=${this.session}`, this.guestSession && `${GUEST_COOKIE}=${this.guestSession}`].filter(Boolean);
+    return pairs.length ? pairs.join('; ') : undefined;
   }
 
   get(path: string): Promise<HttpReply> {
@@ -35,7 +44,8 @@ export class HttpClient {
     const headers: Record<string, string> = {};
     if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     if (this.origin) headers.origin = this.origin;
-    if (this.session) headers.cookie = `${SESSION_COOKIE}=${this.session}`;
+    const cookie = this.cookieHeader();
+    if (cookie) headers.cookie = cookie;
     if ((options.csrf ?? true) && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
     const reply = await new Promise<HttpReply<string>>((resolve, reject) => {
       const req = request(this.baseUrl + path, { method, headers, agent }, (res) => {
@@ -51,6 +61,7 @@ export class HttpClient {
       const [pair] = line.split(';');
       const [name, value] = pair!.split('=');
       if (name === SESSION_COOKIE) this.session = value || undefined;
+      if (name === GUEST_COOKIE) this.guestSession = value || undefined;
     }
     const parsed = reply.body && String(reply.headers['content-type']).startsWith('application/json') ? JSON.parse(reply.body) : reply.body;
     if (parsed && typeof parsed === 'object' && 'csrfToken' in parsed) this.csrfToken = parsed.csrfToken as string;

@@ -65,9 +65,10 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
       const account = accounts.create({ username, displayName, role: options.role ?? 'staff', passwordHash: await recinto.hasher.hash(password), mustChangePassword: false });
       const totpSecret = generateTotpSecret();
       accounts.activateTotp(account.id, seal(recinto.secretKey, totpSecret, account.id), 0);
-      // Codes are used once; the server accepts the previous, current and next 30 s step, so
-      // successive calls hand out successive steps in that window (three sign-ins per 30 s).
-      let step = Math.floor(Date.now() / 30_000) - 2;
+      // Codes are used once; the server accepts the previous, current and next 30 s step. Hand
+      // out the oldest step not used yet that will still be valid when the server checks it (the
+      // previous step only with 5 s to spare); if none is left, sleep into the next step.
+      let step = 0;
       return {
         id: account.id,
         username,
@@ -75,9 +76,17 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
         password,
         totpSecret,
         nextCode: () => {
-          const now = Math.floor(Date.now() / 30_000);
-          step = Math.min(Math.max(step + 1, now - 1), now + 1);
-          return totpAt({ secret: totpSecret, time: step * 30 });
+          for (;;) {
+            const nowSeconds = Date.now() / 1000;
+            const current = Math.floor(nowSeconds / 30);
+            const spare = (current + 1) * 30 - nowSeconds;
+            const usable = [current - 1, current, current + 1].find((s) => s > step && (s !== current - 1 || spare > 5));
+            if (usable !== undefined) {
+              step = usable;
+              return totpAt({ secret: totpSecret, time: step * 30 });
+            }
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, spare * 1000 + 50);
+          }
         },
       };
     },

@@ -1,6 +1,5 @@
 /** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
 import WebSocket from 'ws';
-import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import type { MethodName, NotificationName, Params, Result } from '../../server/signaling/protocol.ts';
 import type { HttpClient } from './http-client.ts';
 import { waitFor } from './wait.ts';
@@ -43,7 +42,8 @@ export class TestClient {
   static connect(http: HttpClient, options: { origin?: string | null } = {}): Promise<TestClient> {
     const url = http.baseUrl.replace(/^https:/, 'wss:') + '/ws';
     const origin = options.origin === undefined ? http.baseUrl : options.origin;
-    const headers: Record<string, string> = http.session ? { cookie: `${SESSION_COOKIE}=${http.session}` } : {};
+    const cookie = http.cookieHeader();
+    const headers: Record<string, string> = cookie ? { cookie } : {};
     const socket = new WebSocket(url, { rejectUnauthorized: false, headers, ...(origin ? { origin } : {}) });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));

@@ -8,22 +8,22 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName } from '../../server/signaling/protocol.ts';
 import { Methods } from '../../server/signaling/protocol.ts';
-import type { HttpClient } from '../helpers/http-client.ts';
+import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
-type RoleName = 'host' | 'cohost' | 'participant' | 'waiting' | 'removed' | 'outsider';
-const ROLES: RoleName[] = ['host', 'cohost', 'participant', 'waiting', 'removed', 'outsider'];
+type RoleName = 'host' | 'cohost' | 'participant' | 'guest' | 'waiting' | 'removed' | 'outsider';
+const ROLES: RoleName[] = ['host', 'cohost', 'participant', 'guest', 'waiting', 'removed', 'outsider'];
 const PERMISSION_CODES = new Set(['FORBIDDEN', 'IN_WAITING_ROOM', 'NOT_JOINED', 'BANNED', 'ALREADY_JOINED']);
 
 const HOST = ['host'];
 const HOSTS = ['host', 'cohost'];
-const INSIDE = ['host', 'cohost', 'participant'];
+const INSIDE = ['host', 'cohost', 'participant', 'guest'];
 
 /** Roles allowed per method; every other role gets the code in `deniedAs` (default by role). */
 const MATRIX: Record<MethodName, string[]> = {
   join: ['outsider'],
-  leave: ['host', 'cohost', 'participant', 'waiting'],
+  leave: ['host', 'cohost', 'participant', 'guest', 'waiting'],
   createTransport: INSIDE,
   connectTransport: INSIDE,
   produce: INSIDE,
@@ -60,7 +60,7 @@ let server: TestServer;
 const users: Record<'host' | 'actor' | 'victim' | 'queued', HttpClient> = {} as never;
 
 beforeAll(async () => {
-  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 } });
+  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 }, auth: { loginAttemptsPerMinutePerIp: 10_000 } });
   for (const name of ['host', 'actor', 'victim', 'queued'] as const) {
     users[name] = await server.signIn(await server.createUser(`${name}-user`, { displayName: name }));
   }
@@ -86,7 +86,13 @@ async function cell(role: RoleName) {
   const waitingId = queuedJoin.status === 'waiting' ? queuedJoin.waitingId : '';
 
   let actor = host;
-  if (role !== 'host') {
+  if (role === 'guest') {
+    const guestHttp = new HttpClient(server.url);
+    const entered = await guestHttp.post(`/api/meetings/${meetingId}/guest`, { displayName: 'Invitado', password: server.recinto.meetingStore.password(meetingId) });
+    if (entered.status !== 200) throw new Error(JSON.stringify(entered.body));
+    actor = await TestClient.connect(guestHttp);
+    await admitFrom(actor);
+  } else if (role !== 'host') {
     actor = await TestClient.connect(users.actor);
     if (role === 'waiting') await actor.request('join', { meetingId });
     if (role === 'participant' || role === 'cohost' || role === 'removed') {
@@ -158,7 +164,6 @@ describe('authorization matrix (method × role, real server)', () => {
   }
 
   it('refuses a connection without a session at all (signed out)', async () => {
-    const { HttpClient } = await import('../helpers/http-client.ts');
     await expect(TestClient.connect(new HttpClient(server.url))).rejects.toThrow(/HTTP 401/);
   });
 

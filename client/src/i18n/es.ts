@@ -104,6 +104,12 @@ export const es = {
   yourPreview: 'Su vista previa',
   participants: 'Participantes',
   signInAgain: 'Iniciar sesión de nuevo',
+  guestHeading: 'Entrar como invitado',
+  guestIntro: 'Escriba su nombre y la contraseña de la reunión que le han enviado. Un anfitrión tendrá que admitirle.',
+  guestNameLabel: 'Su nombre',
+  guestNameHint: 'Así le verán las demás personas de la reunión.',
+  meetingPasswordLabel: 'Contraseña de la reunión',
+  staffSignIn: 'Soy del personal: iniciar sesión',
   statusIdle: 'La cámara y el micrófono solo se activan al pulsar «Unirse».',
   statusMedia: 'Solicitando acceso a la cámara y al micrófono…',
   statusConnecting: 'Conectando con el servidor…',
@@ -157,6 +163,8 @@ export const es = {
   waitingNoHostText: 'La reunión aún no ha empezado: espere a que llegue un anfitrión.',
   waitingMediaOff: 'Su cámara y su micrófono siguen apagados mientras espera.',
   cancelWaiting: 'Salir de la sala de espera',
+  waitingGuestText: 'Ha entrado como invitado. Un anfitrión tiene que admitirle en la reunión; espere, por favor.',
+  waitingGuestNoHostText: 'Ha entrado como invitado. La reunión aún no ha empezado: cuando llegue un anfitrión, tendrá que admitirle.',
 
   // host notices
   noticeMuted: 'Un anfitrión ha silenciado su micrófono.',
@@ -177,6 +185,7 @@ export const es = {
   badgeCameraForbidden: 'Cámara no permitida',
   badgeScreenAllowed: 'Puede compartir pantalla',
   badgeScreenForbidden: 'No puede compartir pantalla',
+  badgeGuest: 'Invitado',
   hostMenuFor: 'Acciones para {name}',
   muteParticipant: 'Silenciar a {name}',
   askUnmuteParticipant: 'Pedir a {name} que active el micrófono',
@@ -252,6 +261,9 @@ export const es = {
   err_REMOVED: 'Un anfitrión le ha expulsado de la reunión.',
   err_MEETING_ENDED: 'Un anfitrión ha finalizado la reunión para todos.',
   err_SCREEN_SHARE_FAILED: 'No se ha compartido la pantalla.',
+  err_GUEST_SESSION_ENDED: 'Su acceso como invitado ha terminado. Para volver a entrar, escriba de nuevo la contraseña de la reunión.',
+  err_MEETING_PASSWORD_WRONG: 'La reunión no existe o la contraseña no es correcta.',
+  err_INVALID_NAME: 'Escriba su nombre (hasta 64 caracteres).',
   // errors: signalling and HTTP API
   err_BAD_REQUEST: 'Petición no válida.',
   err_INVALID_PARAMS: 'Datos no válidos.',
@@ -285,6 +297,7 @@ export const es = {
   err_WRONG_STEP: 'Este paso ya no corresponde; recargue la página.',
   err_CSRF_FAILED: 'La petición no se ha podido verificar; recargue la página.',
   err_FORBIDDEN: 'No tiene permiso para hacer esto.',
+  err_GUESTS_NOT_ALLOWED: 'Esta reunión es solo para el personal: no admite invitados. Si tiene una cuenta, inicie sesión.',
   err_BUSY: 'El servidor está ocupado; vuelva a intentarlo en unos segundos.',
   err_INTERNAL: 'Error interno del servidor.',
 } as const satisfies ErrorMessages & Record<string, string>;

@@ -83,6 +83,7 @@ class ParticipantRow {
     const name = info.displayName;
     this.#name.replaceChildren(h('span', { plain: name, attrs: { dir: 'auto' } }), self ? h('span', { class: 'self', text: 'selfSuffix' }) : '');
     const badges: MessageKey[] = [];
+    if (info.guest) badges.push('badgeGuest');
     if (info.role === 'host') badges.push('roleHost');
     if (info.role === 'cohost') badges.push('roleCohost');
     if (info.mutedByHost) badges.push('badgeMutedByHost');
@@ -106,8 +107,8 @@ class ParticipantRow {
     translate(this.#askUnmute, 'text', ['askUnmuteParticipant', vars]);
     translate(this.#camera, 'text', [info.cameraAllowed ? 'forbidCamera' : 'allowCamera', vars]);
     translate(this.#screen, 'text', [info.screenShareAllowed ? 'forbidScreen' : 'allowScreen', vars]);
-    // Only hosts give or take the co-host role.
-    this.#role.hidden = meeting.self.role !== 'host' || info.role === 'host';
+    // Only hosts give or take the co-host role, and guests cannot be co-hosts.
+    this.#role.hidden = meeting.self.role !== 'host' || info.role === 'host' || info.guest;
     translate(this.#role, 'text', [info.role === 'cohost' ? 'unmakeCohost' : 'makeCohost', vars]);
     translate(this.#remove, 'text', ['removeParticipant', vars]);
     translate(this.#ban, 'text', ['banParticipant', vars]);
@@ -159,13 +160,14 @@ export class ParticipantsPanel {
 class WaitingRow {
   readonly li: HTMLLIElement;
   readonly #name = h('span', { class: 'person-name', attrs: { dir: 'auto' } });
+  readonly #guest = h('span', { class: 'badge badgeGuest', text: 'badgeGuest', hidden: true });
   readonly #flag = h('strong', { class: 'badge warning', text: 'previouslyRemoved', hidden: true });
   readonly #admit = button('admit primary');
   readonly #deny = button('deny');
 
   constructor(person: WaitingPerson, call: Call, act: Act) {
     this.li = h('li', { class: 'person waiting', attrs: { 'data-waiting-id': person.id } }, [
-      h('div', { class: 'person-line' }, [this.#name, this.#flag]),
+      h('div', { class: 'person-line' }, [this.#name, this.#guest, this.#flag]),
       h('div', { class: 'row-buttons' }, [this.#admit, this.#deny]),
     ]);
     this.#admit.addEventListener('click', () => void act(() => call.hostRequest('admit', { waitingId: person.id })));
@@ -175,6 +177,7 @@ class WaitingRow {
 
   update(person: WaitingPerson): void {
     this.#name.textContent = person.displayName;
+    this.#guest.hidden = !person.guest;
     this.#flag.hidden = !person.previouslyRemoved;
     translate(this.#admit, 'text', ['admitPerson', { name: person.displayName }]);
     translate(this.#deny, 'text', ['denyPerson', { name: person.displayName }]);

@@ -1,17 +1,21 @@
 /**
  * `/m/<meetingId>`: the call page. Before joining: who you will join as and the "Unirse" button
  * (camera and microphone are only asked for after that click, and only once inside the meeting).
+ * Without a sign-in: the guest form (name and meeting password; its "Unirse" opens a guest session
+ * and joins, always into the waiting room) and a link for staff to sign in instead.
  * In the waiting room: why you wait, and a way out; camera and microphone stay off. In the call:
  * own controls (microphone, camera, screen, leave), notices from hosts, the host toolbar for hosts
  * and co-hosts, the local preview and the video grid (one tile per participant labelled with the
  * display name, one more per shared screen), and the side panels: participants (with host
- * menus), the waiting room (hosts), chat. When the account's session ends, or the meeting ends for
- * this person (denied, removed, banned, ended by a host), everything stops and the page says why.
+ * menus), the waiting room (hosts), chat. When the account's session (or a guest's access) ends,
+ * or the meeting ends for this person (denied, removed, banned, ended by a host), everything stops
+ * and the page says why.
  */
-import { api, type SignedIn } from '../api.ts';
+import { api, ApiError, type SignedIn } from '../api.ts';
 import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call.ts';
 import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
 import type { AnyErrorCode } from '../errors.ts';
+import { enterAsGuest, validDisplayName } from '../guest.ts';
 import { errorKey, type MessageKey } from '../i18n/translate.ts';
 import { errorCodeOf } from '../media.ts';
 import type { ChatMessage, HostAction } from '../meeting-state.ts';
@@ -19,7 +23,7 @@ import { loginUrl, meetingPath } from '../paths.ts';
 import { ChatPanel } from './chat.ts';
 import { ask } from './dialog.ts';
 import { HostToolbar, ParticipantsPanel, WaitingRoomPanel, type Act } from './host-panels.ts';
-import { card, navBar, type ShowView } from './layout.ts';
+import { card, field, navBar, section, type ShowView } from './layout.ts';
 
 const NOTICES: Record<HostAction, MessageKey> = {
   muted: 'noticeMuted',
@@ -29,6 +33,9 @@ const NOTICES: Record<HostAction, MessageKey> = {
   'screen-share-allowed': 'noticeScreenAllowed',
   'screen-share-disallowed': 'noticeScreenDisallowed',
 };
+
+/** Who is on the page: a signed-in account, or someone who enters as a guest with the meeting password. */
+type Who = { guest: false; displayName: string } | { guest: true };
 
 /** Shows what went wrong with a call action in the alert region. */
 function reportCallError(err: unknown): void {
@@ -40,8 +47,18 @@ function reportCallError(err: unknown): void {
 
 class MeetingView implements CallView {
   readonly call: Call;
-  readonly joinForm = h('form', { id: 'join-form' }, [h('button', { id: 'join-button', class: 'primary', text: 'join', attrs: { type: 'submit' } })]);
-  readonly joinButton = this.joinForm.querySelector('button')!;
+  readonly joinButton = h('button', { id: 'join-button', class: 'primary', text: 'join', attrs: { type: 'submit' } });
+  readonly joinForm: HTMLFormElement;
+  /** Guests only: their name and the meeting password, sent with each "Unirse". */
+  readonly guestName = h('input', {
+    id: 'guest-name',
+    attrs: { type: 'text', name: 'displayName', autocomplete: 'name', maxlength: '64', required: true, 'data-autofocus': true },
+  });
+  readonly guestPassword = h('input', {
+    id: 'guest-password',
+    attrs: { type: 'password', name: 'meetingPassword', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: '64', required: true },
+  });
+  readonly guest: boolean;
   readonly micButton = h('button', { id: 'mic-button', text: 'muteMic', attrs: { type: 'button' } });
   readonly micHint = h('p', { id: 'mic-hint', class: 'hint', text: 'micHostMutedHint', hidden: true });
   readonly cameraButton = h('button', { id: 'camera-button', text: 'stopCamera', attrs: { type: 'button' } });
@@ -67,8 +84,9 @@ class MeetingView implements CallView {
   /** Shared screens: a tile of their own each, by consumer id. */
   readonly #screens = new Map<string, { li: HTMLLIElement; participantId: string }>();
 
-  constructor(meetingId: string | null, displayName: string) {
+  constructor(meetingId: string | null, who: Who) {
     this.call = new Call(this);
+    this.guest = who.guest;
     const act = this.act;
     this.toolbar = new HostToolbar(this.call, act);
     this.participants = new ParticipantsPanel(this.call, act);
@@ -80,13 +98,25 @@ class MeetingView implements CallView {
       }),
     );
 
-    this.signInAgain = h('a', { id: 'sign-in-again', class: 'next-step', text: 'signInAgain', hidden: true, attrs: { href: loginUrl(meetingId ? meetingPath(meetingId) : undefined) } });
-    this.joinPanel = card('join-heading', 'meeting', [
-      h('p', { class: 'meeting-id' }, [h('code', { plain: meetingId ?? '' })]),
-      h('p', { text: ['joinAs', { name: displayName }] }),
-      this.joinForm,
-      this.signInAgain,
-    ]);
+    const signIn = loginUrl(meetingId ? meetingPath(meetingId) : undefined);
+    this.signInAgain = h('a', { id: 'sign-in-again', class: 'next-step', text: 'signInAgain', hidden: true, attrs: { href: signIn } });
+    const meetingIdLine = h('p', { class: 'meeting-id' }, [h('code', { plain: meetingId ?? '' })]);
+    if (who.guest) {
+      this.joinForm = h('form', { id: 'join-form', attrs: { 'aria-labelledby': 'guest-heading' } }, [
+        h('p', { text: 'guestIntro' }),
+        field(this.guestName, 'guestNameLabel', 'guestNameHint'),
+        field(this.guestPassword, 'meetingPasswordLabel'),
+        this.joinButton,
+      ]);
+      this.joinPanel = card('join-heading', 'meeting', [
+        meetingIdLine,
+        section('guest-heading', 'guestHeading', [this.joinForm]),
+        h('p', { class: 'next-step' }, [h('a', { id: 'staff-sign-in', text: 'staffSignIn', attrs: { href: signIn } })]),
+      ]);
+    } else {
+      this.joinForm = h('form', { id: 'join-form' }, [this.joinButton]);
+      this.joinPanel = card('join-heading', 'meeting', [meetingIdLine, h('p', { text: ['joinAs', { name: who.displayName }] }), this.joinForm, this.signInAgain]);
+    }
     this.waitingPanel = card('waiting-heading', 'waitingHeading', [this.waitingText, h('p', { class: 'hint', text: 'waitingMediaOff' }), this.cancelWaiting]);
     this.waitingPanel.id = 'waiting-view';
     this.waitingPanel.hidden = true;
@@ -123,7 +153,10 @@ class MeetingView implements CallView {
       const text = typeof done === 'function' ? done() : done;
       if (text) announce(text);
     } catch (err) {
-      reportCallError(err);
+      // An action cut short because the call itself ended: the page already says why (the
+      // session ended, removed…), which a "connection lost" must not replace.
+      const ended = this.call.state === 'error' || this.call.state === 'ended';
+      if (!(ended && this.call.errorCode)) reportCallError(err);
     } finally {
       this.update();
     }
@@ -167,6 +200,8 @@ class MeetingView implements CallView {
     // Joining again cannot work without a new sign-in (or at all, when banned).
     this.joinButton.disabled = state === 'joining' || sessionEnded || errorCode === 'BANNED';
     this.signInAgain.hidden = !sessionEnded;
+    // A guest whose access ended enters the meeting password again to come back.
+    if (errorCode === 'GUEST_SESSION_ENDED') this.guestPassword.value = '';
     if (!inCall) {
       this.chat.clear();
       this.hostNotice.replaceChildren();
@@ -191,7 +226,8 @@ class MeetingView implements CallView {
 
     this.title.textContent = meeting?.title ?? '';
     this.lockedBadge.hidden = !meeting?.locked;
-    translate(this.waitingText, 'text', call.waitingReason === 'no-host' ? 'waitingNoHostText' : 'waitingRoomText');
+    const noHost = call.waitingReason === 'no-host';
+    translate(this.waitingText, 'text', this.guest ? (noHost ? 'waitingGuestNoHostText' : 'waitingGuestText') : noHost ? 'waitingNoHostText' : 'waitingRoomText');
 
     // Microphone: while a host has it muted, the button cannot unmute and says why.
     const hostMuted = meeting?.self.mutedByHost ?? false;
@@ -342,10 +378,77 @@ async function stillSignedIn(): Promise<boolean> {
   }
 }
 
+/**
+ * The guest session still holds (checked when the signalling socket was refused). The guest
+ * cookie is HttpOnly and only opens the socket: a server that answers but refused the socket has
+ * ended the guest's access.
+ */
+async function guestStillAdmitted(): Promise<boolean> {
+  try {
+    await api('GET', '/api/session');
+    return false;
+  } catch {
+    return true; // the server is unreachable: that is a connection problem
+  }
+}
+
+function signalingUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+}
+
+/** The meeting page for a signed-in account. */
 export function showMeeting(show: ShowView, session: SignedIn, meetingId: string | null): Call {
-  const view = new MeetingView(meetingId, session.user.displayName);
-  const call = view.call;
+  const view = new MeetingView(meetingId, { guest: false, displayName: session.user.displayName });
   show('meeting', navBar('meeting'), view.joinPanel, view.waitingPanel, view.callPanel);
+  return start(view, meetingId, () => {
+    void view.call.join({ wsUrl: signalingUrl(), meetingId: meetingId!, stillSignedIn });
+  });
+}
+
+/**
+ * The meeting page without a sign-in: the guest form, and a way for staff to sign in instead.
+ * "Unirse" opens a guest session with the name and the meeting password, then joins (guests
+ * always wait until a host admits them; camera and microphone only once admitted).
+ */
+export function showGuestMeeting(show: ShowView, meetingId: string | null): Call {
+  const view = new MeetingView(meetingId, { guest: true });
+  show('meeting', view.joinPanel, view.waitingPanel, view.callPanel);
+  const { joinForm: form, joinButton: button, guestName: name, guestPassword: password } = view;
+  return start(view, meetingId, async () => {
+    if (form.getAttribute('aria-busy') === 'true') return;
+    showError(null);
+    const displayName = name.value.trim();
+    if (!validDisplayName(displayName)) {
+      showError('INVALID_NAME');
+      name.focus();
+      return;
+    }
+    form.setAttribute('aria-busy', 'true');
+    button.disabled = true;
+    try {
+      await enterAsGuest(meetingId!, displayName, password.value);
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : 'INTERNAL';
+      if (code === 'INTERNAL') console.error('[guest]', err);
+      announce(null);
+      showError(code === 'INVALID_CREDENTIALS' ? 'MEETING_PASSWORD_WRONG' : code);
+      if (code === 'INVALID_CREDENTIALS') {
+        password.value = '';
+        password.focus();
+      }
+      button.disabled = false;
+      return;
+    } finally {
+      form.removeAttribute('aria-busy');
+    }
+    name.value = displayName;
+    void view.call.join({ wsUrl: signalingUrl(), meetingId: meetingId!, stillSignedIn: guestStillAdmitted, sessionEndedCode: 'GUEST_SESSION_ENDED' });
+  });
+}
+
+/** Wires the page: "Unirse" (the form's submit) runs `join`; leaving the page leaves the call. */
+function start(view: MeetingView, meetingId: string | null, join: () => void | Promise<void>): Call {
+  const call = view.call;
   view.setState('idle', null);
   view.update();
   if (!meetingId) {
@@ -356,8 +459,7 @@ export function showMeeting(show: ShowView, session: SignedIn, meetingId: string
   announce('statusIdle');
   view.joinForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    void call.join({ wsUrl, meetingId, stillSignedIn });
+    void join();
   });
   window.addEventListener('pagehide', () => {
     if (call.state === 'joined' || call.state === 'joining' || call.state === 'waiting') void call.leave();

@@ -2,6 +2,7 @@
  * Host controls. Each one is enforced here, at the SFU (producers paused or closed server-side),
  * never only in a client; there is no remote unmute and no remote camera start.
  */
+import { AppError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
 import { requireAuthorityOver, requireHost, requireHostControls, type Source } from '../../meetings/rules.ts';
@@ -92,8 +93,12 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       requireAuthorityOver(participant, who);
       who.link.notify('removed', { banned: params.ban });
       meeting.removedAccounts.add(who.identity.accountId);
-      if (params.ban) services.meetingStore.banAccount(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
+      const guestSession = who.identity.guestSessionHash;
+      if (params.ban && guestSession) services.meetingStore.banGuestDevice(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
+      else if (params.ban) services.meetingStore.banAccount(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
       meeting.remove(who.id);
+      // A banned guest's access ends with it: that session can never come back.
+      if (params.ban && guestSession) services.guests.end([guestSession]);
       return {};
     });
   },
@@ -104,6 +109,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       requireHost(participant);
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
+      if (who.identity.guestSessionHash !== undefined && params.role === 'cohost') throw new AppError('FORBIDDEN', 'guests cannot be co-hosts');
       meeting.setRole(who, params.role);
       return {};
     });

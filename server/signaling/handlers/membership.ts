@@ -39,15 +39,18 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     };
 
     if (!services.joinFailures.allowed(caller.account.id)) return refuse('RATE_LIMITED', 'too many unknown meetings tried; wait a minute');
+    const guest = caller.account.guest;
     const record = services.meetingStore.get(params.meetingId);
-    if (!record) {
+    // A guest may enter only the meeting whose password they gave.
+    if (!record || (guest && guest.meetingId !== record.id)) {
       services.joinFailures.fail(caller.account.id);
       return refuse('MEETING_NOT_FOUND', 'no such meeting');
     }
     if (services.meetingStore.isAccountBanned(record.id, caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
-    const isHost = services.meetingStore.isHost(record.id, caller.account.id);
+    if (guest && record.policy.guests !== 'password') return refuse('FORBIDDEN', 'this meeting is for staff only');
+    const isHost = !guest && services.meetingStore.isHost(record.id, caller.account.id);
     const meeting = await services.meetings.open(record);
-    const identity = { accountId: caller.account.id, displayName: caller.account.displayName };
+    const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
     const link = linkFor(caller);
 
     // A host is never locked out of their own meeting, nor kept waiting.
@@ -65,11 +68,13 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     if (meeting.locked) return refuseAndRelease('MEETING_LOCKED', 'the meeting is locked');
     if (meeting.size >= meeting.policy.maxParticipants) return refuseAndRelease('MEETING_FULL', 'the meeting is full');
 
-    // Someone admitted before a media failure comes back in without waiting again.
+    // Someone admitted before a media failure comes back in without waiting again; guests always
+    // pass through the waiting room otherwise.
     const readmit = meeting.wasAdmitted(caller.account.id);
-    const reason = readmit ? null : meeting.policy.waitingRoom ? 'waiting-room' : !meeting.policy.joinBeforeHost && !meeting.hostPresent ? 'no-host' : null;
+    const reason = readmit ? null : meeting.policy.waitingRoom || guest ? 'waiting-room' : !meeting.policy.joinBeforeHost && !meeting.hostPresent ? 'no-host' : null;
     if (reason) {
-      const waiting = meeting.addWaiting(identity, link);
+      const knownRemoved = guest !== undefined && services.meetingStore.isGuestDeviceBanned(record.id, caller.account.id);
+      const waiting = meeting.addWaiting(identity, link, knownRemoved);
       caller.membership = { meeting, waiting };
       audit('ok', { waitingId: waiting.id, waiting: reason, previouslyRemoved: waiting.previouslyRemoved });
       return { status: 'waiting', waitingId: waiting.id, reason };

@@ -1,0 +1,247 @@
+/**
+ * Guests in real browsers against the real server and a real mediasoup worker: a host (signed
+ * in) creates a meeting through the API; a browser without any session opens its link, chooses
+ * "enter as a guest", gives a name and the meeting password, and waits (no camera, no
+ * microphone) until the host — who sees them marked as a guest — admits them; both decode each
+ * other's video; guests cannot be made co-host; remove-and-ban stops the guest's media and ends
+ * their access; back with the password from the same browser, they wait again and the host sees
+ * they were removed before; a guest session ended on the server ends the call and says so. A
+ * wrong password and a staff-only meeting get their translated messages.
+ * Screenshots: test-output/e2e/.
+ */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Page } from 'playwright-core';
+import { es } from '../../client/src/i18n/es.ts';
+import { deviceUse, launchBrowser, signedInBrowser, spyOnDevicesAndSockets, type LaunchedBrowser, type SignedInBrowser } from '../helpers/browser.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; packetsReceived: number };
+
+const OUT_DIR = 'test-output/e2e';
+const GUEST_COOKIE = '__Host-recinto-guest';
+let server: TestServer | undefined;
+/** Carmen hosts; the guest's browser has no session at all. */
+let carmen: SignedInBrowser | undefined;
+let guest: LaunchedBrowser | undefined;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const user = await server.createUser('carmen', { displayName: 'Carmen Ruiz' });
+  [carmen, guest] = await Promise.all([signedInBrowser(server, user), launchBrowser({ label: 'guest' })]);
+  await Promise.all([spyOnDevicesAndSockets(carmen.context), spyOnDevicesAndSockets(guest.context)]);
+  mkdirSync(OUT_DIR, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([carmen?.close(), guest?.close()]);
+  await server?.close();
+}, 30_000);
+
+const info = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
+const stats = (page: Page) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
+const shot = (page: Page, name: string) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
+const alertText = async (page: Page) => (await page.getByRole('alert').textContent()) ?? '';
+const logs = () => console.log([...(carmen?.logs ?? []), ...(guest?.logs ?? [])].join('\n'));
+
+/** Waits for `state`; an unexpected error state fails at once with its code. */
+async function waitState(page: Page, state: string, timeoutMs = 20_000): Promise<{ state: string; errorCode: string | null; id: string | null }> {
+  return waitFor(
+    async () => {
+      const s = await info(page);
+      if (s.state === 'error' && state !== 'error') throw new Error(`error state: ${s.errorCode}`);
+      return s.state === state ? s : null;
+    },
+    timeoutMs,
+    { message: `state ${state}`, intervalMs: 100 },
+  );
+}
+
+function decoded(list: Stat[], from: string): number {
+  return list.filter((s) => s.participantId === from && s.kind === 'video').reduce((a, s) => a + s.framesDecoded, 0);
+}
+
+async function openMeeting(page: Page, meetingId: string): Promise<void> {
+  await page.goto(`${server!.url}/m/${meetingId}`);
+  await page.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+}
+
+/** Creates a meeting as Carmen through the API; returns its id and guest password. */
+async function createMeeting(title: string, policy?: Record<string, unknown>): Promise<{ id: string; password: string }> {
+  const reply = await carmen!.http.post('/api/meetings', { title, ...(policy ? { policy } : {}) });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  const password = reply.body.invitation.password as string | null;
+  expect(password).toBeTruthy();
+  return { id: reply.body.id as string, password: password! };
+}
+
+/** Fills the guest form and presses "Unirse". */
+async function enterAsGuest(page: Page, name: string, password: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Su nombre' }).fill(name);
+  await page.getByRole('textbox', { name: 'Contraseña de la reunión' }).fill(password);
+  await page.getByRole('button', { name: 'Unirse', exact: true }).click();
+}
+
+/** The host menu of one participant, opened. */
+async function hostMenu(page: Page, name: string): Promise<void> {
+  const toggle = page.getByRole('button', { name: `Acciones para ${name}`, exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+}
+
+describe('guests, in real browsers', () => {
+  it('lets a guest in with the meeting password through the waiting room, marks them for hosts, bans them, flags them when back, and ends the call when their access ends', async () => {
+    onTestFailed(logs);
+    const pc = carmen!.page;
+    const pg = guest!.page;
+    const { id: meetingId, password } = await createMeeting('Tutoría con familias');
+
+    await openMeeting(pc, meetingId);
+    await pc.getByRole('button', { name: 'Unirse', exact: true }).click();
+    const idCarmen = (await waitState(pc, 'joined')).id!;
+
+    // Without a session the link offers the guest form and sign-in for staff; nothing starts by itself.
+    await openMeeting(pg, meetingId);
+    expect(await pg.getByRole('heading', { name: 'Entrar como invitado' }).isVisible()).toBe(true);
+    const staffLink = pg.getByRole('link', { name: 'Soy del personal: iniciar sesión' });
+    expect(await staffLink.getAttribute('href')).toBe(`/login?next=${encodeURIComponent(`/m/${meetingId}`)}`);
+    expect(await pg.getByRole('textbox', { name: 'Contraseña de la reunión' }).getAttribute('type')).toBe('password');
+    expect(await pg.getByRole('textbox', { name: 'Su nombre' }).evaluate((input) => input === document.activeElement)).toBe(true);
+    expect(await pg.getByRole('link', { name: 'Mis reuniones' }).count()).toBe(0);
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
+    await shot(pg, 'guest-form');
+
+    // The guest enters: a guest session (HttpOnly cookie) and a device token kept by the browser;
+    // then the waiting room, without camera or microphone.
+    await enterAsGuest(pg, 'Lola Martín', password);
+    await waitState(pg, 'waiting');
+    expect(await pg.getByRole('heading', { name: 'Sala de espera' }).isVisible()).toBe(true);
+    expect(await pg.getByText(es.waitingGuestText).isVisible()).toBe(true);
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 1, peerConnections: 0, liveTracks: 0 });
+    const cookie = (await guest!.context.cookies()).find((c) => c.name === GUEST_COOKIE);
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true });
+    expect(await pg.evaluate(() => document.cookie)).not.toContain(GUEST_COOKIE);
+    const deviceToken = await pg.evaluate(() => localStorage.getItem('recinto.deviceToken'));
+    expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    await shot(pg, 'guest-waiting');
+
+    // Carmen sees her waiting, marked as a guest (not as removed before), and admits her.
+    const waitingList = pc.getByRole('list', { name: 'Personas en la sala de espera' });
+    const waitingLola = waitingList.getByRole('listitem').filter({ hasText: 'Lola Martín' });
+    await waitFor(async () => (await waitingLola.count()) === 1, 5_000, { message: 'guest in the waiting room' });
+    expect(await waitingLola.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
+    expect(await waitingLola.getByText(es.previouslyRemoved).filter({ visible: true }).count()).toBe(0);
+    await shot(pc, 'host-guest-waiting');
+    await pc.getByRole('button', { name: 'Admitir a Lola Martín', exact: true }).click();
+    const idGuest = (await waitState(pg, 'joined')).id!;
+
+    // Both decode each other's video.
+    await waitFor(async () => decoded(await stats(pc), idGuest) > 0 && decoded(await stats(pg), idCarmen) > 0, 30_000, {
+      message: 'host and guest decode each other',
+      intervalMs: 200,
+    });
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 1, liveTracks: 2 });
+
+    // The guest is marked in the participants panel (on both pages); there is no co-host option for her.
+    const lolaRow = pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').filter({ hasText: 'Lola Martín' });
+    expect(await lolaRow.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
+    const carmenRow = pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').filter({ hasText: 'Carmen Ruiz' });
+    expect(await carmenRow.getByText(es.badgeGuest, { exact: true }).count()).toBe(0);
+    const selfRow = pg.getByRole('list', { name: 'Participantes' }).getByRole('listitem').filter({ hasText: 'Lola Martín' });
+    expect(await selfRow.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
+    await hostMenu(pc, 'Lola Martín');
+    expect(await pc.getByRole('button', { name: 'Silenciar a Lola Martín', exact: true }).isVisible()).toBe(true);
+    expect(await pc.getByRole('button', { name: 'Hacer coanfitrión a Lola Martín', exact: true }).count()).toBe(0);
+    await shot(pc, 'host-with-guest');
+
+    // Remove and ban: the guest's page says so, her media stops, her access ends.
+    await pc.getByRole('button', { name: 'Expulsar y bloquear a Lola Martín', exact: true }).click();
+    await pc.getByRole('dialog').getByRole('button', { name: 'Expulsar y bloquear' }).click();
+    expect(await waitState(pg, 'ended', 5_000)).toMatchObject({ errorCode: 'BANNED' });
+    await waitFor(async () => {
+      const use = await deviceUse(pg);
+      return use.openPeerConnections === 0 && use.liveTracks === 0;
+    }, 3_000, { message: "guest's transports closed and camera/microphone stopped", intervalMs: 50 });
+    expect(await alertText(pg)).toContain(es.err_BANNED);
+    expect(await pg.locator('#call-view').isHidden()).toBe(true);
+    await waitFor(async () => (await pc.getByRole('list', { name: 'Vídeos' }).getByRole('listitem', { name: 'Lola Martín' }).count()) === 0, 5_000, {
+      message: "guest's tile gone at the host",
+    });
+    await shot(pg, 'guest-removed-and-banned');
+
+    // Back from the same browser with the password: she waits again, and Carmen sees she was removed before.
+    await pg.reload();
+    await pg.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+    await enterAsGuest(pg, 'Lola Martín', password);
+    await waitState(pg, 'waiting');
+    expect(await pg.evaluate(() => localStorage.getItem('recinto.deviceToken'))).toBe(deviceToken);
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, peerConnections: 0 });
+    await waitFor(() => waitingLola.getByText(es.previouslyRemoved).isVisible(), 5_000, { message: '"previously removed" flag' });
+    expect(await waitingLola.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
+    await shot(pc, 'host-guest-previously-removed');
+
+    // Carmen lets her in again; then her guest session ends on the server: her call stops and the page says why.
+    await pc.getByRole('button', { name: 'Admitir a Lola Martín', exact: true }).click();
+    await waitState(pg, 'joined');
+    const guestSessions = server!.recinto.db.prepare('SELECT id_hash FROM guest_sessions').pluck().all() as string[];
+    server!.recinto.guests.end(guestSessions); // the server closes her socket at once (4401)
+    expect(await waitState(pg, 'error', 5_000)).toMatchObject({ errorCode: 'GUEST_SESSION_ENDED' });
+    await waitFor(async () => {
+      const use = await deviceUse(pg);
+      return use.openPeerConnections === 0 && use.liveTracks === 0;
+    }, 3_000, { message: "guest's media stopped", intervalMs: 50 });
+    expect(await alertText(pg)).toContain('Su acceso como invitado ha terminado');
+    expect(await pg.getByRole('textbox', { name: 'Contraseña de la reunión' }).inputValue()).toBe('');
+    expect(await pg.getByRole('button', { name: 'Unirse', exact: true }).isEnabled()).toBe(true);
+    await waitFor(async () => (await pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 1, 5_000, { message: 'guest gone at the host' });
+    await shot(pg, 'guest-session-ended');
+    await pc.getByRole('button', { name: 'Salir', exact: true }).click();
+    await waitState(pc, 'left', 5_000);
+  }, 180_000);
+
+  it('says when the meeting password is wrong, when the name is missing, and when a meeting takes staff only', async () => {
+    onTestFailed(logs);
+    const pg = guest!.page;
+    const open = await createMeeting('Reunión de padres');
+    const staffOnly = await createMeeting('Claustro', { guests: 'none' });
+
+    // A wrong password: the translated message, the password cleared for another try, no socket.
+    await openMeeting(pg, open.id);
+    const sockets = (await deviceUse(pg)).webSockets;
+    await enterAsGuest(pg, 'Pedro', 'no-es-la-contraseña');
+    await waitFor(async () => (await alertText(pg)).includes(es.err_MEETING_PASSWORD_WRONG), 5_000, { message: 'wrong password message' });
+    const passwordInput = pg.getByRole('textbox', { name: 'Contraseña de la reunión' });
+    expect(await passwordInput.inputValue()).toBe('');
+    expect(await passwordInput.evaluate((input) => input === document.activeElement)).toBe(true);
+    expect(await info(pg)).toMatchObject({ state: 'idle' });
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: sockets, peerConnections: 0 });
+    await shot(pg, 'guest-wrong-password');
+
+    // A name of spaces only is refused before anything is sent.
+    await enterAsGuest(pg, '   ', open.password);
+    await waitFor(async () => (await alertText(pg)).includes(es.err_INVALID_NAME), 5_000, { message: 'invalid name message' });
+    expect(await info(pg)).toMatchObject({ state: 'idle' });
+
+    // In English too.
+    await pg.goto(`${server!.url}/m/${open.id}?lang=en`);
+    await pg.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+    await pg.getByRole('textbox', { name: 'Your name' }).fill('Pedro');
+    await pg.getByRole('textbox', { name: 'Meeting password' }).fill('wrong-password');
+    await pg.getByRole('button', { name: 'Join', exact: true }).click();
+    await waitFor(async () => (await alertText(pg)).includes('No such meeting, or the password is wrong.'), 5_000, { message: 'English message' });
+    await pg.goto(`${server!.url}/m/${open.id}?lang=es`);
+
+    // A staff-only meeting refuses guests even with the right password.
+    await openMeeting(pg, staffOnly.id);
+    await enterAsGuest(pg, 'Pedro', staffOnly.password);
+    await waitFor(async () => (await alertText(pg)).includes(es.err_GUESTS_NOT_ALLOWED), 5_000, { message: 'GUESTS_NOT_ALLOWED message' });
+    expect(await info(pg)).toMatchObject({ state: 'idle' });
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
+    await shot(pg, 'guest-staff-only');
+
+    // "Soy del personal" leads to sign-in, which returns to the meeting.
+    await pg.getByRole('link', { name: 'Soy del personal: iniciar sesión' }).click();
+    await pg.waitForFunction(() => window.recinto?.view === 'login', null, { timeout: 10_000 });
+    expect(new URL(pg.url()).search).toBe(`?next=${encodeURIComponent(`/m/${staffOnly.id}`)}`);
+  }, 60_000);
+});
