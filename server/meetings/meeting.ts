@@ -40,8 +40,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   readonly #waiting = new Map<string, Waiting>();
   /** Accounts removed from this running meeting (shown to hosts as "previously removed"). */
   readonly removedAccounts: Set<string>;
-  /** Accounts admitted since the meeting started. */
-  readonly admittedAccounts: Set<string>;
+  /** Accounts that were inside when the media failed: they come back without waiting. */
+  readonly #readmit: Set<string>;
   readonly #rememberedCohosts: Set<string>;
   readonly #enteredMuted: Set<string>;
   #closed = false;
@@ -51,7 +51,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     this.id = record.id;
     this.title = record.title;
     this.policy = record.policy;
-    this.admittedAccounts = memory?.admitted ?? new Set();
+    this.#readmit = memory?.admitted ?? new Set();
     this.removedAccounts = memory?.removed ?? new Set();
     this.#rememberedCohosts = memory?.cohosts ?? new Set();
     this.#enteredMuted = memory?.enteredMuted ?? new Set();
@@ -109,22 +109,23 @@ export class Meeting extends EventEmitter<MeetingEvents> {
 
   // --- membership ---------------------------------------------------------------------------
 
-  /** Was this account admitted before a media failure restarted the meeting? */
+  /** Was this account inside when a media failure restarted the meeting? (Once: leaving and
+   *  coming back later means the waiting room again.) */
   wasAdmitted(accountId: string): boolean {
-    return this.admittedAccounts.has(accountId) && !this.removedAccounts.has(accountId);
+    return this.#readmit.delete(accountId) && !this.removedAccounts.has(accountId);
   }
 
   memory(): MeetingMemory {
     const cohosts = new Set(this.participants().filter((p) => p.role === 'cohost').map((p) => p.identity.accountId));
     const enteredMuted = new Set([...this.#enteredMuted, ...this.participants().filter((p) => p.enteredMuted).map((p) => p.identity.accountId)]);
-    return { admitted: this.admittedAccounts, enteredMuted, cohosts, removed: this.removedAccounts, locked: this.locked };
+    const inside = new Set(this.participants().map((p) => p.identity.accountId));
+    return { admitted: inside, enteredMuted, cohosts, removed: this.removedAccounts, locked: this.locked };
   }
 
   /** Adds a participant and tells everyone else. */
   admitDirectly(identity: Identity, role: MeetingRole, link: MemberLink): Participant {
     const id = randomUUID();
     if (role === 'participant' && this.#rememberedCohosts.has(identity.accountId)) role = 'cohost';
-    this.admittedAccounts.add(identity.accountId);
     const media = new ParticipantMedia(this.#router, this.#webRtcServer, {
       consumerClosed: (consumerId) => link.notify('consumerClosed', { consumerId }),
     });

@@ -68,6 +68,14 @@ describe('waiting room', () => {
     await Promise.all([host.close(), ivan.close()]);
   });
 
+  it('someone who left and comes back waits to be admitted again', async () => {
+    const { meetingId, host } = await hosted();
+    const ivan = await admitted('ivan', meetingId, host);
+    await ivan.client.request('leave', {});
+    expect((await ivan.client.request('join', { meetingId })).status).toBe('waiting');
+    await Promise.all([host.close(), ivan.client.close()]);
+  });
+
   it('without a waiting room but without join-before-host, people wait until a host arrives', async () => {
     const meetingId = server.createMeeting('Sin sala', { ownerId: hostId, policy: { waitingRoom: false, joinBeforeHost: false } });
     const ivan = await connect('ivan');
