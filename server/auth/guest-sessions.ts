@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.ts';
+import { SessionTable } from './session-table.ts';
 import { hashSessionId } from './sessions.ts';
 
 export const GUEST_COOKIE = '__Host-recinto-guest';
@@ -28,7 +29,6 @@ interface Row {
   last_seen_at: number;
 }
 
-const TOUCH_EVERY_MS = 30_000;
 const DEVICE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The token a browser keeps to be recognised (a removed guest coming back is flagged). */
@@ -48,20 +48,18 @@ type Events = { ended: [idHashes: string[]] };
 
 export class GuestSessionStore extends EventEmitter<Events> {
   readonly #db: Db;
-  readonly #idleMs: number;
-  readonly #absoluteMs: number;
+  readonly #table: SessionTable<Row>;
 
   constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
     super();
     this.#db = db;
-    this.#idleMs = limits.idleMinutes * 60_000;
-    this.#absoluteMs = limits.absoluteHours * 3_600_000;
+    this.#table = new SessionTable<Row>(db, 'guest_sessions', limits);
   }
 
   create(meetingId: string, displayName: string, deviceHash: string): { id: string; session: GuestSession } {
     const id = randomBytes(32).toString('base64url');
     const now = Date.now();
-    const session = { idHash: hashSessionId(id), meetingId, displayName, deviceHash, expiresAt: now + this.#absoluteMs, lastSeenAt: now };
+    const session = { idHash: hashSessionId(id), meetingId, displayName, deviceHash, expiresAt: now + this.#table.absoluteMs, lastSeenAt: now };
     this.#db
       .prepare('INSERT INTO guest_sessions (id_hash, meeting_id, display_name, device_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(session.idHash, meetingId, displayName, deviceHash, now, now, session.expiresAt);
@@ -74,28 +72,23 @@ export class GuestSessionStore extends EventEmitter<Events> {
   }
 
   lookupByHash(idHash: string, now = Date.now()): GuestSession | undefined {
-    const row = this.#db.prepare('SELECT * FROM guest_sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
-    if (!row) return undefined;
-    if (now >= row.expires_at || now - row.last_seen_at >= this.#idleMs) {
-      this.end([row.id_hash]);
+    const found = this.#table.live(idHash, now);
+    if (!('row' in found)) {
+      if (found.expired) this.end([idHash]);
       return undefined;
     }
-    if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
-      this.#db.prepare('UPDATE guest_sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, row.id_hash);
-      row.last_seen_at = now;
-    }
+    const row = found.row;
     return { idHash: row.id_hash, meetingId: row.meeting_id, displayName: row.display_name, deviceHash: row.device_hash, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at };
   }
 
   end(idHashes: string[]): void {
     if (idHashes.length === 0) return;
-    const del = this.#db.prepare('DELETE FROM guest_sessions WHERE id_hash = ?');
-    this.#db.transaction(() => idHashes.forEach((h) => del.run(h)))();
+    this.#table.delete(idHashes);
     this.emit('ended', idHashes);
   }
 
   sweep(now = Date.now()): number {
-    const hashes = this.#db.prepare('SELECT id_hash FROM guest_sessions WHERE expires_at <= ? OR last_seen_at <= ?').pluck().all(now, now - this.#idleMs) as string[];
+    const hashes = this.#table.expired(now);
     this.end(hashes);
     return hashes.length;
   }

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.ts';
+import { SessionTable } from './session-table.ts';
 
 export const SESSION_COOKIE = '__Host-recinto';
 
@@ -37,8 +38,6 @@ interface Row {
   user_agent: string | null;
 }
 
-/** Activity is written at most this often per session (every request would be a write). */
-const TOUCH_EVERY_MS = 30_000;
 
 export function hashSessionId(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
@@ -48,14 +47,12 @@ type Events = { ended: [idHashes: string[]] };
 
 export class SessionStore extends EventEmitter<Events> {
   readonly #db: Db;
-  readonly #idleMs: number;
-  readonly #absoluteMs: number;
+  readonly #table: SessionTable<Row>;
 
   constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
     super();
     this.#db = db;
-    this.#idleMs = limits.idleMinutes * 60_000;
-    this.#absoluteMs = limits.absoluteHours * 3_600_000;
+    this.#table = new SessionTable<Row>(db, 'sessions', limits);
   }
 
   /** A new session; returns the raw id for the cookie (never stored). */
@@ -69,7 +66,7 @@ export class SessionStore extends EventEmitter<Events> {
       csrfToken: randomBytes(32).toString('base64url'),
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: expiresAt ?? now + this.#absoluteMs,
+      expiresAt: expiresAt ?? now + this.#table.absoluteMs,
       ip: meta.ip ?? null,
       userAgent: meta.userAgent?.slice(0, 256) ?? null,
     };
@@ -89,17 +86,10 @@ export class SessionStore extends EventEmitter<Events> {
   }
 
   lookupByHash(idHash: string, now = Date.now()): Session | undefined {
-    const row = this.#db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
-    if (!row) return undefined;
-    if (now >= row.expires_at || now - row.last_seen_at >= this.#idleMs) {
-      this.end([row.id_hash]);
-      return undefined;
-    }
-    if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
-      this.#db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, row.id_hash);
-      row.last_seen_at = now;
-    }
-    return fromRow(row);
+    const found = this.#table.live(idHash, now);
+    if ('row' in found) return fromRow(found.row);
+    if (found.expired) this.end([idHash]);
+    return undefined;
   }
 
   /**
@@ -120,8 +110,7 @@ export class SessionStore extends EventEmitter<Events> {
   /** Ends these sessions and tells listeners. */
   end(idHashes: string[]): void {
     if (idHashes.length === 0) return;
-    const del = this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?');
-    this.#db.transaction(() => idHashes.forEach((h) => del.run(h)))();
+    this.#table.delete(idHashes);
     this.emit('ended', idHashes);
   }
 
@@ -134,10 +123,7 @@ export class SessionStore extends EventEmitter<Events> {
 
   /** Ends sessions past their idle or absolute limit (run periodically). */
   sweep(now = Date.now()): number {
-    const hashes = this.#db
-      .prepare('SELECT id_hash FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?')
-      .pluck()
-      .all(now, now - this.#idleMs) as string[];
+    const hashes = this.#table.expired(now);
     this.end(hashes);
     return hashes.length;
   }
