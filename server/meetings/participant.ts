@@ -50,6 +50,8 @@ export class Participant {
   screenShareForbidden = false;
   /** The microphone was started paused once already (mute on entry applies to the first one). */
   enteredMuted = false;
+  /** Latest public key bundle for end-to-end encryption (opaque to the server). */
+  e2eeBundle: string | undefined;
 
   constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMedia, link: MemberLink) {
     this.id = id;
@@ -81,6 +83,7 @@ export class Participant {
       mutedByHost: this.mutedByHost,
       cameraAllowed: !this.cameraForbidden && (policy.cameraAllowed || this.isHostLike),
       screenShareAllowed: !this.screenShareForbidden && (policy.screenShare === 'everyone' || this.isHostLike || this.screenShareGranted),
+      ...(this.e2eeBundle ? { e2eeBundle: this.e2eeBundle } : {}),
     };
   }
 }

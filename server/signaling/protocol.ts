@@ -175,6 +175,10 @@ export const TransportInfo = Type.Object({
 });
 
 export const ProducerInfo = Type.Object({ id: ObjectId, kind: MediaKind, source: MediaSource });
+/** Opaque end-to-end-encryption material, base64: the server relays it and never reads it. */
+const E2eeBlob = (maxBytes: number) => Type.String({ minLength: 4, maxLength: Math.ceil(maxBytes / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
+export const E2eePublicBundle = E2eeBlob(4096);
+export const E2eeKeyBlob = E2eeBlob(4096);
 export const Role = StringEnum(['host', 'cohost', 'participant']);
 export const ParticipantInfo = Type.Object({
   id: ObjectId,
@@ -187,6 +191,8 @@ export const ParticipantInfo = Type.Object({
   mutedByHost: Type.Boolean(),
   cameraAllowed: Type.Boolean(),
   screenShareAllowed: Type.Boolean(),
+  /** The participant's latest public key bundle for end-to-end encryption, if announced. */
+  e2eeBundle: Type.Optional(E2eePublicBundle),
 });
 /** Someone in the waiting room, as hosts see them. */
 export const WaitingInfo = Type.Object({
@@ -281,6 +287,12 @@ export const Methods = {
   // --- chat (refused with CHAT_DISABLED when the policy has it off) ---
   sendChat: { params: Params({ text: ChatText, to: Type.Optional(ObjectId) }), result: Type.Object({ messageId: ObjectId }) },
 
+  // --- end-to-end encryption: opaque material the server only relays ---
+  /** Publishes your public key bundle to everyone in the meeting (and to those who join later). */
+  announceE2eeKeys: { params: Params({ bundle: E2eePublicBundle }), result: Empty },
+  /** Hands one participant a wrapped sender key; only they receive it. */
+  sendE2eeKey: { params: Params({ to: ObjectId, blob: E2eeKeyBlob }), result: Empty },
+
   // --- host controls (hosts and co-hosts; FORBIDDEN for others) ---
   admit: { params: Params({ waitingId: ObjectId }), result: Empty },
   admitAll: { params: Empty, result: Type.Object({ admitted: Type.Integer() }) },
@@ -334,6 +346,8 @@ export const Notifications = {
   lockChanged: Type.Object({ locked: Type.Boolean() }),
   meetingEnded: Type.Object({}),
   chatMessage: ChatMessage,
+  e2eeKeysAnnounced: Type.Object({ participantId: ObjectId, bundle: E2eePublicBundle }),
+  e2eeKey: Type.Object({ from: ObjectId, blob: E2eeKeyBlob }),
 } as const satisfies Record<string, TSchema>;
 
 export type NotificationName = keyof typeof Notifications;
