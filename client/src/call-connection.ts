@@ -1,7 +1,7 @@
 /** One join on one signalling socket: everything it created, torn down together on re-join. */
 import type { Device } from 'mediasoup-client';
 import type { Consumer, Producer, Transport } from 'mediasoup-client/types';
-import type { MediaKind, Source } from './call.ts';
+import type { MediaKind, Source } from './call-types.ts';
 import type { MeetingState, WaitingReason } from './meeting-state.ts';
 import type { Signaling } from './signaling.ts';
 

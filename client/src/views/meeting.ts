@@ -22,17 +22,10 @@ import type { ChatMessage, HostAction } from '../meeting-state.ts';
 import { loginUrl, meetingPath } from '../paths.ts';
 import { ChatPanel } from './chat.ts';
 import { ask } from './dialog.ts';
+import { HostNotice } from './host-notice.ts';
 import { HostToolbar, ParticipantsPanel, WaitingRoomPanel, type Act } from './host-panels.ts';
 import { card, field, navBar, section, type ShowView } from './layout.ts';
-
-const NOTICES: Record<HostAction, MessageKey> = {
-  muted: 'noticeMuted',
-  'unmute-requested': 'noticeUnmuteRequested',
-  'camera-disallowed': 'noticeCameraDisallowed',
-  'camera-allowed': 'noticeCameraAllowed',
-  'screen-share-allowed': 'noticeScreenAllowed',
-  'screen-share-disallowed': 'noticeScreenDisallowed',
-};
+import { VideoGrid } from './video-grid.ts';
 
 /** Who is on the page: a signed-in account, or someone who enters as a guest with the meeting password. */
 type Who = { guest: false; displayName: string } | { guest: true };
@@ -67,11 +60,11 @@ class MeetingView implements CallView {
   readonly leaveButton = h('button', { id: 'leave-button', class: 'danger', text: 'leave', attrs: { type: 'button' } });
   readonly cancelWaiting = h('button', { id: 'cancel-waiting', text: 'cancelWaiting', attrs: { type: 'button' } });
   readonly waitingText = h('p', { id: 'waiting-text', text: 'waitingRoomText' });
-  readonly hostNotice = h('div', { id: 'host-notice', class: 'notice-area', label: 'hostNotices', attrs: { role: 'status' } });
+  readonly notice = new HostNotice();
   readonly title = h('h1', { id: 'meeting-title', class: 'meeting-title', attrs: { tabindex: '-1', dir: 'auto' } });
   readonly lockedBadge = h('span', { id: 'locked-badge', class: 'badge warning', text: 'lockedBadge', hidden: true });
   readonly localVideo = h('video', { id: 'local-video', attrs: { autoplay: true, playsinline: true, muted: true } });
-  readonly grid = h('ul', { id: 'remote-grid', class: 'grid', label: 'videoGrid' });
+  readonly grid = new VideoGrid();
   readonly signInAgain: HTMLAnchorElement;
   readonly joinPanel: HTMLElement;
   readonly waitingPanel: HTMLElement;
@@ -80,9 +73,6 @@ class MeetingView implements CallView {
   readonly participants: ParticipantsPanel;
   readonly waitingRoom: WaitingRoomPanel;
   readonly chat: ChatPanel;
-  readonly #tiles = new Map<string, HTMLLIElement>();
-  /** Shared screens: a tile of their own each, by consumer id. */
-  readonly #screens = new Map<string, { li: HTMLLIElement; participantId: string }>();
 
   constructor(meetingId: string | null, who: Who) {
     this.call = new Call(this);
@@ -125,12 +115,12 @@ class MeetingView implements CallView {
       h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [this.micButton, this.cameraButton, this.screenButton, this.leaveButton]),
       this.micHint,
       this.cameraHint,
-      this.hostNotice,
+      this.notice.element,
       this.toolbar.element,
       h('div', { class: 'call-body' }, [
         h('div', { class: 'stage' }, [
           h('figure', { id: 'local-tile', class: 'tile local', label: 'yourPreview' }, [this.localVideo, h('figcaption', { text: 'you' })]),
-          this.grid,
+          this.grid.element,
         ]),
         h('div', { class: 'side' }, [this.participants.element, this.waitingRoom.element, this.chat.element]),
       ]),
@@ -204,7 +194,7 @@ class MeetingView implements CallView {
     if (errorCode === 'GUEST_SESSION_ENDED') this.guestPassword.value = '';
     if (!inCall) {
       this.chat.clear();
-      this.hostNotice.replaceChildren();
+      this.notice.element.replaceChildren();
     }
     if (state === 'ended' && errorCode) {
       showAlert(errorKey(errorCode));
@@ -251,7 +241,7 @@ class MeetingView implements CallView {
     this.screenButton.classList.toggle('off', call.screenSharing);
 
     // An open request to unmute is moot once the microphone is on.
-    if (!call.micMuted && this.hostNotice.dataset['action'] === 'unmute-requested') this.#clearNotice();
+    if (!call.micMuted && this.notice.action === 'unmute-requested') this.notice.clear();
 
     this.toolbar.update(meeting);
     this.participants.update(meeting);
@@ -271,27 +261,12 @@ class MeetingView implements CallView {
 
   /** What a host did to us, as a notice; a request to unmute comes with the button to do it. */
   hostAction(action: HostAction): void {
-    const dismiss = h('button', { class: 'dismiss', text: 'dismissNotice', attrs: { type: 'button' } });
-    dismiss.addEventListener('click', () => this.#clearNotice());
-    const parts: Node[] = [h('p', { class: 'notice-text', text: NOTICES[action] })];
-    if (action === 'unmute-requested') {
-      const unmute = h('button', { id: 'notice-unmute', class: 'primary', text: 'unmuteMic', attrs: { type: 'button' } });
-      unmute.addEventListener('click', () => {
-        void this.act(async () => {
-          if (this.call.micMuted) await this.call.toggleMic();
-          this.#clearNotice();
-        });
+    this.notice.show(action, () => {
+      void this.act(async () => {
+        if (this.call.micMuted) await this.call.toggleMic();
+        this.notice.clear();
       });
-      parts.push(unmute);
-    }
-    parts.push(dismiss);
-    this.hostNotice.dataset['action'] = action;
-    this.hostNotice.replaceChildren(h('div', { class: `notice ${action}` }, parts));
-  }
-
-  #clearNotice(): void {
-    delete this.hostNotice.dataset['action'];
-    this.hostNotice.replaceChildren();
+    });
   }
 
   showLocal(stream: MediaStream | null): void {
@@ -300,71 +275,23 @@ class MeetingView implements CallView {
   }
 
   addParticipant(id: string, displayName: string): void {
-    if (this.#tiles.has(id)) return;
-    const li = h('li', { class: 'tile remote no-video', attrs: { 'aria-label': displayName, 'data-participant-id': id, 'data-initial': [...displayName][0]?.toUpperCase() ?? '?' } }, [
-      h('span', { class: 'name', plain: displayName, attrs: { 'aria-hidden': 'true' } }),
-    ]);
-    this.grid.append(li);
-    this.#tiles.set(id, li);
+    this.grid.addParticipant(id, displayName);
   }
 
   removeParticipant(id: string): void {
-    for (const [consumerId, screen] of this.#screens) if (screen.participantId === id) this.removeTrack(id, consumerId);
-    const li = this.#tiles.get(id);
-    if (!li) return;
-    for (const m of li.querySelectorAll<HTMLMediaElement>('video, audio')) m.srcObject = null;
-    li.remove();
-    this.#tiles.delete(id);
+    this.grid.removeParticipant(id);
   }
 
   addTrack(participantId: string, consumerId: string, kind: MediaKind, source: Source, track: MediaStreamTrack): void {
-    const li = this.#tiles.get(participantId);
-    if (!li) return;
-    const media = document.createElement(kind === 'video' ? 'video' : 'audio');
-    media.dataset['consumerId'] = consumerId;
-    media.dataset['source'] = source;
-    media.autoplay = true;
-    if (media instanceof HTMLVideoElement) {
-      media.playsInline = true;
-      media.muted = true; // sound comes from the <audio> element
-      if (source === 'screen') {
-        const name = li.getAttribute('aria-label') ?? '';
-        const screen = h('li', { class: 'tile remote screen', label: ['screenOf', { name }], attrs: { 'data-participant-id': participantId } }, [
-          media,
-          h('span', { class: 'name', text: ['screenOf', { name }], attrs: { 'aria-hidden': 'true' } }),
-        ]);
-        li.after(screen);
-        this.#screens.set(consumerId, { li: screen, participantId });
-      } else {
-        li.classList.remove('no-video');
-        li.prepend(media);
-      }
-    } else {
-      media.hidden = true;
-      li.append(media);
-    }
-    media.srcObject = new MediaStream([track]);
-    void media.play().catch((err: unknown) => console.warn('[meeting] play() refused', err));
+    this.grid.addTrack(participantId, consumerId, kind, source, track);
   }
 
   removeTrack(participantId: string, consumerId: string): void {
-    const screen = this.#screens.get(consumerId);
-    if (screen) {
-      for (const m of screen.li.querySelectorAll<HTMLMediaElement>('video')) m.srcObject = null;
-      screen.li.remove();
-      this.#screens.delete(consumerId);
-      return;
-    }
-    const li = this.#tiles.get(participantId);
-    const media = li?.querySelector<HTMLMediaElement>(`[data-consumer-id="${CSS.escape(consumerId)}"]`);
-    if (!li || !media) return;
-    media.srcObject = null;
-    media.remove();
-    if (!li.querySelector('video')) li.classList.add('no-video');
+    this.grid.removeTrack(participantId, consumerId);
   }
 
   clearRemote(): void {
-    for (const id of [...this.#tiles.keys()]) this.removeParticipant(id);
+    this.grid.clear();
   }
 }
 

@@ -1,0 +1,10 @@
+/** Sending chat messages (received ones arrive through call-notifications.ts). */
+import type { CallCore } from './call-core.ts';
+
+/** Sends a chat message to everyone or to one participant; shows it once sent. */
+export async function sendChat(core: CallCore, text: string, to: string | null): Promise<void> {
+  const { sig, meeting } = core.inside();
+  const { messageId } = await sig.request('sendChat', to ? { text, to } : { text });
+  // The server may or may not echo it to the sender: the view shows each id once.
+  core.view.chatMessage({ id: messageId, from: meeting.self.id, fromName: meeting.self.displayName, to, text, at: Date.now() });
+}

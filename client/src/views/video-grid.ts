@@ -1,0 +1,79 @@
+/** The video grid: one tile per other participant (camera and sound), one more per shared screen. */
+import type { MediaKind, Source } from '../call.ts';
+import { h } from '../dom.ts';
+
+export class VideoGrid {
+  readonly element = h('ul', { id: 'remote-grid', class: 'grid', label: 'videoGrid' });
+  readonly #tiles = new Map<string, HTMLLIElement>();
+  /** Shared screens: a tile of their own each, by consumer id. */
+  readonly #screens = new Map<string, { li: HTMLLIElement; participantId: string }>();
+
+  addParticipant(id: string, displayName: string): void {
+    if (this.#tiles.has(id)) return;
+    const li = h('li', { class: 'tile remote no-video', attrs: { 'aria-label': displayName, 'data-participant-id': id, 'data-initial': [...displayName][0]?.toUpperCase() ?? '?' } }, [
+      h('span', { class: 'name', plain: displayName, attrs: { 'aria-hidden': 'true' } }),
+    ]);
+    this.element.append(li);
+    this.#tiles.set(id, li);
+  }
+
+  removeParticipant(id: string): void {
+    for (const [consumerId, screen] of this.#screens) if (screen.participantId === id) this.removeTrack(id, consumerId);
+    const li = this.#tiles.get(id);
+    if (!li) return;
+    for (const m of li.querySelectorAll<HTMLMediaElement>('video, audio')) m.srcObject = null;
+    li.remove();
+    this.#tiles.delete(id);
+  }
+
+  addTrack(participantId: string, consumerId: string, kind: MediaKind, source: Source, track: MediaStreamTrack): void {
+    const li = this.#tiles.get(participantId);
+    if (!li) return;
+    const media = document.createElement(kind === 'video' ? 'video' : 'audio');
+    media.dataset['consumerId'] = consumerId;
+    media.dataset['source'] = source;
+    media.autoplay = true;
+    if (media instanceof HTMLVideoElement) {
+      media.playsInline = true;
+      media.muted = true; // sound comes from the <audio> element
+      if (source === 'screen') {
+        const name = li.getAttribute('aria-label') ?? '';
+        const screen = h('li', { class: 'tile remote screen', label: ['screenOf', { name }], attrs: { 'data-participant-id': participantId } }, [
+          media,
+          h('span', { class: 'name', text: ['screenOf', { name }], attrs: { 'aria-hidden': 'true' } }),
+        ]);
+        li.after(screen);
+        this.#screens.set(consumerId, { li: screen, participantId });
+      } else {
+        li.classList.remove('no-video');
+        li.prepend(media);
+      }
+    } else {
+      media.hidden = true;
+      li.append(media);
+    }
+    media.srcObject = new MediaStream([track]);
+    void media.play().catch((err: unknown) => console.warn('[meeting] play() refused', err));
+  }
+
+  removeTrack(participantId: string, consumerId: string): void {
+    const screen = this.#screens.get(consumerId);
+    if (screen) {
+      for (const m of screen.li.querySelectorAll<HTMLMediaElement>('video')) m.srcObject = null;
+      screen.li.remove();
+      this.#screens.delete(consumerId);
+      return;
+    }
+    const li = this.#tiles.get(participantId);
+    const media = li?.querySelector<HTMLMediaElement>(`[data-consumer-id="${CSS.escape(consumerId)}"]`);
+    if (!li || !media) return;
+    media.srcObject = null;
+    media.remove();
+    if (!li.querySelector('video')) li.classList.add('no-video');
+  }
+
+  /** Every tile goes (the call left, failed or re-joins). */
+  clear(): void {
+    for (const id of [...this.#tiles.keys()]) this.removeParticipant(id);
+  }
+}
