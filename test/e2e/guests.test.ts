@@ -9,18 +9,15 @@
  * wrong password and a staff-only meeting get their translated messages.
  * Screenshots: test-output/e2e/.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { es } from '../../client/src/i18n/es.ts';
+import { GUEST_COOKIE } from '../../server/auth/guest-sessions.ts';
 import { deviceUse, launchBrowser, signedInBrowser, spyOnDevicesAndSockets, type LaunchedBrowser, type SignedInBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { alertText, E2E_OUT_DIR, pageInfo, pageStats, screenshot, waitState, type Stat } from '../helpers/page.ts';
 
-type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; packetsReceived: number };
-
-const OUT_DIR = 'test-output/e2e';
-const GUEST_COOKIE = '__Host-recinto-guest';
 let server: TestServer | undefined;
 /** Carmen hosts; the guest's browser has no session at all. */
 let carmen: SignedInBrowser | undefined;
@@ -31,7 +28,6 @@ beforeAll(async () => {
   const user = await server.createUser('carmen', { displayName: 'Carmen Ruiz' });
   [carmen, guest] = await Promise.all([signedInBrowser(server, user), launchBrowser({ label: 'guest' })]);
   await Promise.all([spyOnDevicesAndSockets(carmen.context), spyOnDevicesAndSockets(guest.context)]);
-  mkdirSync(OUT_DIR, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
@@ -39,24 +35,8 @@ afterAll(async () => {
   await server?.close();
 }, 30_000);
 
-const info = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
-const stats = (page: Page) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
-const shot = (page: Page, name: string) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
-const alertText = async (page: Page) => (await page.getByRole('alert').textContent()) ?? '';
 const logs = () => console.log([...(carmen?.logs ?? []), ...(guest?.logs ?? [])].join('\n'));
 
-/** Waits for `state`; an unexpected error state fails at once with its code. */
-async function waitState(page: Page, state: string, timeoutMs = 20_000): Promise<{ state: string; errorCode: string | null; id: string | null }> {
-  return waitFor(
-    async () => {
-      const s = await info(page);
-      if (s.state === 'error' && state !== 'error') throw new Error(`error state: ${s.errorCode}`);
-      return s.state === state ? s : null;
-    },
-    timeoutMs,
-    { message: `state ${state}`, intervalMs: 100 },
-  );
-}
 
 function decoded(list: Stat[], from: string): number {
   return list.filter((s) => s.participantId === from && s.kind === 'video').reduce((a, s) => a + s.framesDecoded, 0);
@@ -109,7 +89,7 @@ describe('guests, in real browsers', () => {
     expect(await pg.getByRole('textbox', { name: 'Su nombre' }).evaluate((input) => input === document.activeElement)).toBe(true);
     expect(await pg.getByRole('link', { name: 'Mis reuniones' }).count()).toBe(0);
     expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
-    await shot(pg, 'guest-form');
+    await screenshot(pg, 'guest-form');
 
     // The guest enters: a guest session (HttpOnly cookie) and a device token kept by the browser;
     // then the waiting room, without camera or microphone.
@@ -123,7 +103,7 @@ describe('guests, in real browsers', () => {
     expect(await pg.evaluate(() => document.cookie)).not.toContain(GUEST_COOKIE);
     const deviceToken = await pg.evaluate(() => localStorage.getItem('recinto.deviceToken'));
     expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    await shot(pg, 'guest-waiting');
+    await screenshot(pg, 'guest-waiting');
 
     // Carmen sees her waiting, marked as a guest (not as removed before), and admits her.
     const waitingList = pc.getByRole('list', { name: 'Personas en la sala de espera' });
@@ -131,12 +111,12 @@ describe('guests, in real browsers', () => {
     await waitFor(async () => (await waitingLola.count()) === 1, 5_000, { message: 'guest in the waiting room' });
     expect(await waitingLola.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
     expect(await waitingLola.getByText(es.previouslyRemoved).filter({ visible: true }).count()).toBe(0);
-    await shot(pc, 'host-guest-waiting');
+    await screenshot(pc, 'host-guest-waiting');
     await pc.getByRole('button', { name: 'Admitir a Lola Martín', exact: true }).click();
     const idGuest = (await waitState(pg, 'joined')).id!;
 
     // Both decode each other's video.
-    await waitFor(async () => decoded(await stats(pc), idGuest) > 0 && decoded(await stats(pg), idCarmen) > 0, 30_000, {
+    await waitFor(async () => decoded(await pageStats(pc), idGuest) > 0 && decoded(await pageStats(pg), idCarmen) > 0, 30_000, {
       message: 'host and guest decode each other',
       intervalMs: 200,
     });
@@ -152,7 +132,7 @@ describe('guests, in real browsers', () => {
     await hostMenu(pc, 'Lola Martín');
     expect(await pc.getByRole('button', { name: 'Silenciar a Lola Martín', exact: true }).isVisible()).toBe(true);
     expect(await pc.getByRole('button', { name: 'Hacer coanfitrión a Lola Martín', exact: true }).count()).toBe(0);
-    await shot(pc, 'host-with-guest');
+    await screenshot(pc, 'host-with-guest');
 
     // Remove and ban: the guest's page says so, her media stops, her access ends.
     await pc.getByRole('button', { name: 'Expulsar y bloquear a Lola Martín', exact: true }).click();
@@ -167,7 +147,7 @@ describe('guests, in real browsers', () => {
     await waitFor(async () => (await pc.getByRole('list', { name: 'Vídeos' }).getByRole('listitem', { name: 'Lola Martín' }).count()) === 0, 5_000, {
       message: "guest's tile gone at the host",
     });
-    await shot(pg, 'guest-removed-and-banned');
+    await screenshot(pg, 'guest-removed-and-banned');
 
     // Back from the same browser with the password: she waits again, and Carmen sees she was removed before.
     await pg.reload();
@@ -178,7 +158,7 @@ describe('guests, in real browsers', () => {
     expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, peerConnections: 0 });
     await waitFor(() => waitingLola.getByText(es.previouslyRemoved).isVisible(), 5_000, { message: '"previously removed" flag' });
     expect(await waitingLola.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
-    await shot(pc, 'host-guest-previously-removed');
+    await screenshot(pc, 'host-guest-previously-removed');
 
     // Carmen lets her in again; then her guest session ends on the server: her call stops and the page says why.
     await pc.getByRole('button', { name: 'Admitir a Lola Martín', exact: true }).click();
@@ -194,7 +174,7 @@ describe('guests, in real browsers', () => {
     expect(await pg.getByRole('textbox', { name: 'Contraseña de la reunión' }).inputValue()).toBe('');
     expect(await pg.getByRole('button', { name: 'Unirse', exact: true }).isEnabled()).toBe(true);
     await waitFor(async () => (await pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 1, 5_000, { message: 'guest gone at the host' });
-    await shot(pg, 'guest-session-ended');
+    await screenshot(pg, 'guest-session-ended');
     await pc.getByRole('button', { name: 'Salir', exact: true }).click();
     await waitState(pc, 'left', 5_000);
   }, 180_000);
@@ -213,14 +193,14 @@ describe('guests, in real browsers', () => {
     const passwordInput = pg.getByRole('textbox', { name: 'Contraseña de la reunión' });
     expect(await passwordInput.inputValue()).toBe('');
     expect(await passwordInput.evaluate((input) => input === document.activeElement)).toBe(true);
-    expect(await info(pg)).toMatchObject({ state: 'idle' });
+    expect(await pageInfo(pg)).toMatchObject({ state: 'idle' });
     expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: sockets, peerConnections: 0 });
-    await shot(pg, 'guest-wrong-password');
+    await screenshot(pg, 'guest-wrong-password');
 
     // A name of spaces only is refused before anything is sent.
     await enterAsGuest(pg, '   ', open.password);
     await waitFor(async () => (await alertText(pg)).includes(es.err_INVALID_NAME), 5_000, { message: 'invalid name message' });
-    expect(await info(pg)).toMatchObject({ state: 'idle' });
+    expect(await pageInfo(pg)).toMatchObject({ state: 'idle' });
 
     // In English too.
     await pg.goto(`${server!.url}/m/${open.id}?lang=en`);
@@ -235,9 +215,9 @@ describe('guests, in real browsers', () => {
     await openMeeting(pg, staffOnly.id);
     await enterAsGuest(pg, 'Pedro', staffOnly.password);
     await waitFor(async () => (await alertText(pg)).includes(es.err_GUESTS_NOT_ALLOWED), 5_000, { message: 'GUESTS_NOT_ALLOWED message' });
-    expect(await info(pg)).toMatchObject({ state: 'idle' });
+    expect(await pageInfo(pg)).toMatchObject({ state: 'idle' });
     expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
-    await shot(pg, 'guest-staff-only');
+    await screenshot(pg, 'guest-staff-only');
 
     // "Soy del personal" leads to sign-in, which returns to the meeting.
     await pg.getByRole('link', { name: 'Soy del personal: iniciar sesión' }).click();

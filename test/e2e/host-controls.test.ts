@@ -10,17 +10,14 @@
  * over, ended for everyone.
  * Screenshots: test-output/e2e/.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { es } from '../../client/src/i18n/es.ts';
 import { deviceUse, endScreenSharing, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { alertText, E2E_OUT_DIR, pageInfo, pageStats, screenshot, waitState, type Stat } from '../helpers/page.ts';
 
-type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; packetsReceived: number };
-
-const OUT_DIR = 'test-output/e2e';
 let server: TestServer | undefined;
 let carmenUser: TestUser;
 /** Carmen hosts; Ana and Bruno are staff members who join her meeting. */
@@ -38,7 +35,6 @@ beforeAll(async () => {
   carmenUser = users[0];
   [carmen, ana, bruno] = await Promise.all(users.map((u) => signedInBrowser(server!, u)));
   await Promise.all([carmen, ana, bruno].map((b) => spyOnDevicesAndSockets(b!.context)));
-  mkdirSync(OUT_DIR, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
@@ -46,23 +42,7 @@ afterAll(async () => {
   await server?.close();
 }, 30_000);
 
-const info = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
-const stats = (page: Page) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
-const shot = (page: Page, name: string) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
-const alertText = async (page: Page) => (await page.getByRole('alert').textContent()) ?? '';
 
-/** Waits for `state`; an unexpected error state fails at once with its code. */
-async function waitState(page: Page, state: string, timeoutMs = 20_000): Promise<{ state: string; errorCode: string | null; id: string | null }> {
-  return waitFor(
-    async () => {
-      const s = await info(page);
-      if (s.state === 'error' && state !== 'error') throw new Error(`error state: ${s.errorCode}`);
-      return s.state === state ? s : null;
-    },
-    timeoutMs,
-    { message: `state ${state}`, intervalMs: 100 },
-  );
-}
 
 function sum(list: Stat[], from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'packetsReceived'): number {
   return list.filter((s) => s.participantId === from && s.kind === kind).reduce((a, s) => a + s[key], 0);
@@ -70,9 +50,9 @@ function sum(list: Stat[], from: string, kind: 'audio' | 'video', key: 'framesDe
 
 /** How much `key` of `from`'s `kind` grows at `page` over `ms`. */
 async function growth(page: Page, from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'packetsReceived', ms: number): Promise<number> {
-  const before = sum(await stats(page), from, kind, key);
+  const before = sum(await pageStats(page), from, kind, key);
   await new Promise((r) => setTimeout(r, ms));
-  return sum(await stats(page), from, kind, key) - before;
+  return sum(await pageStats(page), from, kind, key) - before;
 }
 
 async function openMeeting(page: Page, meetingId: string): Promise<void> {
@@ -123,16 +103,16 @@ describe('waiting room and host controls, three browsers', () => {
       expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, webSockets: 1, peerConnections: 0, liveTracks: 0 });
       expect(await page.locator('#call-view').isHidden()).toBe(true);
     }
-    await shot(pa, 'waiting-room-ana');
+    await screenshot(pa, 'waiting-room-ana');
 
     // Carmen sees both waiting, and lets Ana in first.
     const waitingList = pc.getByRole('list', { name: 'Personas en la sala de espera' });
     await waitFor(async () => (await waitingList.getByRole('listitem').count()) === 2, 5_000, { message: 'two people waiting' });
     expect(await waitingList.getByText(es.previouslyRemoved).filter({ visible: true }).count()).toBe(0);
-    await shot(pc, 'host-waiting-room');
+    await screenshot(pc, 'host-waiting-room');
     await pc.getByRole('button', { name: 'Admitir a Ana', exact: true }).click();
     const idAna = (await waitState(pa, 'joined')).id!;
-    expect(await info(pb)).toMatchObject({ state: 'waiting' });
+    expect(await pageInfo(pb)).toMatchObject({ state: 'waiting' });
     await waitFor(async () => (await waitingList.getByRole('listitem').count()) === 1, 5_000, { message: 'one left waiting' });
     await pc.getByRole('button', { name: 'Admitir a todos' }).click();
     const idBruno = (await waitState(pb, 'joined')).id!;
@@ -142,7 +122,7 @@ describe('waiting room and host controls, three browsers', () => {
     await waitFor(
       async () => {
         for (const [page, self] of [[pc, idCarmen], [pa, idAna], [pb, idBruno]] as const) {
-          const s = await stats(page);
+          const s = await pageStats(page);
           for (const other of Object.keys(ids)) if (other !== self && sum(s, other, 'video', 'framesDecoded') === 0) return false;
         }
         return true;
@@ -161,7 +141,7 @@ describe('waiting room and host controls, three browsers', () => {
     await micB.click();
     await waitFor(async () => (await micB.textContent()) === 'Silenciar micrófono', 5_000, { message: 'Bruno unmuted' });
     await waitFor(async () => (await growth(pa, idBruno, 'audio', 'packetsReceived', 500)) > 10, 10_000, { message: "Ana hears Bruno" });
-    await shot(pc, 'host-three-in-call');
+    await screenshot(pc, 'host-three-in-call');
 
     // Carmen mutes Bruno: the server pauses his microphone, Ana stops receiving it, and Bruno cannot unmute.
     await hostMenu(pc, 'Bruno Díaz');
@@ -175,14 +155,14 @@ describe('waiting room and host controls, three browsers', () => {
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await growth(pa, idBruno, 'audio', 'packetsReceived', 1_500), "Bruno's audio at Ana while muted by the host").toBeLessThan(5);
-    await shot(pb, 'muted-by-host');
+    await screenshot(pb, 'muted-by-host');
 
     // Carmen asks him to unmute; Bruno decides, and Ana hears him again.
     await pc.getByRole('button', { name: 'Pedir a Bruno Díaz que active el micrófono', exact: true }).click();
     const notice = pb.locator('#host-notice');
     await waitFor(async () => (await notice.textContent())?.includes(es.noticeUnmuteRequested), 5_000, { message: 'unmute request notice' });
     expect(await growth(pa, idBruno, 'audio', 'packetsReceived', 800), 'asking does not unmute').toBeLessThan(5);
-    await shot(pb, 'asked-to-unmute');
+    await screenshot(pb, 'asked-to-unmute');
     await notice.getByRole('button', { name: 'Activar micrófono' }).click();
     await waitFor(async () => (await micB.textContent()) === 'Silenciar micrófono', 5_000, { message: 'Bruno unmuted again' });
     await waitFor(async () => (await growth(pa, idBruno, 'audio', 'packetsReceived', 500)) > 10, 10_000, { message: 'Ana hears Bruno again' });
@@ -215,7 +195,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await logC.getByRole('listitem').nth(1).locator('.chat-from').textContent()).toBe('Ana a usted, en privado');
     await new Promise((r) => setTimeout(r, 300));
     expect(await pb.getByRole('log', { name: 'Mensajes del chat' }).getByRole('listitem').count()).toBe(1);
-    await shot(pc, 'chat-at-host');
+    await screenshot(pc, 'chat-at-host');
 
     // Screen sharing is for hosts by default: Carmen shares, Ana sees it in a tile of its own.
     const gridA = pa.getByRole('list', { name: 'Vídeos' });
@@ -234,7 +214,7 @@ describe('waiting room and host controls, three browsers', () => {
     const brunoScreen = gridA.getByRole('listitem', { name: 'Pantalla de Bruno Díaz' });
     await waitFor(() => decodes(brunoScreen), 15_000, { message: "Bruno's screen at Ana", intervalMs: 100 });
     expect(await deviceUse(pb)).toMatchObject({ getDisplayMedia: 1, liveTracks: 3 });
-    await shot(pa, 'two-screens-at-ana');
+    await screenshot(pa, 'two-screens-at-ana');
     await pc.getByRole('button', { name: 'Prohibir compartir pantalla a Bruno Díaz', exact: true }).click();
     await waitFor(async () => (await brunoScreen.count()) === 0, 5_000, { message: "Bruno's screen gone at Ana" });
     await waitFor(async () => (await deviceUse(pb)).liveTracks === 2, 5_000, { message: "Bruno's screen capture stopped" });
@@ -278,7 +258,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await pb.locator('#call-view').isHidden()).toBe(true);
     const grid = pa.getByRole('list', { name: 'Vídeos' });
     await waitFor(async () => (await grid.getByRole('listitem', { name: 'Bruno Díaz' }).count()) === 0, 5_000, { message: "Bruno's tile gone at Ana" });
-    await shot(pb, 'removed-and-banned');
+    await screenshot(pb, 'removed-and-banned');
 
     // He cannot come back: reloading and joining again is refused, without camera or microphone.
     await pb.reload();
@@ -288,7 +268,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await alertText(pb)).toContain(es.err_BANNED);
     expect(await pb.getByRole('button', { name: 'Unirse' }).isDisabled()).toBe(true);
     expect(await deviceUse(pb)).toMatchObject({ getUserMedia: 0, peerConnections: 0 });
-    await shot(pb, 'banned-at-join');
+    await screenshot(pb, 'banned-at-join');
 
     // Carmen turns chat off: Ana's chat is disabled with the reason, and the server refuses a send anyway.
     await pc.getByRole('checkbox', { name: 'Chat', exact: true }).uncheck();
@@ -302,7 +282,7 @@ describe('waiting room and host controls, three browsers', () => {
     await pa.getByRole('button', { name: 'Enviar' }).click();
     await waitFor(async () => (await alertText(pa)).includes(es.err_CHAT_DISABLED), 5_000, { message: 'CHAT_DISABLED shown' });
     expect(await logC.getByRole('listitem').count()).toBe(2);
-    await shot(pa, 'chat-disabled');
+    await screenshot(pa, 'chat-disabled');
   }, 180_000);
 
   it('denies from the waiting room, removes without a ban, keeps a locked meeting closed, makes a co-host, hands over the host role, and ends it for everyone', async () => {
@@ -339,7 +319,7 @@ describe('waiting room and host controls, three browsers', () => {
     await waitState(pa, 'waiting');
     const waitingAna = pc.getByRole('list', { name: 'Personas en la sala de espera' }).getByRole('listitem').filter({ hasText: 'Ana' });
     await waitFor(() => waitingAna.getByText(es.previouslyRemoved).isVisible(), 5_000, { message: '"previously removed" flag' });
-    await shot(pc, 'waiting-previously-removed');
+    await screenshot(pc, 'waiting-previously-removed');
     await pc.getByRole('button', { name: 'Admitir a Ana', exact: true }).click();
     await waitState(pa, 'joined');
 
@@ -393,6 +373,6 @@ describe('waiting room and host controls, three browsers', () => {
       const use = await deviceUse(pa);
       return use.openPeerConnections === 0 && use.liveTracks === 0;
     }, 3_000, { message: "Ana's media stopped", intervalMs: 50 });
-    await shot(pa, 'meeting-ended');
+    await screenshot(pa, 'meeting-ended');
   }, 120_000);
 });
