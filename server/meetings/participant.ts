@@ -44,10 +44,8 @@ export class Participant {
   mutedByHost = false;
   /** A host forbade this person's camera. */
   cameraForbidden = false;
-  /** A host allowed screen sharing to this person although the policy reserves it to hosts. */
-  screenShareGranted = false;
-  /** A host took screen sharing away from this person although the policy allows everyone. */
-  screenShareForbidden = false;
+  /** A host's decision on this person's screen sharing; unset, the policy decides. */
+  screenShareByHost: boolean | undefined;
   /** The microphone was started paused once already (mute on entry applies to the first one). */
   enteredMuted = false;
   /** Latest public key bundle for end-to-end encryption (opaque to the server). */
@@ -82,7 +80,7 @@ export class Participant {
       })),
       mutedByHost: this.mutedByHost,
       cameraAllowed: !this.cameraForbidden && (policy.cameraAllowed || this.isHostLike),
-      screenShareAllowed: !this.screenShareForbidden && (policy.screenShare === 'everyone' || this.isHostLike || this.screenShareGranted),
+      screenShareAllowed: this.screenShareByHost ?? (policy.screenShare === 'everyone' || this.isHostLike),
       ...(this.e2eeBundle ? { e2eeBundle: this.e2eeBundle } : {}),
     };
   }

@@ -77,8 +77,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     return audited(services, caller, 'host.set_screen_share_allowed', { target: params.participantId, allowed: params.allowed }, () => {
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
-      who.screenShareGranted = params.allowed;
-      who.screenShareForbidden = !params.allowed;
+      who.screenShareByHost = params.allowed;
       if (!params.allowed) stopSource(meeting, who, 'screen');
       who.link.notify('hostAction', { action: params.allowed ? 'screen-share-allowed' : 'screen-share-disallowed' });
       meeting.updated(who);
