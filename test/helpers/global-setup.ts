@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT as REPO } from '../../server/config/load.ts';
+import { CLIENT_DIST } from '../../server/http/routes.ts';
 
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CLIENT_INDEX = join(REPO, 'client', 'dist', 'index.html');
+const CLIENT_INDEX = join(CLIENT_DIST, 'index.html');
 /** What the bundle is made from: the client and the server modules it shares code with. */
 const CLIENT_INPUTS = ['client/src', 'client/index.html', 'client/vite.config.ts', 'server/signaling/protocol.ts', 'server/http/errors.ts'].map((p) => join(REPO, p));
 
