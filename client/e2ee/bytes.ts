@@ -66,3 +66,18 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function randomBytes(length: number): Bytes {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));
 }
+
+/** Standard base64 (the signalling protocol's alphabet for E2EE blobs). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** Throws a SyntaxError-like DOMException on anything that is not base64. */
+export function fromBase64(text: string): Bytes {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

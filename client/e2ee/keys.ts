@@ -57,7 +57,7 @@ const GCM_TAG_LENGTH = 16;
 const BUNDLE_LENGTH = 1 + P384_PUBLIC_KEY_LENGTH + KEM_PUBLIC_KEY_LENGTH;
 /** version ‖ KID (u64) ‖ epoch (u32) ‖ ML-KEM ciphertext, then the sealed base key. */
 const BLOB_HEADER_LENGTH = 1 + 8 + 4 + KEM_CIPHERTEXT_LENGTH;
-const BLOB_LENGTH = BLOB_HEADER_LENGTH + BASE_KEY_LENGTH + GCM_TAG_LENGTH;
+export const WRAPPED_KEY_LENGTH = BLOB_HEADER_LENGTH + BASE_KEY_LENGTH + GCM_TAG_LENGTH;
 const MAX_EPOCH = 0xffff_ffff;
 const P384 = { name: 'ECDH', namedCurve: 'P-384' } as const;
 
@@ -145,7 +145,7 @@ export async function unwrapKey(
   blob: Uint8Array,
   expected: KeyWrapContext & { lastAcceptedEpoch?: number },
 ): Promise<SenderKeyGrant> {
-  if (blob.length !== BLOB_LENGTH || blob[0] !== BLOB_VERSION) {
+  if (blob.length !== WRAPPED_KEY_LENGTH || blob[0] !== BLOB_VERSION) {
     throw new KeyWrapError('MALFORMED_BLOB', 'wrapped key blob has the wrong size or version');
   }
   const kid = readBigEndian(blob, 1, 8);
