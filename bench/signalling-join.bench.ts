@@ -38,7 +38,7 @@ export async function run(): Promise<string[]> {
           const client = await TestClient.connect(http);
           clients.push(client);
           const t0 = performance.now();
-          const r = await client.request('join', { meetingId });
+          const r = await client.join(meetingId);
           if (r.status !== 'joined') throw new Error(`expected to join, got ${r.status}`);
           joinMs.push(performance.now() - t0);
         }),

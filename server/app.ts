@@ -86,7 +86,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     const meetings = new MeetingRegistry(pool);
-    const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy);
+    const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);
     const guests = new GuestSessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
@@ -105,7 +105,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     cleanups.push(() => app.close());
     await registerHardening(app, config.server.publicUrl);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
-    registerMeetingRoutes(app, { config, meetingStore, accounts, audit, requireSession });
+    registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, requireSession });
     registerGuestRoutes(app, { config, meetingStore, guests, audit });
     const signaling = await registerSignaling(app, services, requireSession);
     await registerHttpRoutes(app, { db, pool });

@@ -61,7 +61,7 @@ switch (command) {
   }
   case 'meeting': {
     const db = openDatabase(config.dataDir);
-    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), config.meetings.policy);
+    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
     if (sub === 'create') {
       const { values, positionals } = parseArgs({ args: rest, options: { host: { type: 'string' } }, allowPositionals: true });
       const title = positionals.join(' ').trim() || 'Reunión';

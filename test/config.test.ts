@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../server/config/load.ts';
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { loadConfig } from '../server/config/load.ts';
+import { configProblems } from './helpers/config-problems.ts';
 
 describe('configuration', () => {
   it('loads the built-in defaults', () => {
@@ -26,22 +17,22 @@ describe('configuration', () => {
   });
 
   it('names the key, the variable and the problem for a bad value', () => {
-    expect(problems(() => loadConfig({ env: { RECINTO_PORT: 'eighty' } }))).toEqual([
+    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: 'eighty' } }))).toEqual([
       'server.port (from RECINTO_PORT): expected integer, got "eighty"',
     ]);
-    expect(problems(() => loadConfig({ env: { RECINTO_PORT: '70000' } }))).toEqual([
+    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: '70000' } }))).toEqual([
       'server.port (from RECINTO_PORT): must be <= 65535',
     ]);
   });
 
   it('refuses unknown variables and keys rather than ignoring a typo', () => {
-    expect(problems(() => loadConfig({ env: { RECINTO_PROT: '1' } }))[0]).toMatch(/^RECINTO_PROT: unknown setting/);
-    expect(problems(() => loadConfig({ env: {}, overrides: { media: { workerz: 2 } as never } }))).toEqual(['media.workerz: unknown key']);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_PROT: '1' } }))[0]).toMatch(/^RECINTO_PROT: unknown setting/);
+    expect(configProblems(() => loadConfig({ env: {}, overrides: { media: { workerz: 2 } as never } }))).toEqual(['media.workerz: unknown key']);
   });
 
   it('refuses an unknown enum value and inconsistent ranges', () => {
-    expect(problems(() => loadConfig({ env: { RECINTO_LOG_LEVEL: 'loud' } }))[0]).toMatch(/^log\.level \(from RECINTO_LOG_LEVEL\): must be one of/);
-    expect(problems(() => loadConfig({ env: { RECINTO_RTC_MIN_PORT: '50000', RECINTO_RTC_MAX_PORT: '40000' } }))).toEqual([
+    expect(configProblems(() => loadConfig({ env: { RECINTO_LOG_LEVEL: 'loud' } }))[0]).toMatch(/^log\.level \(from RECINTO_LOG_LEVEL\): must be one of/);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_RTC_MIN_PORT: '50000', RECINTO_RTC_MAX_PORT: '40000' } }))).toEqual([
       'media.rtcMinPort: must be <= media.rtcMaxPort',
     ]);
   });
@@ -56,10 +47,10 @@ describe('configuration', () => {
     expect(loadConfig({ env: { RECINTO_CONFIG: good } }).media.workers).toBe(3);
     const over = join(dir, 'over.json');
     writeFileSync(over, JSON.stringify({ media: { workers: 99 } }));
-    expect(problems(() => loadConfig({ env: { RECINTO_CONFIG: over } }))).toEqual([`media.workers (from ${over}): must be <= 64`]);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_CONFIG: over } }))).toEqual([`media.workers (from ${over}): must be <= 64`]);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ "media": ');
-    expect(problems(() => loadConfig({ env: { RECINTO_CONFIG: bad } }))[0]).toContain(bad);
-    expect(problems(() => loadConfig({ env: { RECINTO_CONFIG: join(dir, 'missing.json') } }))[0]).toMatch(/^RECINTO_CONFIG: file not found/);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_CONFIG: bad } }))[0]).toContain(bad);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_CONFIG: join(dir, 'missing.json') } }))[0]).toMatch(/^RECINTO_CONFIG: file not found/);
   });
 });

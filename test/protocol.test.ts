@@ -27,13 +27,16 @@ describe('signalling protocol schemas', () => {
     expect(name('x'.repeat(65))).toBe(false);
   });
 
-  it('join params: meeting id format, no unknown fields (no chosen display name)', () => {
+  it('join params: meeting id format, the E2EE capability, no unknown fields (no chosen display name)', () => {
     const join = compile(Methods.join.params);
-    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt' })).toBe(true);
-    expect(join({ meetingId: '../etc' })).toBe(false);
-    expect(join({ meetingId: 'a'.repeat(65) })).toBe(false);
-    expect(join({ meetingId: 'abcd', admin: true })).toBe(false);
-    expect(join({ meetingId: 'abcd', displayName: 'Somebody Else' })).toBe(false);
+    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt', e2ee: true })).toBe(true);
+    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt', e2ee: false })).toBe(true);
+    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt' })).toBe(false);
+    expect(join({ meetingId: 'abcd-efgh-jkmn-pqrt', e2ee: 'yes' })).toBe(false);
+    expect(join({ meetingId: '../etc', e2ee: true })).toBe(false);
+    expect(join({ meetingId: 'a'.repeat(65), e2ee: true })).toBe(false);
+    expect(join({ meetingId: 'abcd', e2ee: true, admin: true })).toBe(false);
+    expect(join({ meetingId: 'abcd', e2ee: true, displayName: 'Somebody Else' })).toBe(false);
   });
 
   it('media params: ids are UUIDs, kinds and sources are closed sets', () => {

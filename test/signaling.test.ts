@@ -36,7 +36,7 @@ async function connected(name: string): Promise<TestClient> {
 
 async function joined(name: string): Promise<{ client: TestClient; participantId: string }> {
   const client = await connected(name);
-  const result = await client.request('join', { meetingId });
+  const result = await client.join(meetingId);
   if (result.status !== 'joined') throw new Error(`expected to join, got ${result.status}`);
   return { client, participantId: result.meeting.self.id };
 }
@@ -65,7 +65,7 @@ describe('who may connect', () => {
     const http = await signedIn('Pablo');
     const ana = await joined('Ana');
     const pablo = await TestClient.connect(http);
-    const pabloJoin = await pablo.request('join', { meetingId });
+    const pabloJoin = await pablo.join(meetingId);
     if (pabloJoin.status !== 'joined') throw new Error('expected to join');
     const closed = new Promise<number>((resolve) => pablo.socket.once('close', (code) => resolve(code)));
     expect((await http.post('/api/auth/logout', {})).status).toBe(200);
@@ -100,10 +100,10 @@ describe('connection rules', () => {
     expect((await client.raw({ id: 7, method: 'join', params: {}, extra: 1 })).error?.code).toBe('BAD_REQUEST');
     expect((await client.send('makeMeAdmin', {})).error?.code).toBe('UNKNOWN_METHOD');
     expect((await client.send('__proto__', {})).error?.code).toBe('UNKNOWN_METHOD');
-    const invalid = await client.send('join', { meetingId: 'x' });
+    const invalid = await client.send('join', { meetingId: 'x', e2ee: true });
     expect(invalid.error?.code).toBe('INVALID_PARAMS');
     expect(invalid.error?.message).toMatch(/params\.meetingId/);
-    expect((await client.send('join', { meetingId, displayName: 'Somebody Else' })).error?.code).toBe('INVALID_PARAMS');
+    expect((await client.send('join', { meetingId, e2ee: true, displayName: 'Somebody Else' })).error?.code).toBe('INVALID_PARAMS');
     const binary = await new Promise<string>((resolve) => {
       client.socket.once('message', (d) => resolve(String(d)));
       client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
@@ -146,7 +146,7 @@ describe('connection rules', () => {
 
   it('refuses an unknown meeting, audited, and nothing changes', async () => {
     const client = await connected('Ana');
-    expect((await client.send('join', { meetingId: 'zzzz-zzzz-zzzz-zzzz' })).error?.code).toBe('MEETING_NOT_FOUND');
+    expect((await client.tryJoin('zzzz-zzzz-zzzz-zzzz')).error?.code).toBe('MEETING_NOT_FOUND');
     expect((await client.send('createTransport', { direction: 'recv' })).error?.code).toBe('NOT_JOINED');
     expect(server.recinto.meetings.find('zzzz-zzzz-zzzz-zzzz')).toBeUndefined();
     const denied = auditRows('meeting.join', 'denied').map((r) => JSON.parse(r.detail).code);
@@ -161,7 +161,7 @@ describe('membership and media ownership', () => {
     const bea = await joined('Bea');
     const joinedNote = await ana.client.waitForNotification('participantJoined');
     expect((joinedNote.participant as { displayName: string }).displayName).toBe('Bea');
-    const again = await bea.client.send('join', { meetingId });
+    const again = await bea.client.tryJoin(meetingId);
     expect(again.error?.code).toBe('ALREADY_JOINED');
     await bea.client.close();
     const left = await ana.client.waitForNotification('participantLeft');
@@ -178,6 +178,7 @@ describe('membership and media ownership', () => {
     const fingerprints = [{ algorithm: 'sha-256' as const, value: Array(32).fill('AB').join(':') }];
     expect((await bea.client.send('connectTransport', { transportId: anaSend.id, dtlsParameters: { role: 'client', fingerprints } })).error?.code).toBe('NOT_FOUND');
     const beaRecv = await bea.client.request('createTransport', { direction: 'recv' });
+    await bea.client.request('announceE2eeKeys', { bundle: Buffer.alloc(64, 1).toString('base64') }); // the meeting is end-to-end encrypted
     const consume = await bea.client.send('consume', { transportId: beaRecv.id, producerId: randomUUID(), rtpCapabilities: {} });
     expect(consume.error?.code).toBe('NOT_FOUND');
     // A receive transport cannot produce.
@@ -196,9 +197,9 @@ describe('meeting policy', () => {
   it("refuses a participant beyond the meeting's maxParticipants, and audits it", async () => {
     const small = server.createMeeting('Pequeña', { policy: { ...OPEN_POLICY, maxParticipants: 2 } });
     const clients = await Promise.all(['Uno', 'Dos', 'Tres'].map((n) => connected(n)));
-    expect((await clients[0]!.send('join', { meetingId: small })).ok).toBe(true);
-    expect((await clients[1]!.send('join', { meetingId: small })).ok).toBe(true);
-    expect((await clients[2]!.send('join', { meetingId: small })).error?.code).toBe('MEETING_FULL');
+    expect((await clients[0]!.tryJoin(small)).ok).toBe(true);
+    expect((await clients[1]!.tryJoin(small)).ok).toBe(true);
+    expect((await clients[2]!.tryJoin(small)).error?.code).toBe('MEETING_FULL');
     expect(server.recinto.meetings.find(small)?.size).toBe(2);
     expect(auditRows('meeting.join', 'denied').map((r) => JSON.parse(r.detail).code)).toContain('MEETING_FULL');
     await Promise.all(clients.map((c) => c.close()));

@@ -1,6 +1,7 @@
 /** One join on one signalling socket: everything it created, torn down together on re-join. */
 import type { Device } from 'mediasoup-client';
 import type { Consumer, Producer, Transport } from 'mediasoup-client/types';
+import type { CallE2ee } from './call-e2ee.ts';
 import type { MediaKind, Source } from './call-types.ts';
 import type { MeetingState, WaitingReason } from './meeting-state.ts';
 import type { Signaling } from './signaling.ts';
@@ -16,6 +17,8 @@ export class CallConnection {
   waiting: WaitingReason | null = null;
   /** Inside the meeting: what the client knows about it. */
   meeting: MeetingState | null = null;
+  /** End-to-end encryption, in meetings that have it (all, unless the configuration allows otherwise). */
+  e2ee: CallE2ee | null = null;
   readonly producers = new Map<Source, Producer>();
   readonly consumers = new Map<string, ConsumerEntry>();
   readonly participants = new Map<string, string>();
@@ -37,6 +40,7 @@ export class CallConnection {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.signaling?.close();
+    this.e2ee?.close();
     this.producers.clear();
     this.consumers.clear();
   }

@@ -6,6 +6,7 @@ import { Device } from 'mediasoup-client';
 import type { Producer, RtpCapabilities, Transport, TransportOptions } from 'mediasoup-client/types';
 import type { CloseCode, NotificationParams } from '../../server/signaling/protocol.ts';
 import { CallConnection } from './call-connection.ts';
+import { CallE2ee, produceOptions, transformSupport } from './call-e2ee.ts';
 import type { CallCore } from './call-core.ts';
 import { wireNotifications } from './call-notifications.ts';
 import { addParticipant, consume } from './call-remote-media.ts';
@@ -13,7 +14,7 @@ import type { JoinOptions, Source, WireRtpParameters } from './call-types.ts';
 import type { AnyErrorCode } from './errors.ts';
 import { errorCodeOf, getLocalMedia } from './media.ts';
 import { MeetingState, type MeetingInfo } from './meeting-state.ts';
-import { Signaling } from './signaling.ts';
+import { Signaling, SignalingError } from './signaling.ts';
 
 /** The server's close code for an ended session (typed against protocol.ts, without bundling it). */
 const SESSION_ENDED_CLOSE: (typeof CloseCode)['SESSION_ENDED'] = 4401;
@@ -57,7 +58,8 @@ export async function connect(core: CallCore): Promise<void> {
       fail(core, connection, code === SESSION_ENDED_CLOSE ? core.sessionEndedCode : 'CONNECTION_LOST');
     });
 
-    const joined = await sig.request('join', { meetingId: opts.meetingId });
+    // The server refuses an end-to-end encrypted meeting to a browser that cannot encrypt.
+    const joined = await sig.request('join', { meetingId: opts.meetingId, e2ee: transformSupport() !== null });
     if (!current()) return;
     if (joined.status === 'waiting') {
       connection.waiting = joined.reason;
@@ -90,6 +92,12 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   connection.meeting = meeting;
   connection.waiting = null;
   core.participantId = info.self.id;
+  // Created before anything is awaited, so key notifications arriving meanwhile are kept.
+  if (info.policy.e2ee) {
+    const mode = transformSupport();
+    if (!mode) throw new SignalingError('E2EE_UNSUPPORTED', 'this browser cannot encrypt media end to end');
+    connection.e2ee = new CallE2ee(mode, () => core.view.update());
+  }
   // Mute on entry is for participants (the server starts their microphone paused; produce says so).
   if (info.self.mutedByHost || (info.policy.muteOnEntry && info.self.role === 'participant')) core.micMuted = true;
   if (core.state !== 'joining') core.setState('joining');
@@ -125,8 +133,9 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
     sig.request('createTransport', { direction: 'recv' }),
   ]);
   if (!current()) return;
-  const send = device.createSendTransport(sendInfo as TransportOptions);
-  const recv = device.createRecvTransport(recvInfo as TransportOptions);
+  const additionalSettings = connection.e2ee?.peerConnectionSettings ?? {};
+  const send = device.createSendTransport({ ...(sendInfo as TransportOptions), additionalSettings });
+  const recv = device.createRecvTransport({ ...(recvInfo as TransportOptions), additionalSettings });
   connection.sendTransport = send;
   connection.recvTransport = recv;
   for (const transport of [send, recv]) {
@@ -146,6 +155,9 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   });
   connection.markRecvReady();
 
+  // Our keys must be announced before we send anything (the server refuses media otherwise).
+  await connection.e2ee?.start({ meetingId: core.opts?.meetingId ?? '', selfId: info.self.id, sig, peers: [...meeting.others.values()] });
+  if (!current()) return;
   await produceAll(core, connection, send, stream);
   if (!current()) return;
   core.reconnectsLeft = 1;
@@ -185,7 +197,7 @@ export async function produceAll(core: CallCore, connection: CallConnection, sen
   const tasks: Promise<void>[] = [];
   if (audio) {
     tasks.push(
-      send.produce({ track: audio, stopTracks: false, appData: { source: 'microphone' } }).then(async (p) => {
+      send.produce({ track: audio, stopTracks: false, ...produceOptions(connection, 'audio'), appData: { source: 'microphone' } }).then(async (p) => {
         connection.producers.set('microphone', p);
         if (connection.pausedAtServer.has(p.id)) {
           // Mute on entry, or a host mute: the person unmutes when they choose (or are asked).
@@ -201,7 +213,7 @@ export async function produceAll(core: CallCore, connection: CallConnection, sen
   if (video) {
     tasks.push(
       send
-        .produce({ track: video, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, appData: { source: 'camera' } })
+        .produce({ track: video, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, ...produceOptions(connection, 'video'), appData: { source: 'camera' } })
         .then(async (p) => {
           connection.producers.set('camera', p);
           if (core.cameraOff) {

@@ -2,6 +2,7 @@
 import type { Transport } from 'mediasoup-client/types';
 import type { CallConnection } from './call-connection.ts';
 import type { CallCore } from './call-core.ts';
+import { produceOptions } from './call-e2ee.ts';
 import { applySelf } from './call-notifications.ts';
 import { SignalingError } from './signaling.ts';
 
@@ -88,7 +89,7 @@ export async function startCamera(core: CallCore, connection: CallConnection, se
   }
   track.enabled = true;
   try {
-    const producer = await send.produce({ track, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, appData: { source: 'camera' } });
+    const producer = await send.produce({ track, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, ...produceOptions(connection, 'video'), appData: { source: 'camera' } });
     if (core.connection !== connection) {
       producer.close();
       return;

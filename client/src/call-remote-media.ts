@@ -30,6 +30,7 @@ export async function consume(core: CallCore, connection: CallConnection, partic
       producerId: r.producerId,
       kind: r.kind,
       rtpParameters: r.rtpParameters as RtpParameters,
+      ...(connection.e2ee ? { onRtpReceiver: connection.e2ee.receiverHook(r.kind, r.participantId) } : {}),
       appData: { participantId: r.participantId, source: r.source },
     });
     if (core.connection !== connection || connection.closedProducers.has(producerId) || !connection.participants.has(r.participantId)) {

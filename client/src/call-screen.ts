@@ -1,4 +1,5 @@
 /** Sharing the screen. */
+import { produceOptions } from './call-e2ee.ts';
 import type { CallConnection } from './call-connection.ts';
 import type { CallCore } from './call-core.ts';
 import { SignalingError } from './signaling.ts';
@@ -35,7 +36,7 @@ export async function toggleScreenShare(core: CallCore): Promise<void> {
   });
   core.view.update();
   try {
-    const producer = await send.produce({ track, stopTracks: false, appData: { source: 'screen' } });
+    const producer = await send.produce({ track, stopTracks: false, ...produceOptions(connection, 'video'), appData: { source: 'screen' } });
     if (core.connection !== connection || core.screenTrack !== track) {
       producer.close();
       connection.signaling?.request('closeProducer', { producerId: producer.id }).catch(() => {});

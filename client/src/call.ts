@@ -28,6 +28,8 @@ import { toggleCamera, toggleMic } from './call-own-media.ts';
 import { toggleScreenShare } from './call-screen.ts';
 import type { CallState, CallView, HostMethod, JoinOptions } from './call-types.ts';
 import type { AnyErrorCode } from './errors.ts';
+import type { E2eeView } from './call-e2ee.ts';
+import type { E2eeStatus } from '../e2ee/session.ts';
 import { consumerStats, type ConsumerStats } from './media.ts';
 import type { MeetingState, PolicyPatch, WaitingReason } from './meeting-state.ts';
 
@@ -122,6 +124,23 @@ export class Call {
   /** Ends the meeting for everyone (hosts); everyone, this page included, leaves the call. */
   endForEveryone(): Promise<void> {
     return endForEveryone(this.#core);
+  }
+
+  /**
+   * End-to-end encryption as the page shows it: null outside a meeting, `off` in a meeting without
+   * it, otherwise the key status (the lock only when `complete`: every other participant's key is
+   * here and everything we send is encrypted, which the transforms guarantee from the first frame).
+   */
+  get e2ee(): { mode: 'off' } | { mode: 'on'; status: E2eeStatus | null } | null {
+    const meeting = this.meeting;
+    if (!meeting) return null;
+    if (!meeting.policy.e2ee) return { mode: 'off' };
+    return { mode: 'on', status: this.#core.connection?.e2ee?.status ?? null };
+  }
+
+  /** Key status plus the transform Worker's per-stream counters (tests and the bench). */
+  async e2eeStats(): Promise<E2eeView | null> {
+    return (await this.#core.connection?.e2ee?.view()) ?? null;
   }
 
   /** inbound-rtp figures of every remote consumer (for tests and the bench). */

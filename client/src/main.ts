@@ -17,6 +17,7 @@ import { loginUrl, routeOf, safeReturnPath } from './paths.ts';
 import { showAccount } from './views/account.ts';
 import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
+import type { E2eeView } from './call-e2ee.ts';
 import { showSignIn } from './views/login.ts';
 import { showGuestMeeting, showMeeting } from './views/meeting.ts';
 
@@ -27,8 +28,8 @@ import { showGuestMeeting, showMeeting } from './views/meeting.ts';
  * - on the meeting page: `state` ('idle' | 'joining' | 'waiting' | 'joined' | 'error' | 'left' |
  *   'ended'), `participantId` once inside, `errorCode` in state 'error' (the server's code or a
  *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED, GUEST_SESSION_ENDED) or
- *   'ended' (DENIED, REMOVED, BANNED, MEETING_ENDED), and `stats()`: the inbound-rtp figures of
- *   every remote consumer.
+ *   'ended' (DENIED, REMOVED, BANNED, MEETING_ENDED), `stats()`: the inbound-rtp figures of
+ *   every remote consumer, and `e2ee()`: the encryption status and frame counters (never keys).
  *   Elsewhere: 'idle', null, null, [].
  * It exposes no session secrets and cannot change anything.
  */
@@ -38,6 +39,8 @@ export type RecintoDebug = {
   readonly participantId: string | null;
   readonly errorCode: AnyErrorCode | null;
   stats(): Promise<ConsumerStats[]>;
+  /** End-to-end encryption: security code, who is keyed, and the transform Worker's frame counters. */
+  e2ee(): Promise<E2eeView | null>;
 };
 
 declare global {
@@ -64,6 +67,7 @@ function installDebugHook(): void {
       return call?.errorCode ?? null;
     },
     stats: async () => (call ? call.stats() : []),
+    e2ee: async () => (call ? call.e2eeStats() : null),
   });
   Object.defineProperty(window, 'recinto', { value: debug, writable: false, configurable: false, enumerable: false });
 }

@@ -16,6 +16,8 @@ export type ConsumerStats = {
   bytesReceived: number;
   packetsReceived: number;
   frameWidth: number;
+  /** Audio: the energy played out so far (0 while nothing audible was decoded). */
+  audioEnergy: number;
 };
 
 export function errorCodeOf(err: unknown): AnyErrorCode {
@@ -80,6 +82,7 @@ export async function consumerStats(entries: ConsumerEntry[]): Promise<ConsumerS
         bytesReceived: num('bytesReceived'),
         packetsReceived: num('packetsReceived'),
         frameWidth: num('frameWidth'),
+        audioEnergy: num('totalAudioEnergy'),
       });
     }
   }

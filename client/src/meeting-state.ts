@@ -12,7 +12,8 @@ export type Policy = MeetingInfo['policy'];
 export type PolicyPatch = Partial<Policy>;
 export type Role = Participant['role'];
 export type WaitingPerson = NotificationParams<'waitingRoomChanged'>['waiting'][number];
-export type ChatMessage = NotificationParams<'chatMessage'>;
+/** A chat message as shown: sealed ones (end-to-end encrypted meetings) once opened. */
+export type ChatMessage = Extract<NotificationParams<'chatMessage'>, { text: string }>;
 export type HostAction = NotificationParams<'hostAction'>['action'];
 export type WaitingReason = 'waiting-room' | 'no-host';
 

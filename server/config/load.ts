@@ -91,6 +91,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const config = merged as unknown as Config;
   if (config.media.rtcMinPort > config.media.rtcMaxPort) problems.push('media.rtcMinPort: must be <= media.rtcMaxPort');
+  if (config.meetings.e2eeRequired && !config.meetings.policy.e2ee) {
+    const source = sources.get('meetings.policy.e2ee');
+    problems.push(`meetings.policy.e2ee${source ? ` (from ${source})` : ''}: must be true while meetings.e2eeRequired is true`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   config.dataDir = resolvePath(config.dataDir);

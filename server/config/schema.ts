@@ -65,6 +65,11 @@ export const ConfigSchema = Type.Object(
       {
         /** Policy of a new meeting; each meeting's hosts may change theirs. */
         policy: MeetingPolicy,
+        /**
+         * Every meeting is end-to-end encrypted: a default policy or a meeting with `e2ee: false`
+         * is refused (at load, and by the meetings API), and stored meetings read as encrypted.
+         */
+        e2eeRequired: Type.Boolean(),
       },
       Strict,
     ),

@@ -15,6 +15,10 @@ export const HttpErrorCode = {
   CSRF_FAILED: 'CSRF_FAILED',
   FORBIDDEN: 'FORBIDDEN',
   GUESTS_NOT_ALLOWED: 'GUESTS_NOT_ALLOWED',
+  /** `meetings.e2eeRequired`: a meeting cannot be created or edited with `policy.e2ee: false`. */
+  E2EE_REQUIRED: 'E2EE_REQUIRED',
+  /** Whether a meeting is end-to-end encrypted cannot change while someone is in it or waiting. */
+  E2EE_FIXED: 'E2EE_FIXED',
   NOT_FOUND: 'NOT_FOUND',
   BUSY: 'BUSY',
   INTERNAL: 'INTERNAL',

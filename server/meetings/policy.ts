@@ -22,6 +22,13 @@ export const MeetingPolicy = Type.Object(
     muteOnEntry: Type.Boolean(),
     cameraAllowed: Type.Boolean(),
     maxParticipants: Type.Integer({ minimum: 2, maximum: 1000 }),
+    /**
+     * End-to-end encryption (SFrame, RFC 9605): media and chat are encrypted in the browsers and
+     * the server only relays them. Everyone must join with a client that encrypts; only Opus and
+     * VP8 may be sent; chat travels sealed. Fixed while the meeting runs (encoded transforms are
+     * attached when each sender is created); `meetings.e2eeRequired` forbids turning it off.
+     */
+    e2ee: Type.Boolean(),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,15 @@ export class MeetingRegistry {
     return this.#running.get(meetingId);
   }
 
+  /**
+   * Is the meeting live: starting for someone, or running (someone is inside or waiting; a
+   * running meeting stops when the last one goes)?
+   */
+  isLive(meetingId: string): boolean {
+    const running = this.#running.get(meetingId);
+    return this.#starting.has(meetingId) || (running !== undefined && !running.closed && (running.size > 0 || running.waiting().length > 0));
+  }
+
   /** The running meeting, started if needed (concurrent callers share one start). */
   async open(record: MeetingRecord): Promise<Meeting> {
     const running = this.#running.get(record.id);

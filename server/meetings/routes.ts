@@ -14,6 +14,7 @@ import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import { MeetingId } from '../signaling/protocol.ts';
 import { MeetingPolicyPatch } from './policy.ts';
+import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
 
 /** Printable text with at least one non-space character; no control or format characters. */
@@ -33,6 +34,8 @@ const IdParams = Type.Object({ id: MeetingId }, { additionalProperties: false })
 type Deps = {
   config: Config;
   meetingStore: MeetingStore;
+  /** Running meetings: whether one is live (its `e2ee` is then fixed). */
+  meetings: MeetingRegistry;
   accounts: AccountStore;
   audit: Audit;
   requireSession: (request: FastifyRequest, need?: SessionRequirement) => AuthContext;
@@ -59,6 +62,21 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     return meeting;
   };
 
+  /**
+   * End-to-end encryption rules of a policy change: never off while `meetings.e2eeRequired`,
+   * never changed while the meeting is live. Refusals are audited and change nothing.
+   */
+  const checkE2ee = (ctx: AuthContext, action: string, e2ee: boolean | undefined, current?: MeetingRecord): void => {
+    const refuse = (status: number, code: 'E2EE_REQUIRED' | 'E2EE_FIXED', message: string): never => {
+      audit({ action, outcome: 'denied', actor: ctx.account.id, meetingId: current?.id, detail: { code } });
+      throw new HttpError(status, code, message);
+    };
+    if (e2ee === false && deps.config.meetings.e2eeRequired) refuse(400, 'E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
+    if (current && e2ee !== undefined && e2ee !== current.policy.e2ee && deps.meetings.isLive(current.id)) {
+      refuse(409, 'E2EE_FIXED', 'policy.e2ee: cannot change while someone is in the meeting or waiting');
+    }
+  };
+
   const hostIds = (usernames: string[] | undefined): string[] | undefined =>
     usernames?.map((username) => {
       const account = accounts.byUsername(username);
@@ -69,6 +87,7 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
   app.post<{ Body: Static<typeof CreateBody> }>('/api/meetings', { schema: { body: CreateBody } }, async (request, reply) => {
     const ctx = deps.requireSession(request);
     const b = request.body;
+    checkE2ee(ctx, 'meeting.create', b.policy?.e2ee);
     const meeting = meetingStore.create({
       title: b.title.trim(),
       ownerId: ctx.account.id,
@@ -98,8 +117,9 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     { schema: { params: IdParams, body: UpdateBody } },
     async (request) => {
       const ctx = deps.requireSession(request);
-      hostedMeeting(request, request.params.id, ctx);
+      const current = hostedMeeting(request, request.params.id, ctx);
       const b = request.body;
+      checkE2ee(ctx, 'meeting.update', b.policy?.e2ee, current);
       const hosts = hostIds(b.hosts);
       const updated = meetingStore.update(request.params.id, {
         ...(b.title !== undefined ? { title: b.title.trim() } : {}),

@@ -43,3 +43,52 @@ export function requireMayResume(meeting: Meeting, p: Participant, source: Sourc
 export function requireChat(meeting: Meeting): void {
   if (!meeting.policy.chat) throw new AppError('CHAT_DISABLED', 'chat is off in this meeting');
 }
+
+// --- end-to-end encryption -------------------------------------------------------------------
+
+/** What an E2EE meeting accepts per kind: the codecs the client encrypts (SFrame), whose clear
+ *  header the SFU can still read (VP8's key-frame bit). Video may add RTX for retransmissions. */
+const E2EE_CODECS: Record<'audio' | 'video', string> = { audio: 'audio/opus', video: 'video/vp8' };
+
+/** Joining: a client that cannot encrypt is refused by an encrypted meeting (waiting room too). */
+export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: boolean): void {
+  if (policy.e2ee && !clientEncrypts) {
+    throw new AppError('E2EE_UNSUPPORTED', 'this meeting is end-to-end encrypted and this browser cannot encrypt end to end; use a current Chromium, Firefox or Safari');
+  }
+}
+
+/**
+ * May `p` send this track in an E2EE meeting? Only after announcing their key bundle (others
+ * must be able to receive their keys), and only Opus or VP8 (plus VP8's RTX).
+ */
+export function requireE2eeSendable(meeting: Meeting, p: Participant, kind: 'audio' | 'video', codecs: readonly { mimeType: string }[]): void {
+  if (!meeting.policy.e2ee) return;
+  if (p.e2eeBundle === undefined) throw new AppError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
+  const allowed = E2EE_CODECS[kind];
+  const [first, ...rest] = codecs.map((c) => c.mimeType.toLowerCase());
+  // mediasoup-client sends the chosen codec, then (video) its RTX; nothing else is accepted.
+  if (first !== allowed || rest.some((m) => !(kind === 'video' && m === 'video/rtx'))) {
+    throw new AppError('E2EE_CODEC', 'this meeting is end-to-end encrypted: audio must be Opus and video VP8');
+  }
+}
+
+/** Key material is only for E2EE meetings. */
+export function requireE2eeOn(meeting: Meeting): void {
+  if (!meeting.policy.e2ee) throw new AppError('E2EE_OFF', 'this meeting is not end-to-end encrypted');
+}
+
+/** A participant's bundle is announced once per join: it must not change under the security code. */
+export function requireFirstAnnouncement(p: Participant): void {
+  if (p.e2eeBundle !== undefined) throw new AppError('E2EE_KEYS_ALREADY_ANNOUNCED', 'your end-to-end encryption keys are announced already (once per join)');
+}
+
+/** Chat in the meeting's form: sealed in E2EE meetings (the server never sees text), text otherwise. */
+export function requireChatForm(meeting: Meeting, sealed: boolean): void {
+  if (meeting.policy.e2ee && !sealed) throw new AppError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
+  if (!meeting.policy.e2ee && sealed) throw new AppError('E2EE_OFF', 'this meeting is not end-to-end encrypted: send chat as text');
+}
+
+/** Whether a meeting is E2EE is fixed while it runs (senders get their transforms when created). */
+export function requireE2eeUnchanged(patch: { e2ee?: boolean }): void {
+  if (patch.e2ee !== undefined) throw new AppError('E2EE_FIXED', 'end-to-end encryption cannot be turned on or off during a meeting');
+}

@@ -72,12 +72,19 @@ export class MeetingStore {
   readonly #db: Db;
   readonly #key: Buffer;
   readonly #defaults: MeetingPolicy;
+  readonly #e2eeRequired: boolean;
 
-  /** `secretKey` seals meeting passwords; `defaults` fills policy keys older rows lack. */
-  constructor(db: Db, secretKey: Buffer, defaults: MeetingPolicy) {
+  /**
+   * `secretKey` seals meeting passwords; `defaults` fills policy keys older rows lack (except
+   * `e2ee`, which an older row lacks only because it predates it: on). With `e2eeRequired`
+   * (`meetings.e2eeRequired`), every meeting reads as end-to-end encrypted, whatever was stored
+   * while the requirement was off.
+   */
+  constructor(db: Db, secretKey: Buffer, defaults: MeetingPolicy, options: { e2eeRequired?: boolean } = {}) {
     this.#db = db;
     this.#key = secretKey;
     this.#defaults = defaults;
+    this.#e2eeRequired = options.e2eeRequired ?? false;
   }
 
   create(input: NewMeeting): MeetingRecord {
@@ -194,6 +201,12 @@ export class MeetingStore {
     for (const userId of userIds) insert.run(meetingId, userId);
   }
 
+  #policyOf(stored: string): MeetingPolicy {
+    const policy: MeetingPolicy = { ...this.#defaults, e2ee: true, ...(JSON.parse(stored) as Partial<MeetingPolicy>) };
+    if (this.#e2eeRequired) policy.e2ee = true;
+    return policy;
+  }
+
   #fromRow(r: Row): MeetingRecord {
     const hostIds = this.#db.prepare('SELECT user_id FROM meeting_hosts WHERE meeting_id = ? ORDER BY user_id').pluck().all(r.id) as string[];
     return {
@@ -203,7 +216,7 @@ export class MeetingStore {
       hostIds,
       startsAt: r.starts_at,
       durationMinutes: r.duration_minutes,
-      policy: { ...this.#defaults, ...(JSON.parse(r.policy) as Partial<MeetingPolicy>) },
+      policy: this.#policyOf(r.policy),
       hasPassword: r.password_sealed !== null,
       createdAt: r.created_at,
       updatedAt: r.updated_at,

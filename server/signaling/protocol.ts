@@ -55,6 +55,23 @@ export const ErrorCode = {
   CAMERA_NOT_ALLOWED: 'CAMERA_NOT_ALLOWED',
   SCREEN_SHARE_NOT_ALLOWED: 'SCREEN_SHARE_NOT_ALLOWED',
   CHAT_DISABLED: 'CHAT_DISABLED',
+  /**
+   * This meeting is end-to-end encrypted and your client said (`join`'s `e2ee: false`) it cannot
+   * encrypt: use a current Chromium, Firefox or Safari.
+   */
+  E2EE_UNSUPPORTED: 'E2EE_UNSUPPORTED',
+  /** The meeting is end-to-end encrypted: plaintext (chat `text`) is not accepted; send `sealed`. */
+  E2EE_REQUIRED: 'E2EE_REQUIRED',
+  /** The meeting is not end-to-end encrypted: no key material, no sealed chat. */
+  E2EE_OFF: 'E2EE_OFF',
+  /** Whether a meeting is end-to-end encrypted cannot change while it runs (`updatePolicy` with `e2ee`). */
+  E2EE_FIXED: 'E2EE_FIXED',
+  /** Announce your public key bundle (`announceE2eeKeys`) before sending media in an encrypted meeting. */
+  E2EE_KEYS_REQUIRED: 'E2EE_KEYS_REQUIRED',
+  /** Your bundle is announced once per join: it must not change under the participants' security code. */
+  E2EE_KEYS_ALREADY_ANNOUNCED: 'E2EE_KEYS_ALREADY_ANNOUNCED',
+  /** In an encrypted meeting only Opus (audio) and VP8 (video) may be sent. */
+  E2EE_CODEC: 'E2EE_CODEC',
   /** The SFU refused the media operation (e.g. incompatible RTP capabilities). */
   MEDIA_ERROR: 'MEDIA_ERROR',
   INTERNAL: 'INTERNAL',
@@ -176,9 +193,12 @@ export const TransportInfo = Type.Object({
 
 export const ProducerInfo = Type.Object({ id: ObjectId, kind: MediaKind, source: MediaSource });
 /** Opaque end-to-end-encryption material, base64: the server relays it and never reads it. */
-const E2eeBlob = (maxBytes: number) => Type.String({ minLength: 4, maxLength: Math.ceil(maxBytes / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
-export const E2eePublicBundle = E2eeBlob(4096);
-export const E2eeKeyBlob = E2eeBlob(4096);
+const E2eeBlob = (maxChars: number) => Type.String({ minLength: 4, maxLength: maxChars, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
+/** Base64 of at most 4096 bytes. */
+export const E2eePublicBundle = E2eeBlob(Math.ceil(4096 / 3) * 4);
+export const E2eeKeyBlob = E2eeBlob(Math.ceil(4096 / 3) * 4);
+/** A chat message encrypted end to end by the sender's client: base64, at most 16384 characters. */
+export const SealedChat = E2eeBlob(16384);
 export const Role = StringEnum(['host', 'cohost', 'participant']);
 export const ParticipantInfo = Type.Object({
   id: ObjectId,
@@ -204,15 +224,20 @@ export const WaitingInfo = Type.Object({
   since: Type.Integer(),
 });
 export const ChatText = Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S' });
-export const ChatMessage = Type.Object({
+const ChatMessageFields = {
   id: ObjectId,
   from: ObjectId,
   fromName: DisplayName,
   /** null: to everyone; otherwise the one recipient (and the sender sees it too). */
   to: Type.Union([ObjectId, Type.Null()]),
-  text: ChatText,
   at: Type.Integer(),
-});
+};
+/** A chat message in a meeting without end-to-end encryption: the server relays its text. */
+export const ChatMessageText = Type.Object({ ...ChatMessageFields, text: ChatText }, { additionalProperties: false });
+/** A chat message in an end-to-end encrypted meeting: only the participants can open `sealed`. */
+export const ChatMessageSealed = Type.Object({ ...ChatMessageFields, sealed: SealedChat }, { additionalProperties: false });
+/** Exactly one of `text` (meetings without E2EE) or `sealed` (E2EE meetings). */
+export const ChatMessage = Type.Union([ChatMessageText, ChatMessageSealed]);
 /** Everything a participant needs once inside (after join, or when admitted). */
 export const MeetingView = Type.Object({
   self: ParticipantInfo,
@@ -228,6 +253,11 @@ const Empty = Type.Object({}, { additionalProperties: false });
 const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 
+/** `sendChat` in a meeting without end-to-end encryption. */
+export const SendChatText = Params({ to: Type.Optional(ObjectId), text: ChatText });
+/** `sendChat` in an end-to-end encrypted meeting. */
+export const SendChatSealed = Params({ to: Type.Optional(ObjectId), sealed: SealedChat });
+
 // ---------------------------------------------------------------------------------------------
 // Requests: method name → params and result schemas.
 
@@ -237,7 +267,11 @@ export const Methods = {
    * directly; others wait in the waiting room (or until a host arrives) and receive `admitted`.
    */
   join: {
-    params: Params({ meetingId: MeetingId }),
+    /**
+     * `e2ee`: this client encrypts media and chat end to end. Without it, meetings whose policy
+     * has `e2ee` on refuse you (E2EE_UNSUPPORTED), the waiting room too.
+     */
+    params: Params({ meetingId: MeetingId, e2ee: Type.Boolean() }),
     result: Type.Union([
       Type.Object({ status: Type.Literal('joined'), meeting: MeetingView }),
       Type.Object({ status: Type.Literal('waiting'), waitingId: ObjectId, reason: StringEnum(['waiting-room', 'no-host']) }),
@@ -285,7 +319,11 @@ export const Methods = {
   resumeProducer: { params: Params({ producerId: ObjectId }), result: Empty },
 
   // --- chat (refused with CHAT_DISABLED when the policy has it off) ---
-  sendChat: { params: Params({ text: ChatText, to: Type.Optional(ObjectId) }), result: Type.Object({ messageId: ObjectId }) },
+  /**
+   * Exactly one of `text` (meetings without E2EE; E2EE_REQUIRED in encrypted ones) or `sealed`
+   * (encrypted meetings; E2EE_OFF elsewhere).
+   */
+  sendChat: { params: Type.Union([SendChatText, SendChatSealed]), result: Type.Object({ messageId: ObjectId }) },
 
   // --- end-to-end encryption: opaque material the server only relays ---
   /** Publishes your public key bundle to everyone in the meeting (and to those who join later). */

@@ -125,4 +125,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'meeting policies say whether they are end-to-end encrypted',
+    sql: `
+      -- Meetings stored before the "e2ee" policy key existed become end-to-end encrypted (the
+      -- secure default). CASE keeps a policy that is not JSON from failing the migration.
+      UPDATE meetings SET policy = json_set(policy, '$.e2ee', json('true'))
+        WHERE CASE WHEN json_valid(policy) THEN json_type(policy, '$.e2ee') IS NULL ELSE 0 END;
+    `,
+  },
 ];

@@ -19,7 +19,7 @@ const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
 async function inMeeting(name: string, meetingId: string) {
   const client = await TestClient.connect(await server.signIn(await server.createUser(name)));
-  const r = await client.request('join', { meetingId });
+  const r = await client.request('join', { meetingId, e2ee: true });
   if (r.status !== 'joined') throw new Error('expected to join');
   return { client, id: r.meeting.self.id };
 }
@@ -49,7 +49,7 @@ describe('end-to-end key relay', () => {
 
     // Someone joining later finds the bundles already announced in the meeting view.
     const late = await TestClient.connect(await server.signIn(await server.createUser('dani')));
-    const view = await late.request('join', { meetingId });
+    const view = await late.request('join', { meetingId, e2ee: true });
     const bundles = view.status === 'joined' ? view.meeting.participants.map((p) => p.e2eeBundle).filter(Boolean) : [];
     expect(bundles.sort()).toEqual([b64(anaBundle), b64(beaBundle)].sort());
     await Promise.all([ana.client.close(), bea.client.close(), cris.client.close(), late.close()]);

@@ -7,7 +7,7 @@ import { waitFor } from './wait.ts';
 export const E2E_OUT_DIR = 'test-output/e2e';
 mkdirSync(E2E_OUT_DIR, { recursive: true });
 
-export type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number };
+export type Stat = { participantId: string; producerId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number; audioEnergy: number };
 
 export const pageInfo = (page: Page) =>
   page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
@@ -26,4 +26,13 @@ export async function waitState(page: Page, state: string, timeoutMs = 20_000): 
     timeoutMs,
     { message: `state ${state}`, intervalMs: 100 },
   );
+}
+
+/** Opens the meeting page, clicks "Unirse" and waits until inside; the participant id. */
+export async function joinMeeting(page: Page, serverUrl: string, meetingId: string): Promise<string> {
+  await page.goto(`${serverUrl}/m/${meetingId}`);
+  await page.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+  await page.getByRole('button', { name: 'Unirse' }).click();
+  const { id } = await waitState(page, 'joined');
+  return id!;
 }

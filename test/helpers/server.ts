@@ -10,6 +10,7 @@ import { loadConfig, type DeepPartial } from '../../server/config/load.ts';
 import type { Config } from '../../server/config/schema.ts';
 import type { MeetingPolicyPatch } from '../../server/meetings/policy.ts';
 import { createLogger } from '../../server/log.ts';
+import type { DestinationStream } from 'pino';
 import { seal } from '../../server/auth/secret-box.ts';
 import { generateTotpSecret, totpAt } from '../../server/auth/totp.ts';
 import { HttpClient } from './http-client.ts';
@@ -41,7 +42,8 @@ export interface TestServer {
 /** A policy without waiting room or host requirement, for tests that are not about them. */
 export const OPEN_POLICY: MeetingPolicyPatch = { waitingRoom: false, joinBeforeHost: true, muteOnEntry: false };
 
-export async function startTestServer(overrides: DeepPartial<Config> = {}): Promise<TestServer> {
+/** `logTo` receives every log line (JSON) instead of stdout. */
+export async function startTestServer(overrides: DeepPartial<Config> = {}, options: { logTo?: DestinationStream } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-test-'));
   const base: DeepPartial<Config> = {
     server: { host: '127.0.0.1', port: 0 },
@@ -51,7 +53,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
     media: { workers: 1, listenIp: '127.0.0.1', announcedAddress: '', rtcPort: 0 },
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
-  const recinto = await startRecinto(config, createLogger(config));
+  const recinto = await startRecinto(config, createLogger(config, options.logTo));
   return {
     url: recinto.url,
     recinto,

@@ -4,7 +4,6 @@ import type { MethodName, NotificationName, Params, Result } from '../../server/
 import type { HttpClient } from './http-client.ts';
 import { waitFor } from './wait.ts';
 
-
 export interface Reply {
   id: number | null;
   ok: boolean;
@@ -82,6 +81,19 @@ export class TestClient {
     const reply = await this.send(method, params);
     if (!reply.ok) throw new Error(`${method} failed: ${reply.error?.code} ${reply.error?.message}`);
     return reply.result as Result<M>;
+  }
+
+  /**
+   * Joins a meeting (must succeed: joined or waiting), declaring that this client encrypts end to
+   * end unless `e2ee: false`.
+   */
+  join(meetingId: string, options: { e2ee?: boolean } = {}): Promise<Result<'join'>> {
+    return this.request('join', { meetingId, e2ee: options.e2ee ?? true });
+  }
+
+  /** Tries to join; resolves with the full reply (ok or error). */
+  tryJoin(meetingId: string, options: { e2ee?: boolean } = {}): Promise<Reply> {
+    return this.send('join', { meetingId, e2ee: options.e2ee ?? true });
   }
 
   waitForNotification(name: NotificationName, timeoutMs = 5000): Promise<Record<string, unknown>> {

@@ -74,9 +74,9 @@ async function cell(role: RoleName) {
   const hostAccount = server.recinto.auth.accounts.byUsername('host-user')!;
   const meetingId = server.createMeeting('Matriz', { ownerId: hostAccount.id });
   const host = await TestClient.connect(users.host);
-  await host.request('join', { meetingId });
+  await host.join(meetingId);
   const admitFrom = async (client: TestClient) => {
-    const r = await client.request('join', { meetingId });
+    const r = await client.join(meetingId);
     if (r.status !== 'waiting') throw new Error('expected to wait');
     await host.request('admit', { waitingId: r.waitingId });
     return client.waitForNotification('admitted').then((n) => (n.meeting as { self: { id: string } }).self.id);
@@ -84,7 +84,7 @@ async function cell(role: RoleName) {
   const victim = await TestClient.connect(users.victim);
   const victimId = await admitFrom(victim);
   const queued = await TestClient.connect(users.queued);
-  const queuedJoin = await queued.request('join', { meetingId });
+  const queuedJoin = await queued.join(meetingId);
   const waitingId = queuedJoin.status === 'waiting' ? queuedJoin.waitingId : '';
 
   let actor = host;
@@ -96,7 +96,7 @@ async function cell(role: RoleName) {
     await admitFrom(actor);
   } else if (role !== 'host') {
     actor = await TestClient.connect(users.actor);
-    if (role === 'waiting') await actor.request('join', { meetingId });
+    if (role === 'waiting') await actor.join(meetingId);
     if (role === 'participant' || role === 'cohost' || role === 'removed') {
       const actorId = await admitFrom(actor);
       if (role === 'cohost') await host.request('setRole', { participantId: actorId, role: 'cohost' });
@@ -112,7 +112,7 @@ function paramsFor(method: MethodName, c: { meetingId: string; victimId: string;
   const fingerprints = [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }];
   const rtp = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 11 }] };
   const byMethod: Partial<Record<MethodName, unknown>> = {
-    join: { meetingId: c.meetingId },
+    join: { meetingId: c.meetingId, e2ee: true },
     leave: {},
     createTransport: { direction: 'recv' },
     connectTransport: { transportId: id, dtlsParameters: { role: 'client', fingerprints } },
@@ -122,7 +122,7 @@ function paramsFor(method: MethodName, c: { meetingId: string; victimId: string;
     resumeProducer: { producerId: id },
     consume: { transportId: id, producerId: id, rtpCapabilities: {} },
     resumeConsumer: { consumerId: id },
-    sendChat: { text: 'hola' },
+    sendChat: { sealed: Buffer.alloc(300, 5).toString('base64') }, // the default policy is end-to-end encrypted
     announceE2eeKeys: { bundle: Buffer.alloc(1666, 7).toString('base64') },
     sendE2eeKey: { to: c.victimId, blob: Buffer.alloc(1629, 9).toString('base64') },
     admit: { waitingId: c.waitingId },

@@ -48,7 +48,7 @@ describe('guests', () => {
     const { http } = await enterAsGuest(m.id, m.password);
     http.session = 'a'.repeat(43); // a staff session that no longer exists
     const guest = await TestClient.connect(http);
-    expect((await guest.request('join', { meetingId: m.id })).status).toBe('waiting');
+    expect((await guest.join(m.id)).status).toBe('waiting');
     await guest.close();
   });
 
@@ -70,10 +70,10 @@ describe('guests', () => {
     expect((await http.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN'); // no staff API
 
     const host = await TestClient.connect(hostHttp);
-    await host.request('join', { meetingId: m.id });
+    await host.join(m.id);
     const guest = await TestClient.connect(http);
-    expect((await guest.send('join', { meetingId: other.id })).error?.code).toBe('MEETING_NOT_FOUND');
-    const joined = await guest.request('join', { meetingId: m.id });
+    expect((await guest.tryJoin(other.id)).error?.code).toBe('MEETING_NOT_FOUND');
+    const joined = await guest.join(m.id);
     expect(joined.status).toBe('waiting');
     type Waiting = { id: string; guest: boolean; displayName: string; previouslyRemoved: boolean };
     const lastLobby = () => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params.waiting as Waiting[] | undefined;
@@ -92,7 +92,7 @@ describe('guests', () => {
     expect(await TestClient.connect(http).then(() => 'connected', (e: Error) => e.message)).toMatch(/HTTP 401/);
     const again = await enterAsGuest(m.id, m.password, reply.body.deviceToken);
     const back = await TestClient.connect(again.http);
-    expect((await back.request('join', { meetingId: m.id })).status).toBe('waiting');
+    expect((await back.join(m.id)).status).toBe('waiting');
     await waitFor(() => lastLobby()?.[0]?.previouslyRemoved === true);
     await Promise.all([host.close(), back.close()]);
   });

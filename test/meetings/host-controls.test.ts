@@ -16,7 +16,8 @@ const OPUS = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 4
 const VP8 = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] };
 
 beforeAll(async () => {
-  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 } });
+  // Meetings are end-to-end encrypted by default; the plaintext chat test needs one that is not.
+  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 }, meetings: { e2eeRequired: false } });
   for (const name of ['hilda', 'ivan', 'julia', 'karl', 'guesser']) {
     http[name] = await server.signIn(await server.createUser(name, { displayName: name[0]!.toUpperCase() + name.slice(1) }));
   }
@@ -30,7 +31,7 @@ const connect = (name: string) => TestClient.connect(http[name]!);
 async function hosted(policy: Record<string, unknown> = {}) {
   const meetingId = server.createMeeting('Controles', { ownerId: hostId, policy });
   const host = await connect('hilda');
-  const joined = await host.request('join', { meetingId });
+  const joined = await host.join(meetingId);
   expect(joined.status).toBe('joined');
   return { meetingId, host };
 }
@@ -38,7 +39,7 @@ async function hosted(policy: Record<string, unknown> = {}) {
 /** Joins as `name` and, if waiting, gets admitted by `host`; returns the participant id. */
 async function admitted(name: string, meetingId: string, host: TestClient): Promise<{ client: TestClient; id: string }> {
   const client = await connect(name);
-  const r = await client.request('join', { meetingId });
+  const r = await client.join(meetingId);
   if (r.status === 'joined') return { client, id: r.meeting.self.id };
   await host.request('admit', { waitingId: r.waitingId });
   const note = await client.waitForNotification('admitted');
@@ -47,11 +48,14 @@ async function admitted(name: string, meetingId: string, host: TestClient): Prom
 
 const live = (meetingId: string) => server.recinto.meetings.find(meetingId)!;
 
+/** End-to-end encrypted meetings (the default) take media only after the sender's key bundle. */
+const announceKeys = (client: TestClient) => client.request('announceE2eeKeys', { bundle: Buffer.alloc(96, 3).toString('base64') });
+
 describe('waiting room', () => {
   it('holds everyone but hosts, with no media and no participant list, until admitted', async () => {
     const { meetingId, host } = await hosted();
     const ivan = await connect('ivan');
-    const r = await ivan.request('join', { meetingId });
+    const r = await ivan.join(meetingId);
     expect(r).toMatchObject({ status: 'waiting', reason: 'waiting-room' });
     expect(Object.keys(r)).not.toContain('meeting');
     expect((await ivan.send('createTransport', { direction: 'recv' })).error?.code).toBe('IN_WAITING_ROOM');
@@ -72,16 +76,16 @@ describe('waiting room', () => {
     const { meetingId, host } = await hosted();
     const ivan = await admitted('ivan', meetingId, host);
     await ivan.client.request('leave', {});
-    expect((await ivan.client.request('join', { meetingId })).status).toBe('waiting');
+    expect((await ivan.client.join(meetingId)).status).toBe('waiting');
     await Promise.all([host.close(), ivan.client.close()]);
   });
 
   it('without a waiting room but without join-before-host, people wait until a host arrives', async () => {
     const meetingId = server.createMeeting('Sin sala', { ownerId: hostId, policy: { waitingRoom: false, joinBeforeHost: false } });
     const ivan = await connect('ivan');
-    expect(await ivan.request('join', { meetingId })).toMatchObject({ status: 'waiting', reason: 'no-host' });
+    expect(await ivan.join(meetingId)).toMatchObject({ status: 'waiting', reason: 'no-host' });
     const host = await connect('hilda');
-    await host.request('join', { meetingId });
+    await host.join(meetingId);
     await ivan.waitForNotification('admitted');
     expect(live(meetingId).size).toBe(2);
     await Promise.all([host.close(), ivan.close()]);
@@ -90,15 +94,15 @@ describe('waiting room', () => {
   it('denies, and a locked meeting takes nobody new — but never locks out its host', async () => {
     const { meetingId, host } = await hosted();
     const ivan = await connect('ivan');
-    const r = await ivan.request('join', { meetingId });
+    const r = await ivan.join(meetingId);
     await host.request('deny', { waitingId: r.status === 'waiting' ? r.waitingId : '' });
     await ivan.waitForNotification('denied');
     expect((await ivan.send('leave', {})).error?.code).toBe('NOT_JOINED');
 
     await host.request('setLocked', { locked: true });
-    expect((await ivan.send('join', { meetingId })).error?.code).toBe('MEETING_LOCKED');
+    expect((await ivan.tryJoin(meetingId)).error?.code).toBe('MEETING_LOCKED');
     const second = await connect('hilda'); // the host again, from another device
-    expect((await second.request('join', { meetingId })).status).toBe('joined');
+    expect((await second.join(meetingId)).status).toBe('joined');
     await Promise.all([host.close(), ivan.close(), second.close()]);
   });
 });
@@ -107,6 +111,7 @@ describe('host controls at the SFU', () => {
   it('a hard mute pauses the producer in mediasoup; only the participant can unmute, after being asked', async () => {
     const { meetingId, host } = await hosted({ muteOnEntry: false });
     const ivan = await admitted('ivan', meetingId, host);
+    await announceKeys(ivan.client);
     const send = await ivan.client.request('createTransport', { direction: 'send' });
     const { producerId, paused } = await ivan.client.request('produce', { transportId: send.id, kind: 'audio', source: 'microphone', rtpParameters: OPUS });
     expect(paused).toBe(false);
@@ -133,6 +138,7 @@ describe('host controls at the SFU', () => {
   it('mute on entry starts the first microphone paused, and the participant may unmute', async () => {
     const { meetingId, host } = await hosted({ muteOnEntry: true });
     const ivan = await admitted('ivan', meetingId, host);
+    await announceKeys(ivan.client);
     const send = await ivan.client.request('createTransport', { direction: 'send' });
     const { producerId, paused } = await ivan.client.request('produce', { transportId: send.id, kind: 'audio', source: 'microphone', rtpParameters: OPUS });
     expect(paused).toBe(true);
@@ -145,6 +151,7 @@ describe('host controls at the SFU', () => {
   it('forbidding a camera closes it at the SFU and refuses a new one; allowing never starts it', async () => {
     const { meetingId, host } = await hosted();
     const ivan = await admitted('ivan', meetingId, host);
+    await announceKeys(ivan.client);
     const send = await ivan.client.request('createTransport', { direction: 'send' });
     const { producerId } = await ivan.client.request('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: VP8 });
     await host.request('setCameraAllowed', { participantId: ivan.id, allowed: false });
@@ -173,15 +180,15 @@ describe('host controls at the SFU', () => {
     expect(await ivan.client.waitForNotification('removed')).toEqual({ banned: true });
     expect(live(meetingId).get(ivan.id)).toBeUndefined();
     expect((await ivan.client.send('connectTransport', { transportId: recv.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } })).error?.code).toBe('NOT_JOINED');
-    expect((await ivan.client.send('join', { meetingId })).error?.code).toBe('BANNED');
+    expect((await ivan.client.tryJoin(meetingId)).error?.code).toBe('BANNED');
     const again = await connect('ivan');
-    expect((await again.send('join', { meetingId })).error?.code).toBe('BANNED');
+    expect((await again.tryJoin(meetingId)).error?.code).toBe('BANNED');
 
     const julia = await admitted('julia', meetingId, host);
     await host.request('remove', { participantId: julia.id, ban: false });
     await julia.client.waitForNotification('removed');
     host.notifications.length = 0;
-    const back = await julia.client.request('join', { meetingId });
+    const back = await julia.client.join(meetingId);
     expect(back.status).toBe('waiting');
     const lobby = await waitFor(() => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params);
     expect(lobby.waiting).toMatchObject([{ displayName: 'Julia', previouslyRemoved: true }]);
@@ -213,19 +220,19 @@ describe('media failure', () => {
     process.kill(slot.worker.pid, 'SIGKILL');
     await ivan.client.waitForNotification('reconnect');
     await replaced;
-    const back = await ivan.client.request('join', { meetingId });
+    const back = await ivan.client.join(meetingId);
     expect(back.status).toBe('joined');
     expect(back.status === 'joined' && back.meeting.self.role).toBe('cohost');
     // Someone who had never been admitted still waits.
     const julia = await connect('julia');
-    expect((await julia.request('join', { meetingId })).status).toBe('waiting');
+    expect((await julia.join(meetingId)).status).toBe('waiting');
     await Promise.all([host.close(), ivan.client.close(), julia.close()]);
   });
 });
 
 describe('chat', () => {
   it('reaches everyone or only the recipient, is refused when off, and the server keeps no text', async () => {
-    const { meetingId, host } = await hosted();
+    const { meetingId, host } = await hosted({ e2ee: false }); // plaintext chat: a meeting without E2EE
     const ivan = await admitted('ivan', meetingId, host);
     const julia = await admitted('julia', meetingId, host);
     await ivan.client.request('sendChat', { text: 'hola a todos https://example.org' });
@@ -250,10 +257,10 @@ describe('guessing meeting ids', () => {
     const { meetingId, host } = await hosted();
     const guesser = await connect('guesser');
     const codes: string[] = [];
-    for (let i = 0; i < 15; i++) codes.push((await guesser.send('join', { meetingId: `zzzz-zzzz-zzzz-${String(i).padStart(4, 'z')}` })).error!.code);
+    for (let i = 0; i < 15; i++) codes.push((await guesser.tryJoin(`zzzz-zzzz-zzzz-${String(i).padStart(4, 'z')}`)).error!.code);
     expect(codes.slice(0, 10)).toEqual(Array(10).fill('MEETING_NOT_FOUND'));
     expect(codes.slice(10)).toEqual(Array(5).fill('RATE_LIMITED'));
-    expect((await guesser.send('join', { meetingId })).error?.code).toBe('RATE_LIMITED');
+    expect((await guesser.tryJoin(meetingId)).error?.code).toBe('RATE_LIMITED');
     await Promise.all([host.close(), guesser.close()]);
   });
 });

@@ -11,6 +11,7 @@
  * or the meeting ends for this person (denied, removed, banned, ended by a host), everything stops
  * and the page says why.
  */
+import { E2eeBadge } from './e2ee-badge.ts';
 import { api, ApiError, type SignedIn } from '../api.ts';
 import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call.ts';
 import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
@@ -62,6 +63,7 @@ class MeetingView implements CallView {
   readonly waitingText = h('p', { id: 'waiting-text', text: 'waitingRoomText' });
   readonly notice = new HostNotice();
   readonly title = h('h1', { id: 'meeting-title', class: 'meeting-title', attrs: { tabindex: '-1', dir: 'auto' } });
+  readonly e2eeBadge = new E2eeBadge();
   readonly lockedBadge = h('span', { id: 'locked-badge', class: 'badge warning', text: 'lockedBadge', hidden: true });
   readonly localVideo = h('video', { id: 'local-video', attrs: { autoplay: true, playsinline: true, muted: true } });
   readonly grid = new VideoGrid();
@@ -112,6 +114,7 @@ class MeetingView implements CallView {
     this.waitingPanel.hidden = true;
     this.callPanel = h('section', { id: 'call-view', class: 'call', hidden: true, label: 'meeting' }, [
       h('header', { class: 'call-header' }, [this.title, this.lockedBadge]),
+      this.e2eeBadge.element,
       h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [this.micButton, this.cameraButton, this.screenButton, this.leaveButton]),
       this.micHint,
       this.cameraHint,
@@ -216,6 +219,7 @@ class MeetingView implements CallView {
 
     this.title.textContent = meeting?.title ?? '';
     this.lockedBadge.hidden = !meeting?.locked;
+    this.e2eeBadge.update(call);
     const noHost = call.waitingReason === 'no-host';
     translate(this.waitingText, 'text', this.guest ? (noHost ? 'waitingGuestNoHostText' : 'waitingGuestText') : noHost ? 'waitingNoHostText' : 'waitingRoomText');
 

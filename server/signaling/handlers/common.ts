@@ -34,11 +34,26 @@ export async function audited<T>(
   detail: Record<string, unknown>,
   act: () => T | Promise<T>,
 ): Promise<T> {
+  const meetingId = caller.membership?.meeting.id; // before acting: ending a meeting clears it
+  const result = await auditedRefusals(services, caller, action, detail, act);
+  services.audit({ action, outcome: 'ok', actor: caller.account.id, meetingId, detail });
+  return result;
+}
+
+/**
+ * Like `audited`, for frequent actions (media, key relay) whose successes would flood the log:
+ * only refusals are audited.
+ */
+export async function auditedRefusals<T>(
+  services: Services,
+  caller: Caller,
+  action: string,
+  detail: Record<string, unknown>,
+  act: () => T | Promise<T>,
+): Promise<T> {
   const meetingId = caller.membership?.meeting.id;
   try {
-    const result = await act();
-    services.audit({ action, outcome: 'ok', actor: caller.account.id, meetingId, detail });
-    return result;
+    return await act();
   } catch (error) {
     if (error instanceof AppError) services.audit({ action, outcome: 'denied', actor: caller.account.id, meetingId, detail: { ...detail, code: error.code } });
     throw error;

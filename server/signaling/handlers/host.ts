@@ -5,7 +5,7 @@
 import { AppError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
-import { requireAuthorityOver, requireHost, requireHostControls, type Source } from '../../meetings/rules.ts';
+import { requireAuthorityOver, requireE2eeUnchanged, requireHost, requireHostControls, type Source } from '../../meetings/rules.ts';
 import { admitThoseWaitingForAHost } from './membership.ts';
 import { audited, inMeeting, target, type HandlerSet } from './common.ts';
 
@@ -128,7 +128,9 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     const { meeting, participant } = inMeeting(caller);
     return audited(services, caller, 'host.update_policy', { changed: params.policy }, () => {
       requireHostControls(participant);
-      meeting.policy = services.meetingStore.update(meeting.id, { policy: params.policy }).policy;
+      requireE2eeUnchanged(params.policy);
+      // `e2ee` stays what the running meeting started with, whatever the store says.
+      meeting.policy = { ...services.meetingStore.update(meeting.id, { policy: params.policy }).policy, e2ee: meeting.policy.e2ee };
       meeting.broadcast('policyChanged', { policy: meeting.policy });
       // The new rules apply at once, at the SFU: what is no longer allowed stops.
       for (const p of meeting.participants()) {

@@ -1,8 +1,8 @@
 /** A participant's own media: transports, producers (with the hosts' rules), consumers. */
 import type { types } from 'mediasoup';
 import { AppError } from '../../errors.ts';
-import { requireMayResume, requireMaySend, type Source } from '../../meetings/rules.ts';
-import { inMeeting, type HandlerSet } from './common.ts';
+import { requireE2eeSendable, requireMayResume, requireMaySend, type Source } from '../../meetings/rules.ts';
+import { auditedRefusals, inMeeting, type HandlerSet } from './common.ts';
 
 type MediaMethods = 'createTransport' | 'connectTransport' | 'produce' | 'closeProducer' | 'pauseProducer' | 'resumeProducer' | 'consume' | 'resumeConsumer';
 
@@ -18,24 +18,25 @@ export const mediaHandlers: HandlerSet<MediaMethods> = {
     return {};
   },
 
-  async produce(_services, caller, params) {
+  async produce(services, caller, params) {
     const { meeting, participant } = inMeeting(caller);
-    requireMaySend(meeting, participant, params.source);
-    // A host mute holds for a new microphone too; "mute on entry" starts the first one paused.
-    let paused = false;
-    if (params.source === 'microphone') {
-      paused = participant.mutedByHost || (meeting.policy.muteOnEntry && !participant.isHostLike && !participant.enteredMuted);
-      participant.enteredMuted = true;
-    }
-    const producer = await participant.media.produce({
-      transportId: params.transportId,
-      kind: params.kind,
-      source: params.source,
-      rtpParameters: params.rtpParameters as types.RtpParameters,
-      paused,
+    return auditedRefusals(services, caller, 'media.produce', { source: params.source }, async () => {
+      requireMaySend(meeting, participant, params.source);
+      requireE2eeSendable(meeting, participant, params.kind, params.rtpParameters.codecs);
+      // A host mute holds for a new microphone too; "mute on entry" starts the first one paused.
+      const paused =
+        params.source === 'microphone' && (participant.mutedByHost || (meeting.policy.muteOnEntry && !participant.isHostLike && !participant.enteredMuted));
+      const producer = await participant.media.produce({
+        transportId: params.transportId,
+        kind: params.kind,
+        source: params.source,
+        rtpParameters: params.rtpParameters as types.RtpParameters,
+        paused,
+      });
+      if (params.source === 'microphone') participant.enteredMuted = true;
+      meeting.broadcast('producerAdded', { participantId: participant.id, producer: { id: producer.id, kind: params.kind, source: params.source } }, participant.id);
+      return { producerId: producer.id, paused };
     });
-    meeting.broadcast('producerAdded', { participantId: participant.id, producer: { id: producer.id, kind: params.kind, source: params.source } }, participant.id);
-    return { producerId: producer.id, paused };
   },
 
   async closeProducer(_services, caller, params) {

@@ -2,7 +2,7 @@
 import { AppError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { MemberLink } from '../../meetings/participant.ts';
-import { requireHostControls } from '../../meetings/rules.ts';
+import { requireE2eeCapable, requireHostControls } from '../../meetings/rules.ts';
 import type { Caller, Services } from '../context.ts';
 import { audited, inMeeting, type HandlerSet } from './common.ts';
 
@@ -37,6 +37,15 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       audit('denied', { code });
       throw new AppError(code, message);
     };
+    /** Applies a rule from rules.ts; its refusal is audited like the others. */
+    const check = (rule: () => void): void => {
+      try {
+        rule();
+      } catch (error) {
+        if (error instanceof AppError) refuse(error.code, error.message);
+        throw error;
+      }
+    };
 
     if (!services.joinFailures.allowed(caller.account.id)) return refuse('RATE_LIMITED', 'too many unknown meetings tried; wait a minute');
     const guest = caller.account.guest;
@@ -48,6 +57,9 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     }
     if (services.meetingStore.isAccountBanned(record.id, caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
     if (guest && record.policy.guests !== 'password') return refuse('FORBIDDEN', 'this meeting is for staff only');
+    // Before the meeting starts (or the waiting room takes anyone): hosts are no exception.
+    // `e2ee` cannot change while a meeting runs, so the stored policy is the running one's.
+    check(() => requireE2eeCapable(record.policy, params.e2ee));
     const isHost = !guest && services.meetingStore.isHost(record.id, caller.account.id);
     const meeting = await services.meetings.open(record);
     const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
