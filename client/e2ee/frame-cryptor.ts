@@ -34,7 +34,15 @@ export type StreamStats = {
 
 export type StreamOptions = { direction: 'send' | 'recv'; kind: FrameKind; senderId?: string };
 
+type KeyWaiter = { arrived: Promise<void>; resolve: () => void };
+
 const CHAT_LABEL = 'Recinto group chat v1';
+/**
+ * How long a stream holds a frame of a sender whose first key has not arrived yet (RFC 9605
+ * §4.4.4 allows buffering): the first frames after a join include the key frame the SFU starts
+ * with; dropping it would cost a key-frame request round trip before the picture appears.
+ */
+export const FIRST_KEY_WAIT_MS = 1_000;
 const TIMING_SAMPLES = 512;
 
 export class FrameCryptor {
@@ -43,6 +51,7 @@ export class FrameCryptor {
   #ctr = 0n;
   readonly #streams = new Set<StreamStats>();
   readonly #chatReplay = new Map<string, StreamReplay>();
+  readonly #firstKey = new Map<string, KeyWaiter>();
 
   constructor(options: { graceMs?: number; now?: () => number } = {}) {
     this.#receiverKeys = new ReceiverKeys(options);
@@ -51,13 +60,18 @@ export class FrameCryptor {
   /** Our own key for `epoch`: from the next frame on, everything we send uses it (CTR from 0). */
   async setSendKey(epoch: number, baseKey: Uint8Array): Promise<void> {
     const key = await deriveKeyMaterial(AES_256_GCM_SHA512_128, kidForEpoch(epoch), baseKey, 'encrypt');
+    // Derivations may finish out of order: never go back to an older key.
+    if (this.#sendKey && this.#sendKey.epoch >= epoch) return;
     this.#sendKey = { epoch, key };
     this.#ctr = 0n;
   }
 
   /** Another sender's key (unwrapped by the session). Older epochs are ignored. */
-  setReceiveKey(senderId: string, epoch: number, baseKey: Uint8Array): Promise<boolean> {
-    return this.#receiverKeys.install(senderId, epoch, baseKey);
+  async setReceiveKey(senderId: string, epoch: number, baseKey: Uint8Array): Promise<boolean> {
+    const installed = await this.#receiverKeys.install(senderId, epoch, baseKey);
+    this.#firstKey.get(senderId)?.resolve();
+    this.#firstKey.delete(senderId);
+    return installed;
   }
 
   forgetSender(senderId: string): void {
@@ -119,6 +133,10 @@ export class FrameCryptor {
   async decrypt(stats: StreamStats, replay: StreamReplay, senderId: string, kind: FrameKind, frame: Uint8Array): Promise<Bytes | null> {
     stats.frames++;
     stats.bytesIn += frame.length;
+    if (this.#receiverKeys.epochOf(senderId) === undefined && !replay.gaveUpWaiting) {
+      // Hold the frame (and, the stream being in order, those behind it) until the first key comes.
+      if (!(await this.#awaitFirstKey(senderId))) replay.gaveUpWaiting = true;
+    }
     try {
       const started = performance.now();
       const opened = await this.#open(senderId, replay, (keys, window) => decryptFrame({ keys, kind, frame, replayWindow: window }));
@@ -131,6 +149,22 @@ export class FrameCryptor {
       count(stats, err.code);
       return null;
     }
+  }
+
+  /** Whether the sender's first key arrived within FIRST_KEY_WAIT_MS. */
+  async #awaitFirstKey(senderId: string): Promise<boolean> {
+    let waiter = this.#firstKey.get(senderId);
+    if (!waiter) {
+      let resolve = () => {};
+      const arrived = new Promise<void>((r) => (resolve = r));
+      waiter = { arrived, resolve };
+      this.#firstKey.set(senderId, waiter);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), FIRST_KEY_WAIT_MS)));
+    const arrived = await Promise.race([waiter.arrived.then(() => true), timedOut]);
+    clearTimeout(timer);
+    return arrived;
   }
 
   /** Group chat text sealed under our current key (the same CTR as our media). */
@@ -192,6 +226,8 @@ export class FrameCryptor {
  */
 export class StreamReplay {
   readonly window = new ReplayWindow();
+  /** The sender's first key did not come in time: stop holding frames for it. */
+  gaveUpWaiting = false;
   readonly #keyByKid = new Map<bigint, SFrameKey>();
 
   prepare(kid: bigint, key: SFrameKey | undefined): SFrameKey | undefined {

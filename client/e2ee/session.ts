@@ -104,8 +104,9 @@ export class E2eeSession {
   }
 
   /**
-   * Generates the key pairs, installs our first sender key (so nothing waits unencrypted),
-   * announces our bundle and gives the key to everyone already present with a bundle.
+   * Generates the key pairs, installs our first sender key (so nothing waits unencrypted) and
+   * announces our bundle; resolves then (the server lets us send media from that point), while
+   * the key is given to everyone already present in the background (`settled` when done).
    */
   static async start(options: {
     meetingId: string;
@@ -115,8 +116,10 @@ export class E2eeSession {
     peers: ReadonlyArray<{ id: string; bundle?: string }>;
     onChange?: () => void;
     ratchetIntervalMs?: number;
+    /** Key pairs generated ahead of time (used for this session only); fresh ones otherwise. */
+    keys?: Promise<ParticipantKeyPairs>;
   }): Promise<E2eeSession> {
-    const keys = await generateParticipantKeyPairs();
+    const keys = await (options.keys ?? generateParticipantKeyPairs());
     const bundle = await exportPublicBundle(keys);
     const session = new E2eeSession({ ...options, keys, bundle, onChange: options.onChange ?? (() => {}) });
     session.#cryptor.setSendKey(session.#epoch, session.#baseKey);
@@ -125,7 +128,7 @@ export class E2eeSession {
       session.peerJoined(peer.id);
       if (peer.bundle) session.#setBundle(peer.id, peer.bundle);
     }
-    await session.#run(() => session.#giveKeyToNewPeers(false));
+    void session.#run(() => session.#giveKeyToNewPeers(false));
     const interval = options.ratchetIntervalMs ?? RATCHET_INTERVAL_MS;
     if (interval > 0) session.#timer = setInterval(() => void session.#run(() => session.#ratchetOwnKey()), interval);
     return session;
@@ -139,10 +142,15 @@ export class E2eeSession {
     this.#onChange();
   }
 
-  /** A participant published their public keys: they are new to our key, so ratchet and give it. */
+  /**
+   * A participant published their public keys: they are new to our key, so ratchet and give it.
+   * Only for someone already known to be in the meeting (`peerJoined`, which the page shows in its
+   * participant list): a bundle for anyone else — a "ghost" the server made up to receive our key —
+   * is refused.
+   */
   peerAnnounced(id: string, bundle: string): Promise<void> {
-    if (id === this.selfId || this.#departed.has(id)) return Promise.resolve();
-    this.peerJoined(id);
+    if (id === this.selfId) return Promise.resolve();
+    if (!this.#peers.has(id)) return Promise.resolve(this.#reject('UNKNOWN_PARTICIPANT'));
     if (!this.#setBundle(id, bundle)) return Promise.resolve();
     return this.#run(() => this.#giveKeyToNewPeers(true));
   }
@@ -328,6 +336,11 @@ export class E2eeSession {
 
   #reject(code: string): void {
     this.#rejected[code] = (this.#rejected[code] ?? 0) + 1;
+  }
+
+  /** Resolves once every key operation queued so far has run (tests). */
+  settled(): Promise<void> {
+    return this.#serial;
   }
 
   #run(task: () => Promise<void>): Promise<void> {

@@ -11,6 +11,7 @@
 import type { RtpCodecCapability } from 'mediasoup-client/types';
 import type { StreamOptions, StreamStats } from '../e2ee/frame-cryptor.ts';
 import type { FrameKind } from '../e2ee/media-frame.ts';
+import { generateParticipantKeyPairs, type ParticipantKeyPairs } from '../e2ee/keys.ts';
 import { E2eeSession, type E2eeCryptorPort, type E2eeStatus } from '../e2ee/session.ts';
 import type { ToWorker, WorkerReply } from '../e2ee/worker-protocol.ts';
 import type { CallConnection } from './call-connection.ts';
@@ -23,6 +24,28 @@ export function transformSupport(): TransformMode | null {
   if (typeof RTCRtpScriptTransform === 'function') return 'script';
   if (typeof RTCRtpSender !== 'undefined' && 'createEncodedStreams' in RTCRtpSender.prototype) return 'legacy';
   return null;
+}
+
+let nextKeyPairs: Promise<ParticipantKeyPairs> | null = null;
+
+/**
+ * Generates the key pairs for the next join ahead of time (when the meeting page opens, and again
+ * after leaving), so that ML-KEM key generation is not on the join's critical path. Each pair is
+ * used for one meeting session only.
+ */
+export function prepareKeyPairs(): void {
+  if (transformSupport() === null) return;
+  nextKeyPairs ??= generateParticipantKeyPairs();
+  // A failure surfaces (and is retried) when a join takes them.
+  nextKeyPairs.catch(() => {
+    nextKeyPairs = null;
+  });
+}
+
+function takeKeyPairs(): Promise<ParticipantKeyPairs> {
+  const keys = nextKeyPairs ?? generateParticipantKeyPairs();
+  nextKeyPairs = null;
+  return keys;
 }
 
 type LegacyEndpoint = { createEncodedStreams(): { readable: ReadableStream; writable: WritableStream } };
@@ -83,6 +106,7 @@ export class CallE2ee {
         sendKey: async (to, blob) => void (await sig.request('sendE2eeKey', { to, blob })),
       },
       onChange: () => void this.#refresh(),
+      keys: takeKeyPairs(),
     });
     this.#session = session;
     for (const event of this.#early.splice(0)) event(session);

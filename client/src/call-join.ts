@@ -92,11 +92,19 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   connection.meeting = meeting;
   connection.waiting = null;
   core.participantId = info.self.id;
-  // Created before anything is awaited, so key notifications arriving meanwhile are kept.
+  // Created before anything is awaited, so key notifications arriving meanwhile are kept. Keys
+  // are generated and announced while camera and transports are set up; producing waits for them
+  // (the server refuses media before our keys are announced).
+  let e2eeStarted: Promise<unknown> = Promise.resolve(null);
   if (info.policy.e2ee) {
     const mode = transformSupport();
     if (!mode) throw new SignalingError('E2EE_UNSUPPORTED', 'this browser cannot encrypt media end to end');
-    connection.e2ee = new CallE2ee(mode, () => core.view.update());
+    const e2ee = new CallE2ee(mode, () => core.view.update());
+    connection.e2ee = e2ee;
+    e2eeStarted = e2ee.start({ meetingId: core.opts?.meetingId ?? '', selfId: info.self.id, sig, peers: [...meeting.others.values()] }).then(
+      () => null,
+      (err: unknown) => err ?? new Error('E2EE start failed'),
+    );
   }
   // Mute on entry is for participants (the server starts their microphone paused; produce says so).
   if (info.self.mutedByHost || (info.policy.muteOnEntry && info.self.role === 'participant')) core.micMuted = true;
@@ -155,8 +163,8 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   });
   connection.markRecvReady();
 
-  // Our keys must be announced before we send anything (the server refuses media otherwise).
-  await connection.e2ee?.start({ meetingId: core.opts?.meetingId ?? '', selfId: info.self.id, sig, peers: [...meeting.others.values()] });
+  const e2eeFailure = await e2eeStarted;
+  if (e2eeFailure) throw e2eeFailure;
   if (!current()) return;
   await produceAll(core, connection, send, stream);
   if (!current()) return;

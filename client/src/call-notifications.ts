@@ -106,7 +106,8 @@ export function wireNotifications(core: CallCore, connection: CallConnection, si
     );
   });
   sig.on('e2eeKeysAnnounced', ({ participantId, bundle }) => {
-    if (inside()) connection.e2ee?.peerAnnounced(participantId, bundle);
+    // Only for someone in the participant list (the session refuses anyone it was not told of).
+    if (inside()?.others.has(participantId)) connection.e2ee?.peerAnnounced(participantId, bundle);
   });
   sig.on('e2eeKey', ({ from, blob }) => {
     if (inside()) connection.e2ee?.keyReceived(from, blob);

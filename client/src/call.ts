@@ -28,7 +28,7 @@ import { toggleCamera, toggleMic } from './call-own-media.ts';
 import { toggleScreenShare } from './call-screen.ts';
 import type { CallState, CallView, HostMethod, JoinOptions } from './call-types.ts';
 import type { AnyErrorCode } from './errors.ts';
-import type { E2eeView } from './call-e2ee.ts';
+import { prepareKeyPairs, type E2eeView } from './call-e2ee.ts';
 import type { E2eeStatus } from '../e2ee/session.ts';
 import { consumerStats, type ConsumerStats } from './media.ts';
 import type { MeetingState, PolicyPatch, WaitingReason } from './meeting-state.ts';
@@ -40,6 +40,7 @@ export class Call {
 
   constructor(view: CallView) {
     this.#core = new CallCore(view);
+    prepareKeyPairs();
   }
 
   get state(): CallState {
@@ -85,6 +86,7 @@ export class Call {
    * microphone and screen sharing. A host may hand the host role to someone.
    */
   leave(handOverTo?: string): Promise<void> {
+    prepareKeyPairs();
     return leave(this.#core, handOverTo);
   }
 

@@ -169,6 +169,10 @@ describe('CSRF, sessions and bad input', () => {
       expect(headers['strict-transport-security']).toBe('max-age=31536000');
       expect(headers['referrer-policy']).toBe('no-referrer');
       expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['content-security-policy']).toContain("worker-src 'self';");
+      // Cross-origin isolated: nothing from another origin shares the page's process.
+      expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
     }
   });
 

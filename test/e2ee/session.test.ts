@@ -4,7 +4,7 @@
  * after joins, leaves and periodic ratchets, sealed chat, and refused key material.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameCryptor, StreamReplay, type StreamStats } from '../../client/e2ee/frame-cryptor.ts';
+import { FIRST_KEY_WAIT_MS, FrameCryptor, StreamReplay, type StreamStats } from '../../client/e2ee/frame-cryptor.ts';
 import { E2eeSession, type E2eeCryptorPort } from '../../client/e2ee/session.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -79,6 +79,8 @@ class Relay {
 const frame = (n: number) => Uint8Array.from({ length: 400 }, (_, i) => (i === 0 ? 0x01 : (i * 7 + n) & 0xff));
 
 async function send(from: Member, n = 1): Promise<Uint8Array> {
+  // The first key is derived asynchronously after the session starts.
+  await waitFor(() => from.cryptor.sendEpoch !== null, 2000);
   const stats = from.cryptor.openStream({ direction: 'send', kind: 'video' });
   const out = await from.cryptor.encrypt(stats, 'video', frame(n));
   if (!out) throw new Error(`${from.id} has no sender key`);
@@ -152,14 +154,32 @@ describe('E2EE session key lifecycle', () => {
     expect(await ana.session.securityCode()).not.toBe(codeWithCris);
   });
 
-  it('frames that arrive before the key are dropped, then decrypt once it comes', async () => {
+  it('holds frames that arrive before the first key and decrypts them once it comes', async () => {
     const relay = new Relay();
     const ana = await relay.join('ana');
     relay.hold = true;
     const bea = await relay.join('bea');
+    await ana.session.settled(); // Ana has ratcheted for Bea (what Ana sent before is not Bea's to read)
     const early = await send(ana, 3);
-    expect(await receive(bea, 'ana', early)).toBeNull();
-    expect(bea.inbox.get('ana')?.stats.noKey).toBe(1);
+    const held = receive(bea, 'ana', early);
+    await new Promise((r) => setTimeout(r, 200));
+    relay.release();
+    expect(Buffer.from((await held)!).equals(Buffer.from(frame(3)))).toBe(true);
+    expect(bea.inbox.get('ana')?.stats).toMatchObject({ noKey: 0, passed: 1 });
+  });
+
+  it('drops frames once the first key is overdue, without holding the next ones', async () => {
+    const relay = new Relay();
+    const ana = await relay.join('ana');
+    relay.hold = true;
+    const bea = await relay.join('bea');
+    const started = Date.now();
+    expect(await receive(bea, 'ana', await send(ana, 1))).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(FIRST_KEY_WAIT_MS - 50);
+    const next = Date.now();
+    expect(await receive(bea, 'ana', await send(ana, 2))).toBeNull();
+    expect(Date.now() - next).toBeLessThan(200);
+    expect(bea.inbox.get('ana')?.stats.noKey).toBe(2);
     relay.release();
     await decryptsFresh(ana, bea);
   });
@@ -182,8 +202,12 @@ describe('E2EE session key lifecycle', () => {
     await cris.session.keyReceived('ana', first.blob);
     await bea.session.keyReceived('ana', 'not base64!');
     await bea.session.keyReceived('nobody', first.blob);
+    // A bundle for someone who never joined (a ghost made up by the server) gets no key.
+    const sentBefore = relay.sentKeys.length;
+    await bea.session.peerAnnounced('ghost', relay.bundles.get('cris')!);
+    expect(relay.sentKeys.length).toBe(sentBefore);
     const beaRejected = (await bea.session.status()).rejected;
-    expect(beaRejected).toMatchObject({ STALE_EPOCH: 1, UNWRAP_FAILED: 1, MALFORMED_BLOB: 1, UNKNOWN_SENDER: 1 });
+    expect(beaRejected).toMatchObject({ STALE_EPOCH: 1, UNWRAP_FAILED: 1, MALFORMED_BLOB: 1, UNKNOWN_SENDER: 1, UNKNOWN_PARTICIPANT: 1 });
     expect((await cris.session.status()).rejected).toMatchObject({ UNWRAP_FAILED: 1 });
     await decryptsFresh(ana, bea);
     await decryptsFresh(ana, cris);
