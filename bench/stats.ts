@@ -14,7 +14,9 @@ export function median(sorted: readonly number[]): number {
   return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]! ) / 2;
 }
 
-export function summary(figure: string, values: readonly number[]): string {
+/** `digits`: decimals kept (0 for milliseconds of whole operations, more for sub-millisecond ones). */
+export function summary(figure: string, values: readonly number[], digits = 0): string {
   const s = [...values].sort((a, b) => a - b);
-  return `${figure}: median=${Math.round(median(s))} p95=${Math.round(percentile(s, 95))} n=${s.length}`;
+  const f = (v: number) => (digits === 0 ? String(Math.round(v)) : v.toFixed(digits));
+  return `${figure}: median=${f(median(s))} p95=${f(percentile(s, 95))} n=${s.length}`;
 }
