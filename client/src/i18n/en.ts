@@ -123,7 +123,7 @@ export const en: Record<MessageKey, string> = {
   micHostMutedHint: 'A host muted your microphone. You can unmute it once asked to.',
   cameraForbiddenHint: 'You are not allowed to use your camera in this meeting.',
   lockedBadge: 'Meeting locked',
-  e2eeOn: '🔒 End-to-end encrypted · security code:',
+  e2eeOn: 'End-to-end encrypted · security code:',
   e2eePending: 'Setting up end-to-end encryption ({keyed} of {peers} participants)…',
   e2eeOff: 'This meeting is not end-to-end encrypted: the server could see its content.',
   securityCodeHint: 'Compare it aloud: if everyone sees the same code, nobody else can see or hear the meeting, not even the server.',

@@ -132,7 +132,7 @@ export const es = {
   micHostMutedHint: 'Un anfitrión ha silenciado su micrófono. Podrá activarlo cuando se lo pida.',
   cameraForbiddenHint: 'No tiene permitido usar la cámara en esta reunión.',
   lockedBadge: 'Reunión bloqueada',
-  e2eeOn: '🔒 Cifrada de extremo a extremo · código de seguridad:',
+  e2eeOn: 'Cifrada de extremo a extremo · código de seguridad:',
   e2eePending: 'Estableciendo el cifrado de extremo a extremo ({keyed} de {peers} participantes)…',
   e2eeOff: 'Esta reunión no está cifrada de extremo a extremo: el servidor podría ver su contenido.',
   securityCodeHint: 'Compárelo en voz alta: si todos ven el mismo código, nadie más puede ver ni oír la reunión, ni siquiera el servidor.',
