@@ -1,8 +1,9 @@
 /**
  * End-to-end encryption in real Chromium against the real server and SFU. Three browsers (one of
  * them on the legacy `createEncodedStreams` path) decode each other with E2EE on, agree on the
- * security code and show the lock; a tap on the SFU (a PlainTransport consumer read over UDP)
- * shows the SFU only ever forwards SFrame ciphertext — it opens with the sender's key taken from
+ * security code and show the lock; a tap on the SFU (a PlainTransport consumer read over UDP) on
+ * camera, microphone and a screen share started mid-call shows the SFU only ever forwards SFrame
+ * ciphertext — it opens with the sender's key taken from
  * its browser, decodes as VP8 once decrypted and not before; a removed participant's keys stop
  * opening the frames within 2 s while the others keep decoding; a participant with wrong keys
  * decodes nothing and plays silence; a browser that cannot encrypt is refused with a clear
@@ -178,7 +179,7 @@ const logs = () => console.log(browsers.flatMap((b) => b.logs).join('\n'));
 describe('end-to-end encryption in real browsers', () => {
   it('three browsers decode each other, agree on the security code, and the SFU forwards only SFrame ciphertext', async () => {
     onTestFailed(logs);
-    const meetingId = server.createMeeting('Consejo cifrado', { policy: OPEN_POLICY });
+    const meetingId = server.createMeeting('Consejo cifrado', { ownerId: users.get('ana')!.id, policy: OPEN_POLICY });
     const [ana, bea, cris] = await Promise.all([open('ana'), open('bea'), open('cris', [LEGACY_ONLY])]);
     const idAna = await joinMeeting(ana.page, server.url, meetingId);
     const idBea = await joinMeeting(bea.page, server.url, meetingId);
@@ -217,23 +218,37 @@ describe('end-to-end encryption in real browsers', () => {
     }
     await screenshot(ana.page, 'e2ee-three-browsers');
 
-    // The tap: what the SFU forwards of Ana's camera and microphone, and of Cris's (legacy) camera.
+    // Ana (the host) shares her screen: a third sender, created mid-call.
+    const anaCamera = await producerOf(bea.page, idAna, 'video');
+    await ana.page.getByRole('button', { name: 'Compartir pantalla', exact: true }).click();
+    const anaScreen = await waitFor(async () => (await pageStats(bea.page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.producerId !== anaCamera && s.framesDecoded > 0)?.producerId, 20_000, {
+      message: "Bea decodes Ana's screen",
+    });
+
+    // The tap: what the SFU forwards of Ana's camera, microphone and screen, and of Cris's (legacy) camera.
     const router = await routers.routerFor(meetingId);
     const taps = await Promise.all([
-      SfuTap.attach(router, await producerOf(bea.page, idAna, 'video')),
+      SfuTap.attach(router, anaCamera),
       SfuTap.attach(router, await producerOf(bea.page, idAna, 'audio')),
       SfuTap.attach(router, await producerOf(bea.page, idCris, 'video')),
+      SfuTap.attach(router, anaScreen),
     ]);
     try {
       const isKey = (f: TappedFrame) => (f.data[0]! & 1) === 0;
-      await Promise.all([taps[0]!.waitForFrames(1, { filter: isKey, timeoutMs: 15_000 }), taps[2]!.waitForFrames(1, { filter: isKey, timeoutMs: 15_000 })]);
-      const [anaVideo, anaAudio, crisVideo] = await Promise.all([taps[0]!.waitForFrames(60), taps[1]!.waitForFrames(100), taps[2]!.waitForFrames(60)]);
+      await Promise.all([0, 2, 3].map((i) => taps[i]!.waitForFrames(1, { filter: isKey, timeoutMs: 15_000 })));
+      const [anaVideo, anaAudio, crisVideo, anaScreenFrames] = await Promise.all([
+        taps[0]!.waitForFrames(60),
+        taps[1]!.waitForFrames(100),
+        taps[2]!.waitForFrames(60),
+        taps[3]!.waitForFrames(10, { timeoutMs: 15_000 }),
+      ]);
       const sendKeys = async (page: Page) => keysFrom((await capturedKeys(page)).filter((k) => k.op === 'sendKey'));
 
       for (const [frames, kind, page, label] of [
         [anaVideo, 'video', ana.page, "Ana's camera"],
         [anaAudio, 'audio', ana.page, "Ana's microphone"],
         [crisVideo, 'video', cris.page, "Cris's camera (legacy path)"],
+        [anaScreenFrames, 'video', ana.page, "Ana's screen"],
       ] as const) {
         const keys = await sendKeys(page);
         const opened = await Promise.all(frames.map((f) => open1(f, kind, keys)));
@@ -250,7 +265,9 @@ describe('end-to-end encryption in real browsers', () => {
         if (kind === 'video') {
           const from = frames.findIndex(isKey);
           const clear = await decodeVp8(bea.page, opened.slice(from) as Uint8Array[]);
-          expect(clear, `${label}: decrypted frames decode as VP8`).toMatchObject({ errors: 0, width: 640, height: 480 });
+          expect(clear, `${label}: decrypted frames decode as VP8`).toMatchObject({ errors: 0 });
+          if (label !== "Ana's screen") expect(clear).toMatchObject({ width: 640, height: 480 });
+          else expect(clear.width).toBeGreaterThan(0);
           expect(clear.decoded).toBe(frames.length - from);
           const raw = await decodeVp8(bea.page, frames.slice(from).map((f) => f.data));
           expect(raw.decoded, `${label}: frames as forwarded by the SFU decode as VP8`).toBe(0);
