@@ -60,6 +60,12 @@ export type E2eeStatus = {
 };
 
 export const RATCHET_INTERVAL_MS = 5 * 60_000;
+/**
+ * After a leave, the fresh key is used once everyone was sent it, or after this long at most: in a
+ * large meeting sending every wrapped key takes a while (the relay paces them), and the departed
+ * must not keep reading for that long. Those not served yet catch up when their key arrives.
+ */
+export const REKEY_SWITCH_MAX_MS = 1_500;
 /** Blobs that arrive before their sender's bundle wait, a few per sender at most. */
 const MAX_PENDING_BLOBS = 4;
 const GROUP_CHAT = 1;
@@ -90,6 +96,8 @@ export class E2eeSession {
   #epoch = 0;
   #baseKey: Bytes = generateBaseKey();
   #serial: Promise<void> = Promise.resolve();
+  /** A rekey is queued and not started: further leaves need no other (it reads the peers when it runs). */
+  #rekeyQueued = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -161,7 +169,12 @@ export class E2eeSession {
     this.#departed.add(id);
     this.#cryptor.forgetSender(id);
     this.#onChange();
-    return this.#run(() => this.#rekey());
+    if (this.#rekeyQueued) return this.#serial;
+    this.#rekeyQueued = true;
+    return this.#run(() => {
+      this.#rekeyQueued = false;
+      return this.#rekey();
+    });
   }
 
   /** A wrapped sender key from `from`. Refused blobs change nothing and are counted. */
@@ -295,10 +308,15 @@ export class E2eeSession {
     this.#baseKey = baseKey;
     this.#epoch = epoch;
     for (const peer of this.#peers.values()) peer.given = false;
-    await Promise.all([...this.#peers].filter(([, p]) => p.bundle).map(([id, peer]) => this.#give(id, peer)));
+    const sent = Promise.all([...this.#peers].filter(([, p]) => p.bundle).map(([id, peer]) => this.#give(id, peer)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([sent, new Promise<void>((r) => (timer = setTimeout(r, REKEY_SWITCH_MAX_MS)))]);
+    clearTimeout(timer);
     if (this.#closed) return;
     this.#cryptor.setSendKey(epoch, baseKey);
     this.#onChange();
+    // Later key operations start once every wrapped key of this one went out.
+    await sent;
   }
 
   async #give(id: string, peer: Peer): Promise<void> {

@@ -15,6 +15,7 @@ import { generateParticipantKeyPairs, type ParticipantKeyPairs } from '../e2ee/k
 import { E2eeSession, type E2eeCryptorPort, type E2eeStatus } from '../e2ee/session.ts';
 import type { ToWorker, WorkerReply } from '../e2ee/worker-protocol.ts';
 import type { CallConnection } from './call-connection.ts';
+import { SendPacer } from './send-pacer.ts';
 import type { Signaling } from './signaling.ts';
 
 /** `script`: RTCRtpScriptTransform; `legacy`: createEncodedStreams; null: this browser cannot encrypt. */
@@ -96,6 +97,7 @@ export class CallE2ee {
   /** Starts the key session (announces our keys): before producing, which the server requires. */
   async start(init: { meetingId: string; selfId: string; sig: Signaling; peers: ReadonlyArray<{ id: string; e2eeBundle?: string }> }): Promise<void> {
     const { sig } = init;
+    const pacer = new SendPacer();
     const session = await E2eeSession.start({
       meetingId: init.meetingId,
       selfId: init.selfId,
@@ -103,7 +105,7 @@ export class CallE2ee {
       peers: init.peers.map((p) => ({ id: p.id, ...(p.e2eeBundle ? { bundle: p.e2eeBundle } : {}) })),
       relay: {
         announce: async (bundle) => void (await sig.request('announceE2eeKeys', { bundle })),
-        sendKey: async (to, blob) => void (await sig.request('sendE2eeKey', { to, blob })),
+        sendKey: async (to, blob) => void (await pacer.run(() => sig.request('sendE2eeKey', { to, blob }))),
       },
       onChange: () => void this.#refresh(),
       keys: takeKeyPairs(),

@@ -154,12 +154,32 @@ describe('E2EE session key lifecycle', () => {
     expect(await ana.session.securityCode()).not.toBe(codeWithCris);
   });
 
+  it('several people leaving at once cost one fresh key, which none of them gets', async () => {
+    const relay = new Relay();
+    const members = [];
+    for (const id of ['ana', 'bea', 'cris', 'dario', 'eva']) members.push(await relay.join(id));
+    const [ana, bea, cris] = members as [Member, Member, Member];
+    await decryptsFresh(ana, bea);
+    await decryptsFresh(ana, cris);
+    await ana.session.settled();
+    const sentBefore = relay.sentKeys.length;
+    for (const id of ['cris', 'dario', 'eva']) relay.leave(id);
+    await ana.session.settled();
+    const fresh = relay.sentKeys.slice(sentBefore).filter((k) => k.from === 'ana');
+    expect(fresh.map((k) => k.to)).toEqual(['bea']);
+    await decryptsFresh(ana, bea);
+    await new Promise((r) => setTimeout(r, 80)); // past the grace window of the old key
+    expect(await receive(cris, 'ana', await send(ana, 9))).toBeNull();
+  });
+
   it('holds frames that arrive before the first key and decrypts them once it comes', async () => {
     const relay = new Relay();
     const ana = await relay.join('ana');
     relay.hold = true;
     const bea = await relay.join('bea');
-    await ana.session.settled(); // Ana has ratcheted for Bea (what Ana sent before is not Bea's to read)
+    // Ana has ratcheted for Bea (what Ana sent before is not Bea's to read), and her cryptor uses it.
+    await ana.session.settled();
+    await waitFor(() => ana.cryptor.sendEpoch === 1, 2000);
     const early = await send(ana, 3);
     const held = receive(bea, 'ana', early);
     await new Promise((r) => setTimeout(r, 200));
