@@ -20,7 +20,7 @@ import {
 
 export { SenderKeyRing } from './sender-key-ring.ts';
 
-export type KeyWrapErrorCode = 'MALFORMED_BUNDLE' | 'MALFORMED_BLOB' | 'UNWRAP_FAILED' | 'STALE_EPOCH';
+export type KeyWrapErrorCode = 'MALFORMED_BUNDLE' | 'MALFORMED_BLOB' | 'UNWRAP_FAILED' | 'STALE_EPOCH' | 'FOREIGN_ANNOUNCEMENT';
 
 export class KeyWrapError extends Error {
   readonly code: KeyWrapErrorCode;
@@ -36,6 +36,8 @@ export type ParticipantKeyPairs = {
   /** The private key is non-extractable; WebCrypto always leaves the public key exportable. */
   ecdh: CryptoKeyPair;
   kem: { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** ECDSA P-384: signs the announcement of the bundle for one meeting and participant (announcement.ts). */
+  signing: CryptoKeyPair;
 };
 
 /** Who a wrapped key is from and for; both sides know it from signalling, so it is not in the blob. */
@@ -63,7 +65,8 @@ const P384 = { name: 'ECDH', namedCurve: 'P-384' } as const;
 
 export async function generateParticipantKeyPairs(): Promise<ParticipantKeyPairs> {
   const ecdh = await crypto.subtle.generateKey(P384, false, ['deriveBits']);
-  return { ecdh, kem: ml_kem1024.keygen() };
+  const signing = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify']);
+  return { ecdh, kem: ml_kem1024.keygen(), signing };
 }
 
 /** version ‖ P-384 public point ‖ ML-KEM-1024 public key: fixed-size, relayed as is. */

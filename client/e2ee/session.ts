@@ -17,8 +17,8 @@
  * Key operations run one at a time in order (`#serial`), so an epoch is never used twice.
  */
 import { concatBytes, fromBase64, lengthPrefixed, toBase64, utf8, type Bytes } from './bytes.ts';
+import { createAnnouncement, openAnnouncement } from './announcement.ts';
 import {
-  exportPublicBundle,
   generateBaseKey,
   generateParticipantKeyPairs,
   KeyWrapError,
@@ -74,6 +74,8 @@ const PRIVATE_CHAT_LABEL = 'Recinto private chat v1';
 
 type Peer = {
   bundle: Bytes | null;
+  /** Bundle and signing key, from their verified announcement: what the security code commits to. */
+  identity: Bytes | null;
   /** We handed them our current key lineage (the last fresh key or a ratchet of it). */
   given: boolean;
   /** Their latest key epoch we accepted; older blobs are refused. */
@@ -85,7 +87,8 @@ export class E2eeSession {
   readonly meetingId: string;
   readonly selfId: string;
   readonly #keys: ParticipantKeyPairs;
-  readonly #bundle: Bytes;
+  /** Our bundle and signing key (the security code's share of us). */
+  readonly #identity: Bytes;
   readonly #relay: E2eeRelay;
   readonly #cryptor: E2eeCryptorPort;
   readonly #onChange: () => void;
@@ -101,11 +104,11 @@ export class E2eeSession {
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  private constructor(init: { meetingId: string; selfId: string; keys: ParticipantKeyPairs; bundle: Bytes; relay: E2eeRelay; cryptor: E2eeCryptorPort; onChange: () => void }) {
+  private constructor(init: { meetingId: string; selfId: string; keys: ParticipantKeyPairs; identity: Bytes; relay: E2eeRelay; cryptor: E2eeCryptorPort; onChange: () => void }) {
     this.meetingId = init.meetingId;
     this.selfId = init.selfId;
     this.#keys = init.keys;
-    this.#bundle = init.bundle;
+    this.#identity = init.identity;
     this.#relay = init.relay;
     this.#cryptor = init.cryptor;
     this.#onChange = init.onChange;
@@ -128,14 +131,12 @@ export class E2eeSession {
     keys?: Promise<ParticipantKeyPairs>;
   }): Promise<E2eeSession> {
     const keys = await (options.keys ?? generateParticipantKeyPairs());
-    const bundle = await exportPublicBundle(keys);
-    const session = new E2eeSession({ ...options, keys, bundle, onChange: options.onChange ?? (() => {}) });
+    const { announcement, opened } = await createAnnouncement(keys, { meetingId: options.meetingId, participantId: options.selfId });
+    const session = new E2eeSession({ ...options, keys, identity: opened.identity, onChange: options.onChange ?? (() => {}) });
     session.#cryptor.setSendKey(session.#epoch, session.#baseKey);
-    await options.relay.announce(toBase64(bundle));
-    for (const peer of options.peers) {
-      session.peerJoined(peer.id);
-      if (peer.bundle) session.#setBundle(peer.id, peer.bundle);
-    }
+    await options.relay.announce(toBase64(announcement));
+    for (const peer of options.peers) session.peerJoined(peer.id);
+    await Promise.all(options.peers.map((peer) => (peer.bundle ? session.#setBundle(peer.id, peer.bundle) : false)));
     void session.#run(() => session.#giveKeyToNewPeers(false));
     const interval = options.ratchetIntervalMs ?? RATCHET_INTERVAL_MS;
     if (interval > 0) session.#timer = setInterval(() => void session.#run(() => session.#ratchetOwnKey()), interval);
@@ -146,7 +147,7 @@ export class E2eeSession {
   peerJoined(id: string): void {
     if (id === this.selfId || this.#peers.has(id)) return;
     this.#departed.delete(id);
-    this.#peers.set(id, { bundle: null, given: false, theirEpoch: undefined, pending: [] });
+    this.#peers.set(id, { bundle: null, identity: null, given: false, theirEpoch: undefined, pending: [] });
     this.#onChange();
   }
 
@@ -156,10 +157,10 @@ export class E2eeSession {
    * participant list): a bundle for anyone else — a "ghost" the server made up to receive our key —
    * is refused.
    */
-  peerAnnounced(id: string, bundle: string): Promise<void> {
-    if (id === this.selfId) return Promise.resolve();
-    if (!this.#peers.has(id)) return Promise.resolve(this.#reject('UNKNOWN_PARTICIPANT'));
-    if (!this.#setBundle(id, bundle)) return Promise.resolve();
+  async peerAnnounced(id: string, bundle: string): Promise<void> {
+    if (id === this.selfId) return;
+    if (!this.#peers.has(id)) return this.#reject('UNKNOWN_PARTICIPANT');
+    if (!(await this.#setBundle(id, bundle))) return;
     return this.#run(() => this.#giveKeyToNewPeers(true));
   }
 
@@ -208,10 +209,10 @@ export class E2eeSession {
     };
   }
 
-  /** The meeting security code over our bundle and every bundle we know: compare it aloud. */
+  /** The meeting security code over our keys and every participant's we know: compare it aloud. */
   securityCode(): Promise<string> {
-    const bundles = [this.#bundle, ...[...this.#peers.values()].flatMap((p) => (p.bundle ? [p.bundle] : []))];
-    return meetingSecurityCode(this.meetingId, bundles);
+    const identities = [this.#identity, ...[...this.#peers.values()].flatMap((p) => (p.identity ? [p.identity] : []))];
+    return meetingSecurityCode(this.meetingId, identities);
   }
 
   /**
@@ -265,22 +266,24 @@ export class E2eeSession {
     clearInterval(this.#timer);
   }
 
-  #setBundle(id: string, bundle: string): boolean {
+  /** Verifies and keeps a participant's announcement; false (counted) if refused or already known. */
+  async #setBundle(id: string, announcement: string): Promise<boolean> {
+    let opened;
+    try {
+      opened = await openAnnouncement(fromBase64(announcement), { meetingId: this.meetingId, participantId: id });
+    } catch (err) {
+      this.#reject(err instanceof KeyWrapError ? err.code : 'MALFORMED_BUNDLE');
+      return false;
+    }
     const peer = this.#peers.get(id);
     if (!peer) return false;
-    let bytes: Bytes;
-    try {
-      bytes = fromBase64(bundle);
-    } catch {
-      this.#reject('MALFORMED_BUNDLE');
-      return false;
-    }
-    if (peer.bundle) {
+    if (peer.identity) {
       // A participant's keys never change within a session: a second, different bundle is refused.
-      if (toBase64(peer.bundle) !== toBase64(bytes)) this.#reject('BUNDLE_CHANGED');
+      if (toBase64(peer.identity) !== toBase64(opened.identity)) this.#reject('BUNDLE_CHANGED');
       return false;
     }
-    peer.bundle = bytes;
+    peer.bundle = opened.bundle;
+    peer.identity = opened.identity;
     this.#onChange();
     const pending = peer.pending.splice(0);
     for (const blob of pending) void this.#run(() => this.#unwrapFrom(id, blob));

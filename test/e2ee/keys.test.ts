@@ -81,8 +81,8 @@ describe('key wrap (P-384 ECDH + ML-KEM-1024, HKDF-SHA-512, AES-256-GCM)', () =>
   it('needs both the recipient’s ECDH and its ML-KEM secret: neither alone opens a blob', async () => {
     const blob = await wrapKeyFor(alice, bobBundle, grant);
     // Same public bundle as Bob (so the same salt), but one of the two secrets is Carol's.
-    const wrongEcdhSecret = { ecdh: { publicKey: bob.ecdh.publicKey, privateKey: carol.ecdh.privateKey }, kem: bob.kem };
-    const wrongKemSecret = { ecdh: bob.ecdh, kem: { publicKey: bob.kem.publicKey, secretKey: carol.kem.secretKey } };
+    const wrongEcdhSecret = { ...bob, ecdh: { publicKey: bob.ecdh.publicKey, privateKey: carol.ecdh.privateKey } };
+    const wrongKemSecret = { ...bob, kem: { publicKey: bob.kem.publicKey, secretKey: carol.kem.secretKey } };
     expect(await refusal(unwrapKey(wrongEcdhSecret, aliceBundle, blob, context))).toBe('UNWRAP_FAILED');
     expect(await refusal(unwrapKey(wrongKemSecret, aliceBundle, blob, context))).toBe('UNWRAP_FAILED');
   });

@@ -225,9 +225,13 @@ describe('E2EE session key lifecycle', () => {
     // A bundle for someone who never joined (a ghost made up by the server) gets no key.
     const sentBefore = relay.sentKeys.length;
     await bea.session.peerAnnounced('ghost', relay.bundles.get('cris')!);
+    // Cris's genuine announcement replayed as someone else's (or in another meeting) does not verify.
+    bea.session.peerJoined('impostor');
+    await bea.session.peerAnnounced('impostor', relay.bundles.get('cris')!);
+    await bea.session.settled();
     expect(relay.sentKeys.length).toBe(sentBefore);
     const beaRejected = (await bea.session.status()).rejected;
-    expect(beaRejected).toMatchObject({ STALE_EPOCH: 1, UNWRAP_FAILED: 1, MALFORMED_BLOB: 1, UNKNOWN_SENDER: 1, UNKNOWN_PARTICIPANT: 1 });
+    expect(beaRejected).toMatchObject({ STALE_EPOCH: 1, UNWRAP_FAILED: 1, MALFORMED_BLOB: 1, UNKNOWN_SENDER: 1, UNKNOWN_PARTICIPANT: 1, FOREIGN_ANNOUNCEMENT: 1 });
     expect((await cris.session.status()).rejected).toMatchObject({ UNWRAP_FAILED: 1 });
     await decryptsFresh(ana, bea);
     await decryptsFresh(ana, cris);
