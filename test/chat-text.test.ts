@@ -1,6 +1,6 @@
 /** Which parts of a chat message become links: only full `https:` addresses, nothing else. */
 import { describe, expect, it } from 'vitest';
-import { chatSegments, safeHttpsUrl, type ChatSegment } from '../client/src/chat-text.ts';
+import { chatSegments, isChatText, safeHttpsUrl, type ChatSegment } from '../client/src/chat-text.ts';
 
 const links = (text: string) => chatSegments(text).filter((s): s is Extract<ChatSegment, { kind: 'link' }> => s.kind === 'link');
 const joined = (segments: ChatSegment[]) => segments.map((s) => s.text).join('');
@@ -79,5 +79,15 @@ describe('chat text', () => {
     expect(links(text).map((l) => l.href)).toEqual(['https://one.example/', 'https://two.example/p?x=']);
     expect(joined(chatSegments(text))).toBe(text);
     expect(chatSegments('')).toEqual([]);
+  });
+});
+
+describe('isChatText (what a recipient accepts from sealed chat)', () => {
+  it('takes 1 to 2000 characters with something other than white space, counting characters, not UTF-16 units', () => {
+    expect(isChatText('hola')).toBe(true);
+    expect(isChatText('🔒'.repeat(2000))).toBe(true);
+    expect(isChatText('🔒'.repeat(2001))).toBe(false);
+    expect(isChatText('')).toBe(false);
+    expect(isChatText(' \n\t ')).toBe(false);
   });
 });

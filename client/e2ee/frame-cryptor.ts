@@ -50,7 +50,7 @@ export class FrameCryptor {
   #sendKey: { epoch: number; key: SFrameKey } | null = null;
   #ctr = 0n;
   readonly #streams = new Set<StreamStats>();
-  readonly #chatReplay = new Map<string, StreamReplay>();
+  readonly #chatReplay = new Map<string, ReceiveState>();
   readonly #firstKey = new Map<string, KeyWaiter>();
 
   constructor(options: { graceMs?: number; now?: () => number } = {}) {
@@ -127,19 +127,19 @@ export class FrameCryptor {
   }
 
   /**
-   * A frame from `senderId`, decrypted; null (drop) if it does not open. `replay` is the stream's
-   * own window (a sender's CTR runs across all its tracks, each stream sees a subset).
+   * A frame from `senderId`, decrypted; null (drop) if it does not open. `state` is the stream's
+   * own (a sender's CTR runs across all its tracks, each stream sees a subset of it).
    */
-  async decrypt(stats: StreamStats, replay: StreamReplay, senderId: string, kind: FrameKind, frame: Uint8Array): Promise<Bytes | null> {
+  async decrypt(stats: StreamStats, state: ReceiveState, senderId: string, kind: FrameKind, frame: Uint8Array): Promise<Bytes | null> {
     stats.frames++;
     stats.bytesIn += frame.length;
-    if (this.#receiverKeys.epochOf(senderId) === undefined && !replay.gaveUpWaiting) {
+    if (this.#receiverKeys.epochOf(senderId) === undefined && !state.gaveUpWaiting) {
       // Hold the frame (and, the stream being in order, those behind it) until the first key comes.
-      if (!(await this.#awaitFirstKey(senderId))) replay.gaveUpWaiting = true;
+      if (!(await this.#awaitFirstKey(senderId))) state.gaveUpWaiting = true;
     }
     try {
       const started = performance.now();
-      const opened = await this.#open(senderId, replay, (keys, window) => decryptFrame({ keys, kind, frame, replayWindow: window }));
+      const opened = await this.#open(senderId, state, (keys, window) => decryptFrame({ keys, kind, frame, replayWindow: window }));
       record(stats, performance.now() - started);
       stats.passed++;
       stats.bytesOut += opened.frame.length;
@@ -179,7 +179,7 @@ export class FrameCryptor {
   async openGroupChat(meetingId: string, senderId: string, sealed: Uint8Array): Promise<string> {
     let replay = this.#chatReplay.get(senderId);
     if (!replay) {
-      replay = new StreamReplay();
+      replay = new ReceiveState();
       this.#chatReplay.set(senderId, replay);
     }
     const metadata = chatMetadata(meetingId, senderId);
@@ -193,7 +193,7 @@ export class FrameCryptor {
    */
   async #open<T>(
     senderId: string,
-    replay: StreamReplay,
+    replay: ReceiveState,
     attempt: (keys: (kid: bigint) => SFrameKey | undefined, window: ReplayWindow) => Promise<T>,
   ): Promise<T> {
     const keys = this.#receiverKeys;
@@ -221,10 +221,12 @@ export class FrameCryptor {
 }
 
 /**
- * A replay window that follows key changes: KIDs repeat every 256 epochs, so when a KID comes back
- * with a different key its window starts afresh (CTR restarts at 0 under each key).
+ * What the cryptor keeps per received stream (and per sender's group chat): a replay window that
+ * follows key changes — KIDs repeat every 256 epochs, so when a KID comes back with a different
+ * key its window starts afresh (CTR restarts at 0 under each key) — and whether the stream already
+ * gave up waiting for the sender's first key.
  */
-export class StreamReplay {
+export class ReceiveState {
   readonly window = new ReplayWindow();
   /** The sender's first key did not come in time: stop holding frames for it. */
   gaveUpWaiting = false;

@@ -54,7 +54,6 @@ export type E2eeStatus = {
   /** Of those, whose sender key we hold (their media and chat can be decrypted). */
   peersKeyed: number;
   complete: boolean;
-  epoch: number;
   /** Key blobs and announcements refused (forged, replayed, malformed, for someone else). */
   rejected: Record<string, number>;
 };
@@ -93,7 +92,6 @@ export class E2eeSession {
   readonly #cryptor: E2eeCryptorPort;
   readonly #onChange: () => void;
   readonly #peers = new Map<string, Peer>();
-  readonly #departed = new Set<string>();
   readonly #rejected: Record<string, number> = {};
   readonly #seenPrivate = new Set<string>();
   #epoch = 0;
@@ -146,7 +144,6 @@ export class E2eeSession {
   /** Someone entered the meeting (their bundle follows in `peerAnnounced`). */
   peerJoined(id: string): void {
     if (id === this.selfId || this.#peers.has(id)) return;
-    this.#departed.delete(id);
     this.#peers.set(id, { bundle: null, identity: null, given: false, theirEpoch: undefined, pending: [] });
     this.#onChange();
   }
@@ -167,7 +164,6 @@ export class E2eeSession {
   /** Someone left or was removed: forget their key, and switch ours to a fresh one they never get. */
   peerLeft(id: string): Promise<void> {
     if (!this.#peers.delete(id)) return Promise.resolve();
-    this.#departed.add(id);
     this.#cryptor.forgetSender(id);
     this.#onChange();
     if (this.#rekeyQueued) return this.#serial;
@@ -204,7 +200,6 @@ export class E2eeSession {
       peers: peers.length,
       peersKeyed,
       complete: peersKeyed === peers.length,
-      epoch: this.#epoch,
       rejected: { ...this.#rejected },
     };
   }

@@ -5,7 +5,8 @@
  * without it, as the streams of `createEncodedStreams()` posted by the page. The crypto is in
  * frame-cryptor.ts.
  */
-import { FrameCryptor, StreamReplay, type StreamOptions } from './frame-cryptor.ts';
+import { FrameCryptor, ReceiveState, type StreamOptions } from './frame-cryptor.ts';
+import type { Bytes } from './bytes.ts';
 import { SFrameError } from './sframe.ts';
 import type { ToWorker, WorkerReply } from './worker-protocol.ts';
 
@@ -22,12 +23,12 @@ const cryptor = new FrameCryptor();
 /** Runs one sender's or receiver's frames through the cryptor until the stream ends. */
 function pipe(options: StreamOptions, readable: ReadableStream<EncodedFrame>, writable: WritableStream<EncodedFrame>): void {
   const stats = cryptor.openStream(options);
-  const replay = new StreamReplay();
+  const replay = new ReceiveState();
   const { kind, senderId } = options;
   const transform = new TransformStream<EncodedFrame, EncodedFrame>({
     async transform(frame, controller) {
       const data = new Uint8Array(frame.data);
-      let out: Uint8Array | null = null;
+      let out: Bytes | null = null;
       if (options.direction === 'send') {
         // An empty frame carries nothing to protect and could not be told apart on receipt: drop it.
         out = data.length === 0 ? null : await cryptor.encrypt(stats, kind, data);
@@ -35,7 +36,8 @@ function pipe(options: StreamOptions, readable: ReadableStream<EncodedFrame>, wr
         out = await cryptor.decrypt(stats, replay, senderId, kind, data);
       }
       if (!out) return;
-      frame.data = out.buffer.byteLength === out.length ? (out.buffer as ArrayBuffer) : out.slice().buffer;
+      // The cryptor returns a fresh buffer holding exactly the frame.
+      frame.data = out.buffer;
       controller.enqueue(frame);
     },
   });

@@ -49,6 +49,9 @@ function takeKeyPairs(): Promise<ParticipantKeyPairs> {
   return keys;
 }
 
+/** A request to the Worker before it is given its reply id. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 type LegacyEndpoint = { createEncodedStreams(): { readable: ReadableStream; writable: WritableStream } };
 
 /** What the page shows and the tests read. */
@@ -146,7 +149,7 @@ export class CallE2ee {
   async view(): Promise<E2eeView | null> {
     const status = this.#session ? await this.#session.status() : null;
     if (!status) return null;
-    const streams = (await this.#request({ op: 'stats', id: 0 })) as StreamStats[];
+    const streams = (await this.#request({ op: 'stats' })) as StreamStats[];
     return { ...status, streams };
   }
 
@@ -182,8 +185,8 @@ export class CallE2ee {
       setSendKey: (epoch, baseKey) => this.#post({ op: 'sendKey', epoch, baseKey }),
       setReceiveKey: (senderId, epoch, baseKey) => this.#post({ op: 'receiveKey', senderId, epoch, baseKey }),
       forgetSender: (senderId) => this.#post({ op: 'forgetSender', senderId }),
-      sealGroupChat: async (meetingId, senderId, text) => (await this.#request({ op: 'sealChat', id: 0, meetingId, senderId, text })) as Uint8Array,
-      openGroupChat: async (meetingId, senderId, sealed) => (await this.#request({ op: 'openChat', id: 0, meetingId, senderId, sealed })) as string,
+      sealGroupChat: async (meetingId, senderId, text) => (await this.#request({ op: 'sealChat', meetingId, senderId, text })) as Uint8Array,
+      openGroupChat: async (meetingId, senderId, sealed) => (await this.#request({ op: 'openChat', meetingId, senderId, sealed })) as string,
     };
   }
 
@@ -191,7 +194,7 @@ export class CallE2ee {
     this.#worker.postMessage(message, transfer);
   }
 
-  #request(message: Extract<ToWorker, { id: number }>): Promise<unknown> {
+  #request(message: WithoutId<Extract<ToWorker, { id: number }>>): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#replies.set(id, { resolve, reject });

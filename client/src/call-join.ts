@@ -95,16 +95,15 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   // Created before anything is awaited, so key notifications arriving meanwhile are kept. Keys
   // are generated and announced while camera and transports are set up; producing waits for them
   // (the server refuses media before our keys are announced).
-  let e2eeStarted: Promise<unknown> = Promise.resolve(null);
+  let e2eeStarted: Promise<void> | undefined;
   if (info.policy.e2ee) {
     const mode = transformSupport();
     if (!mode) throw new SignalingError('E2EE_UNSUPPORTED', 'this browser cannot encrypt media end to end');
     const e2ee = new CallE2ee(mode, () => core.view.update());
     connection.e2ee = e2ee;
-    e2eeStarted = e2ee.start({ meetingId: core.opts?.meetingId ?? '', selfId: info.self.id, sig, peers: [...meeting.others.values()] }).then(
-      () => null,
-      (err: unknown) => err ?? new Error('E2EE start failed'),
-    );
+    e2eeStarted = e2ee.start({ meetingId: core.opts?.meetingId ?? '', selfId: info.self.id, sig, peers: [...meeting.others.values()] });
+    // Awaited before producing; until then a failure must not count as unhandled.
+    e2eeStarted.catch(() => {});
   }
   // Mute on entry is for participants (the server starts their microphone paused; produce says so).
   if (info.self.mutedByHost || (info.policy.muteOnEntry && info.self.role === 'participant')) core.micMuted = true;
@@ -163,8 +162,7 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   });
   connection.markRecvReady();
 
-  const e2eeFailure = await e2eeStarted;
-  if (e2eeFailure) throw e2eeFailure;
+  await e2eeStarted;
   if (!current()) return;
   await produceAll(core, connection, send, stream);
   if (!current()) return;

@@ -7,6 +7,7 @@ import { addParticipant, closeConsumer, consume } from './call-remote-media.ts';
 import { stopScreen } from './call-screen.ts';
 import type { HostAction, Participant } from './meeting-state.ts';
 import type { Signaling } from './signaling.ts';
+import { isChatText } from './chat-text.ts';
 
 export function wireNotifications(core: CallCore, connection: CallConnection, sig: Signaling): void {
   const current = () => core.connection === connection;
@@ -193,10 +194,4 @@ export function onHostAction(core: CallCore, connection: CallConnection, action:
     }
   }
   core.view.hostAction(action);
-}
-
-/** What the server checks for plaintext chat, checked by the recipient for sealed chat. */
-function isChatText(text: string): boolean {
-  const length = [...text].length;
-  return length >= 1 && length <= 2000 && /\S/u.test(text);
 }

@@ -9,6 +9,18 @@
  * test/chat-text.test.ts.
  */
 
+/** The server's limit for chat text (protocol.ts ChatText), in characters. */
+export const CHAT_MAX_LENGTH = 2000;
+
+/**
+ * What the server requires of plaintext chat (1 to CHAT_MAX_LENGTH characters, not only white
+ * space), checked by the recipient for sealed chat, which the server cannot read.
+ */
+export function isChatText(text: string): boolean {
+  const length = [...text].length;
+  return length >= 1 && length <= CHAT_MAX_LENGTH && /\S/u.test(text);
+}
+
 export type ChatSegment = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
 
 /** `https://` and what may follow in an address; the `u` flag makes \p{…} classes work. */

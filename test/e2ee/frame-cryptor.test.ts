@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateBaseKey, ratchet } from '../../client/e2ee/keys.ts';
-import { FrameCryptor, StreamReplay } from '../../client/e2ee/frame-cryptor.ts';
+import { FrameCryptor, ReceiveState } from '../../client/e2ee/frame-cryptor.ts';
 import { clearPrefixLength } from '../../client/e2ee/media-frame.ts';
 import { decodeHeader } from '../../client/e2ee/sframe.ts';
 
@@ -22,7 +22,7 @@ async function pair(epoch = 0) {
   await receiver.setReceiveKey('ana', epoch, baseKey);
   const out = sender.openStream({ direction: 'send', kind: 'video' });
   const inbound = receiver.openStream({ direction: 'recv', kind: 'video', senderId: 'ana' });
-  const replay = new StreamReplay();
+  const replay = new ReceiveState();
   return {
     baseKey,
     sender,

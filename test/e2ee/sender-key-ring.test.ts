@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SenderKeyRing } from '../../client/e2ee/keys.ts';
+import { SenderKeyRing } from '../../client/e2ee/sender-key-ring.ts';
 import { AES_256_GCM_SHA512_128, deriveKeyMaterial, type SFrameKey } from '../../client/e2ee/sframe.ts';
 
 function decryptionKey(kid: bigint): Promise<SFrameKey> {

@@ -4,14 +4,14 @@
  * after joins, leaves and periodic ratchets, sealed chat, and refused key material.
  */
 import { describe, expect, it } from 'vitest';
-import { FIRST_KEY_WAIT_MS, FrameCryptor, StreamReplay, type StreamStats } from '../../client/e2ee/frame-cryptor.ts';
+import { FIRST_KEY_WAIT_MS, FrameCryptor, ReceiveState, type StreamStats } from '../../client/e2ee/frame-cryptor.ts';
 import { E2eeSession, type E2eeCryptorPort } from '../../client/e2ee/session.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const MEETING = 'mtg-cifrada';
 
 /** One participant: a session, its cryptor, and a receive stream per sender. */
-type Member = { id: string; session: E2eeSession; cryptor: FrameCryptor; inbox: Map<string, { stats: StreamStats; replay: StreamReplay }> };
+type Member = { id: string; session: E2eeSession; cryptor: FrameCryptor; inbox: Map<string, { stats: StreamStats; replay: ReceiveState }> };
 
 /** Signalling as the server does it: bundles to everyone present, keys to their recipient only. */
 class Relay {
@@ -90,7 +90,7 @@ async function send(from: Member, n = 1): Promise<Uint8Array> {
 async function receive(to: Member, from: string, sealed: Uint8Array): Promise<Uint8Array | null> {
   let stream = to.inbox.get(from);
   if (!stream) {
-    stream = { stats: to.cryptor.openStream({ direction: 'recv', kind: 'video', senderId: from }), replay: new StreamReplay() };
+    stream = { stats: to.cryptor.openStream({ direction: 'recv', kind: 'video', senderId: from }), replay: new ReceiveState() };
     to.inbox.set(from, stream);
   }
   return to.cryptor.decrypt(stream.stats, stream.replay, from, 'video', sealed);

@@ -3,13 +3,11 @@
  * ever put in text nodes; `https:` addresses become links (chat-text.ts), nothing else does.
  * When the meeting's policy has chat off, the form is disabled and says why.
  */
-import { chatSegments } from '../chat-text.ts';
+import { CHAT_MAX_LENGTH, chatSegments } from '../chat-text.ts';
 import { announce, h, translate } from '../dom.ts';
 import { getLang } from '../i18n/translate.ts';
 import type { ChatMessage, MeetingState } from '../meeting-state.ts';
 import { section } from './layout.ts';
-
-export const CHAT_MAX_LENGTH = 2000;
 
 /** The message text as nodes: text, and https links that open apart from the meeting page. */
 export function chatTextNodes(text: string): Node[] {
