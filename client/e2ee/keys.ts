@@ -18,7 +18,6 @@ import {
   type Bytes,
 } from './bytes.ts';
 
-
 export type KeyWrapErrorCode = 'MALFORMED_BUNDLE' | 'MALFORMED_BLOB' | 'UNWRAP_FAILED' | 'STALE_EPOCH' | 'FOREIGN_ANNOUNCEMENT';
 
 export class KeyWrapError extends Error {
