@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import type { StreamStats } from '../client/e2ee/frame-cryptor.ts';
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
-import { ensureClientBuilt } from '../test/helpers/global-setup.ts';
+import { ensureClientBuilt } from '../scripts/client-build.ts';
 import { OPEN_POLICY, startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { summary } from './stats.ts';

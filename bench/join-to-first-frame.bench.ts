@@ -10,7 +10,7 @@
  * ratio shows what E2EE (key generation, announcement and exchange, transforms) adds to a join.
  */
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
-import { ensureClientBuilt } from '../test/helpers/global-setup.ts';
+import { ensureClientBuilt } from '../scripts/client-build.ts';
 import { OPEN_POLICY, startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { median, summary } from './stats.ts';

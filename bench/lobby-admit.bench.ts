@@ -5,7 +5,7 @@
  * machine): t0 at the host's click, t1 when the waiting page's `framesDecoded` first rises.
  */
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
-import { ensureClientBuilt } from '../test/helpers/global-setup.ts';
+import { ensureClientBuilt } from '../scripts/client-build.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { summary } from './stats.ts';

@@ -9,7 +9,8 @@ import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import type { HttpClient } from './http-client.ts';
 import type { TestServer, TestUser } from './server.ts';
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** The same setting the `./recinto` wrapper checks (and installs Debian's package for). */
+export const CHROMIUM_PATH = process.env['RECINTO_CHROMIUM'] || '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -1,0 +1,32 @@
+/**
+ * The browser bundle (client/dist), rebuilt with Vite whenever anything it is made from is newer
+ * than the last build: client/ and the server modules the client shares code with (the signalling
+ * protocol, error codes, policy schema — any of server/, to be safe). One freshness rule for
+ * `./recinto` (run as a script), the tests' global setup and the benches.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../server/config/load.ts';
+import { CLIENT_DIST } from '../server/http/routes.ts';
+
+const CLIENT_INDEX = join(CLIENT_DIST, 'index.html');
+const INPUTS = ['client', 'server'].map((p) => join(PROJECT_ROOT, p));
+
+function newestMtime(path: string): number {
+  if (path === CLIENT_DIST || !existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
+}
+
+/** Builds client/dist unless it is newer than every input; true when it built. */
+export async function ensureClientBuilt(): Promise<boolean> {
+  const builtAt = existsSync(CLIENT_INDEX) ? statSync(CLIENT_INDEX).mtimeMs : 0;
+  if (INPUTS.every((input) => newestMtime(input) <= builtAt)) return false;
+  console.error('recinto: building the browser client');
+  const { build } = await import('vite');
+  await build({ configFile: join(PROJECT_ROOT, 'client', 'vite.config.ts'), logLevel: 'warn' });
+  return true;
+}
+
+if (import.meta.main) await ensureClientBuilt();
