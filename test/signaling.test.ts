@@ -90,6 +90,18 @@ describe('session upkeep', () => {
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     await client.close();
   });
+
+  it('a session gone from the database without an event (another process, e.g. the CLI) ends the socket at its next message', async () => {
+    const http = await signedIn('Rosa');
+    const client = await TestClient.connect(http);
+    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    const replies: string[] = [];
+    client.socket.on('message', (data) => replies.push(String(data)));
+    server.recinto.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashSessionId(http.session!));
+    client.socket.send(JSON.stringify({ id: 1, method: 'leave', params: {} }));
+    expect(await closed).toBe(4401);
+    expect(replies, 'the message is not handled').toEqual([]);
+  });
 });
 
 describe('connection rules', () => {

@@ -71,6 +71,11 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return this.#participants.size;
   }
 
+  /** Whether one more may be admitted under the policy's `maxParticipants`. */
+  get hasRoom(): boolean {
+    return this.#participants.size < this.policy.maxParticipants;
+  }
+
   get hostPresent(): boolean {
     return [...this.#participants.values()].some((p) => p.isHostLike);
   }

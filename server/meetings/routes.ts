@@ -18,7 +18,7 @@ import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
 
 /** Printable text with at least one non-space character; no control or format characters. */
-const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?=.*\\S)[^\\p{Cc}\\p{Cf}]+$' });
+export const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?=.*\\S)[^\\p{Cc}\\p{Cf}]+$' });
 const Schedule = {
   /** Start, in milliseconds since the epoch; absent: an instant meeting. */
   startsAt: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 8.64e15 }), Type.Null()])),
@@ -55,7 +55,7 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
 
   const hostedMeeting = (request: FastifyRequest, id: string, ctx: AuthContext): MeetingRecord => {
     const meeting = meetingStore.get(id);
-    if (!meeting || !meetingStore.isHost(id, ctx.account.id)) {
+    if (!meeting || !meeting.hostIds.includes(ctx.account.id)) {
       audit({ action: 'meeting.access', outcome: 'denied', actor: ctx.account.id, meetingId: id, detail: { route: request.routeOptions.url } });
       throw new HttpError(404, 'NOT_FOUND', 'no such meeting');
     }

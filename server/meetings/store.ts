@@ -66,6 +66,9 @@ interface Row {
   updated_at: number | null;
 }
 
+/** What a ban is on: an account, or a guest's device (the `kind` column of `meeting_bans`). */
+export type BanKind = 'account' | 'guest-device';
+
 const passwordAad = (meetingId: string) => `meeting-password:${meetingId}`;
 
 export class MeetingStore {
@@ -122,6 +125,7 @@ export class MeetingStore {
     return (this.#db.prepare('SELECT * FROM meetings ORDER BY created_at').all() as Row[]).map((r) => this.#fromRow(r));
   }
 
+  /** Whether the user hosts the meeting. Callers holding its record use `record.hostIds`. */
   isHost(meetingId: string, userId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM meeting_hosts WHERE meeting_id = ? AND user_id = ?').get(meetingId, userId) !== undefined;
   }
@@ -167,32 +171,22 @@ export class MeetingStore {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Bans an account from a meeting: it cannot join again, not even the waiting room. */
-  banAccount(meetingId: string, accountId: string, displayName: string, bannedBy: string): void {
+  /**
+   * Bans someone from a meeting. `account`: that account cannot join again, not even the waiting
+   * room. `guest-device` (subject: the guest's id, from their device token): coming back from
+   * that device, they show to hosts as previously removed.
+   */
+  ban(meetingId: string, kind: BanKind, subject: string, displayName: string, bannedBy: string): void {
     this.#db
       .prepare(
         `INSERT OR IGNORE INTO meeting_bans (meeting_id, subject, kind, display_name, banned_by, at)
-         VALUES (?, ?, 'account', ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?)`,
       )
-      .run(meetingId, accountId, displayName, bannedBy, Date.now());
+      .run(meetingId, subject, kind, displayName, bannedBy, Date.now());
   }
 
-  /** Bans a guest's device: coming back from it, they show to hosts as previously removed. */
-  banGuestDevice(meetingId: string, guestId: string, displayName: string, bannedBy: string): void {
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO meeting_bans (meeting_id, subject, kind, display_name, banned_by, at)
-         VALUES (?, ?, 'guest-device', ?, ?, ?)`,
-      )
-      .run(meetingId, guestId, displayName, bannedBy, Date.now());
-  }
-
-  isGuestDeviceBanned(meetingId: string, guestId: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = 'guest-device' AND subject = ?").get(meetingId, guestId) !== undefined;
-  }
-
-  isAccountBanned(meetingId: string, accountId: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = 'account' AND subject = ?").get(meetingId, accountId) !== undefined;
+  isBanned(meetingId: string, kind: BanKind, subject: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = ? AND subject = ?').get(meetingId, kind, subject) !== undefined;
   }
 
   #setHosts(meetingId: string, userIds: string[]): void {

@@ -138,7 +138,10 @@ export class SignalingConnection implements Caller {
       return;
     }
     const params = message.params ?? {};
-    // The session may have ended since the last message (expiry; revocations close at once).
+    // The session may have ended since the last message. Revocations in this process close the
+    // socket at once ('ended'), but expiry, the CLI (another process) and a deleted meeting's
+    // guest sessions (ON DELETE CASCADE) leave no event: only the table knows, so ask it (one
+    // primary-key lookup with a statement prepared once, in SessionTable).
     if (!this.#sessionAlive()) {
       this.endSession();
       return;

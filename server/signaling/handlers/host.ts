@@ -11,11 +11,17 @@ import { audited, inMeeting, target, type HandlerSet } from './common.ts';
 
 type HostMethods = 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole' | 'setLocked' | 'updatePolicy' | 'endMeeting';
 
-async function hardMute(meeting: Meeting, p: Participant): Promise<void> {
-  p.mutedByHost = true;
-  await p.media.producerFor('microphone')?.pause();
-  p.link.notify('hostAction', { action: 'muted' });
-  meeting.updated(p);
+/**
+ * Hard-mutes participants: the hold is set first (so no resume slips in), their microphones are
+ * paused at the SFU together, then each is told and everyone sees their new state.
+ */
+async function hardMute(meeting: Meeting, people: readonly Participant[]): Promise<void> {
+  for (const p of people) p.mutedByHost = true;
+  await Promise.all(people.map((p) => p.media.producerFor('microphone')?.pause()));
+  for (const p of people) {
+    p.link.notify('hostAction', { action: 'muted' });
+    meeting.updated(p);
+  }
 }
 
 /** Closes a producer at the SFU because the rules no longer allow it, and tells everyone. */
@@ -32,7 +38,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     return audited(services, caller, 'host.mute', { target: params.participantId }, async () => {
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
-      await hardMute(meeting, who);
+      await hardMute(meeting, [who]);
       return {};
     });
   },
@@ -42,7 +48,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     return audited(services, caller, 'host.mute_all', {}, async () => {
       requireHostControls(participant);
       const below = meeting.participants().filter((p) => p !== participant && (participant.role === 'host' ? p.role !== 'host' : p.role === 'participant'));
-      for (const p of below) await hardMute(meeting, p);
+      await hardMute(meeting, below);
       return { muted: below.length };
     });
   },
@@ -93,8 +99,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       who.link.notify('removed', { banned: params.ban });
       meeting.removedAccounts.add(who.identity.accountId);
       const guestSession = who.identity.guestSessionHash;
-      if (params.ban && guestSession) services.meetingStore.banGuestDevice(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
-      else if (params.ban) services.meetingStore.banAccount(meeting.id, who.identity.accountId, who.displayName, caller.account.id);
+      if (params.ban) services.meetingStore.ban(meeting.id, guestSession ? 'guest-device' : 'account', who.identity.accountId, who.displayName, caller.account.id);
       meeting.remove(who.id);
       // A banned guest's access ends with it: that session can never come back.
       if (params.ban && guestSession) services.guests.end([guestSession]);
@@ -129,6 +134,8 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     return audited(services, caller, 'host.update_policy', { changed: params.policy }, () => {
       requireHostControls(participant);
       requireE2eeUnchanged(params.policy);
+      // What each participant showed before, to tell everyone only about those the change affects.
+      const before = new Map(meeting.participants().map((p) => [p, JSON.stringify(meeting.info(p))]));
       // `e2ee` stays what the running meeting started with, whatever the store says.
       meeting.policy = { ...services.meetingStore.update(meeting.id, { policy: params.policy }).policy, e2ee: meeting.policy.e2ee };
       meeting.broadcast('policyChanged', { policy: meeting.policy });
@@ -137,7 +144,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
         const allowed = meeting.info(p);
         if (!allowed.cameraAllowed) stopSource(meeting, p, 'camera');
         if (!allowed.screenShareAllowed) stopSource(meeting, p, 'screen');
-        meeting.updated(p);
+        if (JSON.stringify(meeting.info(p)) !== before.get(p)) meeting.updated(p);
       }
       admitThoseWaitingForAHost(meeting);
       return { policy: meeting.policy };

@@ -23,7 +23,7 @@ function linkFor(caller: Caller): MemberLink {
 export function admitThoseWaitingForAHost(meeting: Meeting): void {
   if (meeting.policy.waitingRoom || !meeting.hostPresent) return;
   for (const w of meeting.waiting()) {
-    if (meeting.size >= meeting.policy.maxParticipants) break;
+    if (!meeting.hasRoom) break;
     meeting.admit(w.id);
   }
 }
@@ -55,12 +55,12 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       services.joinFailures.fail(caller.account.id);
       return refuse('MEETING_NOT_FOUND', 'no such meeting');
     }
-    if (services.meetingStore.isAccountBanned(record.id, caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
+    if (services.meetingStore.isBanned(record.id, 'account', caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
     if (guest && record.policy.guests !== 'password') return refuse('FORBIDDEN', 'this meeting is for staff only');
     // Before the meeting starts (or the waiting room takes anyone): hosts are no exception.
     // `e2ee` cannot change while a meeting runs, so the stored policy is the running one's.
     check(() => requireE2eeCapable(record.policy, params.e2ee));
-    const isHost = !guest && services.meetingStore.isHost(record.id, caller.account.id);
+    const isHost = !guest && record.hostIds.includes(caller.account.id);
     const meeting = await services.meetings.open(record);
     const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
     const link = linkFor(caller);
@@ -78,14 +78,14 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       return refuse(code, message);
     };
     if (meeting.locked) return refuseAndRelease('MEETING_LOCKED', 'the meeting is locked');
-    if (meeting.size >= meeting.policy.maxParticipants) return refuseAndRelease('MEETING_FULL', 'the meeting is full');
+    if (!meeting.hasRoom) return refuseAndRelease('MEETING_FULL', 'the meeting is full');
 
     // Someone admitted before a media failure comes back in without waiting again; guests always
     // pass through the waiting room otherwise.
     const readmit = meeting.wasAdmitted(caller.account.id);
     const reason = readmit ? null : meeting.policy.waitingRoom || guest ? 'waiting-room' : !meeting.policy.joinBeforeHost && !meeting.hostPresent ? 'no-host' : null;
     if (reason) {
-      const knownRemoved = guest !== undefined && services.meetingStore.isGuestDeviceBanned(record.id, caller.account.id);
+      const knownRemoved = guest !== undefined && services.meetingStore.isBanned(record.id, 'guest-device', caller.account.id);
       const waiting = meeting.addWaiting(identity, link, knownRemoved);
       caller.membership = { meeting, waiting };
       audit('ok', { waitingId: waiting.id, waiting: reason, previouslyRemoved: waiting.previouslyRemoved });
@@ -119,7 +119,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     return audited(services, caller, 'meeting.admit', { waitingId: params.waitingId }, () => {
       requireHostControls(participant);
       if (!meeting.getWaiting(params.waitingId)) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
-      if (meeting.size >= meeting.policy.maxParticipants) throw new AppError('MEETING_FULL', 'the meeting is full');
+      if (!meeting.hasRoom) throw new AppError('MEETING_FULL', 'the meeting is full');
       meeting.admit(params.waitingId);
       return {};
     });
@@ -131,7 +131,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       requireHostControls(participant);
       let admitted = 0;
       for (const w of meeting.waiting()) {
-        if (meeting.size >= meeting.policy.maxParticipants) break;
+        if (!meeting.hasRoom) break;
         meeting.admit(w.id);
         admitted++;
       }
