@@ -77,12 +77,6 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const secretKey = loadOrCreateKey(config.secretKeyFile);
     const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, secretKey, audit });
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
-    const sweep = setInterval(() => {
-      sessions.sweep();
-      guests.sweep();
-    }, 60_000);
-    sweep.unref();
-    cleanups.push(() => clearInterval(sweep));
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     const meetings = new MeetingRegistry(pool);
@@ -90,6 +84,12 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);
     const guests = new GuestSessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+    const sweep = setInterval(() => {
+      sessions.sweep();
+      guests.sweep();
+    }, 60_000);
+    sweep.unref();
+    cleanups.push(() => clearInterval(sweep));
     const services: Services = { config, log, audit, meetings, meetingStore, sessions, guests, joinFailures };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));

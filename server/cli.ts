@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { Title } from './meetings/routes.ts';
 import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { createAudit } from './audit/audit.ts';
@@ -15,6 +16,10 @@ import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
 import { HttpError } from './http/errors.ts';
+import { compile } from './validation.ts';
+
+/** The meetings API's rule for titles, so a title the API would refuse cannot come in here. */
+const isTitle = compile(Title);
 
 const HELP = `usage: recinto <command>
 
@@ -65,7 +70,7 @@ switch (command) {
     if (sub === 'create') {
       const { values, positionals } = parseArgs({ args: rest, options: { host: { type: 'string' } }, allowPositionals: true });
       const title = positionals.join(' ').trim() || 'Reunión';
-      if (title.length > 200) die('title: at most 200 characters');
+      if (!isTitle(title)) die('title: 1–200 printable characters (no control or invisible formatting characters)');
       if (!values.host) die(`meeting create needs --host USERNAME (who admits people and runs the meeting)\n${HELP}`);
       const host = new AccountStore(db).byUsername(values.host);
       if (!host) die(`no user ${JSON.stringify(values.host)} (see: recinto user list)`);

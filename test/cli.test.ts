@@ -31,6 +31,11 @@ describe('recinto command', () => {
     expect(created.out).toMatch(/^[a-z0-9]{4}(-[a-z0-9]{4}){3}\npassword: [a-z0-9]{5}-[a-z0-9]{5}\n$/);
     expect(recinto('meeting', 'create', 'Sin anfitrión').err).toContain('meeting create needs --host');
     expect(recinto('meeting', 'create', 'X', '--host', 'nadie').err).toContain('no user "nadie"');
+    // The API's rule for titles: no control or format characters (U+202E reverses the text shown).
+    const reversed = recinto('meeting', 'create', 'Comité\u202Eevil', '--host', 'ana.perez');
+    expect(reversed.code).toBe(2);
+    expect(reversed.err).toContain('title: 1–200 printable characters (no control or invisible formatting characters)');
+    expect(recinto('meeting', 'list').out).not.toContain('evil');
     expect(recinto('meeting', 'list').out).toContain('\tComité\n');
   });
 

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.ts';
 import { SessionTable } from './session-table.ts';
 import { hashSessionId } from './sessions.ts';
@@ -47,12 +48,14 @@ export function hashDeviceToken(token: string): string {
 type Events = { ended: [idHashes: string[]] };
 
 export class GuestSessionStore extends EventEmitter<Events> {
-  readonly #db: Db;
+  readonly #insert: Statement;
   readonly #table: SessionTable<Row>;
 
   constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
     super();
-    this.#db = db;
+    this.#insert = db.prepare(
+      'INSERT INTO guest_sessions (id_hash, meeting_id, display_name, device_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#table = new SessionTable<Row>(db, 'guest_sessions', limits);
   }
 
@@ -60,9 +63,7 @@ export class GuestSessionStore extends EventEmitter<Events> {
     const id = randomBytes(32).toString('base64url');
     const now = Date.now();
     const session = { idHash: hashSessionId(id), meetingId, displayName, deviceHash, expiresAt: now + this.#table.absoluteMs, lastSeenAt: now };
-    this.#db
-      .prepare('INSERT INTO guest_sessions (id_hash, meeting_id, display_name, device_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(session.idHash, meetingId, displayName, deviceHash, now, now, session.expiresAt);
+    this.#insert.run(session.idHash, meetingId, displayName, deviceHash, now, now, session.expiresAt);
     return { id, session };
   }
 

@@ -12,9 +12,8 @@ export interface LockoutPolicy {
   seconds: number;
 }
 
-/** The lock to apply after the `failedSoFar + 1`-th failure, or null for none. */
-export function lockAfterFailure(policy: LockoutPolicy, failedSoFar: number, now = Date.now()): number | null {
-  const failed = failedSoFar + 1;
+/** The lock to apply once `failed` failures are counted (this one included), or null for none. */
+export function lockAfterFailures(policy: LockoutPolicy, failed: number, now = Date.now()): number | null {
   if (failed % policy.failures !== 0) return null;
   const locks = failed / policy.failures;
   return now + Math.min(MAX_LOCK_MS, policy.seconds * 1000 * 2 ** (locks - 1));
@@ -38,8 +37,8 @@ export class UnknownNameLockout {
     const key = name.toLowerCase();
     const entry = this.#entries.get(key) ?? { failures: 0, lockedUntil: null };
     this.#entries.delete(key);
-    entry.lockedUntil = lockAfterFailure(this.#policy, entry.failures, now) ?? entry.lockedUntil;
     entry.failures++;
+    entry.lockedUntil = lockAfterFailures(this.#policy, entry.failures, now) ?? entry.lockedUntil;
     this.#entries.set(key, entry);
     if (this.#entries.size > MAX_TRACKED_UNKNOWN) this.#entries.delete(this.#entries.keys().next().value!);
   }

@@ -9,8 +9,8 @@ import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Account, AccountStore } from './accounts.ts';
-import { lockAfterFailure, UnknownNameLockout, type LockoutPolicy } from './lockout.ts';
-import { HasherBusyError, passwordPolicy, type PasswordHasher } from './passwords.ts';
+import { lockAfterFailures, UnknownNameLockout, type LockoutPolicy } from './lockout.ts';
+import { HasherBusyError, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordPolicy, type PasswordHasher } from './passwords.ts';
 import { generateRecoveryCodes, hashRecoveryCode, matchRecoveryCode } from './recovery-codes.ts';
 import { open, seal } from './secret-box.ts';
 import type { Session, SessionStore } from './sessions.ts';
@@ -62,15 +62,15 @@ export class AuthService {
 
   async signInWithPassword(username: string, password: string, meta: RequestMeta): Promise<{ id: string; session: Session; account: Account }> {
     const { accounts, audit } = this.#d;
-    const account = accounts.byUsername(username);
+    const found = accounts.byUsername(username);
+    this.#assertSignInOpen(found, username, Date.now(), meta);
+    const check = await this.#hashing(() => (found ? this.#d.hasher.verify(found.passwordHash, password) : this.#d.hasher.verifyDummy(password)));
+    // Parallel attempts all passed the check above before any of them had failed: one that ends
+    // after another has set a lock is refused whatever its verdict, so a burst of guesses gets no
+    // more of them judged than a sequence would.
+    const account = found && accounts.byId(found.id);
     const now = Date.now();
-    const lockedUntil = account ? (account.lockedUntil && account.lockedUntil > now ? account.lockedUntil : null) : this.#unknown.lockedUntil(username, now);
-    if (lockedUntil) {
-      audit({ action: 'auth.login', outcome: 'denied', actor: account?.id, detail: { reason: 'locked', username, ip: meta.ip } });
-      throw tooManyAttempts(lockedUntil, now);
-    }
-
-    const check = await this.#hashing(() => (account ? this.#d.hasher.verify(account.passwordHash, password) : this.#d.hasher.verifyDummy(password)));
+    this.#assertSignInOpen(account, username, now, meta);
     if (!account || !check.ok || account.disabled) {
       const reason = !account ? 'unknown-user' : !check.ok ? 'wrong-password' : 'disabled';
       if (account) this.#failed(account, 'auth.login', reason, meta);
@@ -98,7 +98,7 @@ export class AuthService {
     const account = this.#accountOf(session);
     if (session.stage !== 'password' || !account.totpSecret) throw new HttpError(409, 'WRONG_STEP', 'no second factor is expected now');
     const now = Date.now();
-    if (account.lockedUntil && account.lockedUntil > now) throw tooManyAttempts(account.lockedUntil, now);
+    this.#assertNotLocked(account, now, 'auth.second_factor', meta);
 
     if (input.recoveryCode !== undefined) {
       const hashes = this.#d.accounts.unusedRecoveryCodes(account.id);
@@ -141,6 +141,7 @@ export class AuthService {
   confirmEnrolment(session: Session, code: string, meta: RequestMeta): { id: string; session: Session; recoveryCodes: string[] } {
     const account = this.#accountOf(session);
     if (account.totpSecret || !account.totpPendingSecret) throw new HttpError(409, 'WRONG_STEP', 'start the enrolment first');
+    this.#assertNotLocked(account, Date.now(), 'auth.totp_enrolment', meta);
     const secret = open(this.#d.secretKey, account.totpPendingSecret, account.id);
     const result = verifyTotp({ secret, code });
     if (!result.ok) {
@@ -169,10 +170,14 @@ export class AuthService {
 
   /** Changes the password (current one required) and signs out every other session. */
   async changePassword(session: Session, current: string, next: string, meta: RequestMeta): Promise<void> {
-    const account = this.#accountOf(session);
+    const before = this.#accountOf(session);
+    this.#assertNotLocked(before, Date.now(), 'auth.password_change', meta);
     const violation = passwordPolicy(next);
-    if (violation) throw new HttpError(400, 'WEAK_PASSWORD', violation === 'TOO_SHORT' ? 'at least 12 characters' : 'at most 128 characters');
-    const check = await this.#hashing(() => this.#d.hasher.verify(account.passwordHash, current));
+    if (violation) throw new HttpError(400, 'WEAK_PASSWORD', violation === 'TOO_SHORT' ? `at least ${PASSWORD_MIN_LENGTH} characters` : `at most ${PASSWORD_MAX_LENGTH} characters`);
+    const check = await this.#hashing(() => this.#d.hasher.verify(before.passwordHash, current));
+    // As for sign-in: a lock set by a parallel request while this one was hashing applies to it.
+    const account = this.#accountOf(session);
+    this.#assertNotLocked(account, Date.now(), 'auth.password_change', meta);
     if (!check.ok) {
       this.#failed(account, 'auth.password_change', 'wrong-password', meta);
       throw new HttpError(401, 'INVALID_CREDENTIALS', 'the current password is wrong');
@@ -216,11 +221,35 @@ export class AuthService {
     return account;
   }
 
+  /**
+   * Every step that checks a credential (password, TOTP or recovery code) calls this before
+   * judging it, and again after hashing when it awaited one: a locked account gets 429 whichever
+   * step is tried.
+   */
+  #assertNotLocked(account: Account, now: number, action: string, meta: RequestMeta): void {
+    if (account.lockedUntil === null || account.lockedUntil <= now) return;
+    this.#d.audit({ action, outcome: 'denied', actor: account.id, detail: { reason: 'locked', username: account.username, ip: meta.ip } });
+    throw tooManyAttempts(account.lockedUntil, now);
+  }
+
+  /** The lock check of the password step, for names with an account and without one alike. */
+  #assertSignInOpen(account: Account | undefined, username: string, now: number, meta: RequestMeta): void {
+    if (account) return this.#assertNotLocked(account, now, 'auth.login', meta);
+    const lockedUntil = this.#unknown.lockedUntil(username, now);
+    if (lockedUntil === null) return;
+    this.#d.audit({ action: 'auth.login', outcome: 'denied', detail: { reason: 'locked', username, ip: meta.ip } });
+    throw tooManyAttempts(lockedUntil, now);
+  }
+
+  /**
+   * Counts a failed step and decides the lock from the count the store returns (incremented and
+   * read in one transaction), never from the account as read before the check: concurrent
+   * failures each see their own count.
+   */
   #failed(account: Account, action: string, reason: string, meta: RequestMeta): void {
-    const lockUntil = lockAfterFailure(this.#lockout, account.failedLogins);
-    this.#d.accounts.recordFailure(account.id, lockUntil);
+    const counted = this.#d.accounts.recordFailure(account.id, (failures) => lockAfterFailures(this.#lockout, failures));
     this.#d.audit({ action, outcome: 'denied', actor: account.id, detail: { reason, ip: meta.ip } });
-    if (lockUntil) this.#d.audit({ action: 'auth.lockout', outcome: 'denied', actor: account.id, detail: { until: new Date(lockUntil).toISOString() } });
+    if (counted?.lockedUntil) this.#d.audit({ action: 'auth.lockout', outcome: 'denied', actor: account.id, detail: { until: new Date(counted.lockedUntil).toISOString() } });
   }
 
   /** Password hashing is bounded; when saturated the caller gets 503 instead of waiting forever. */

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_MESSAGE_BYTES } from '../signaling/protocol.ts';
 import { StringEnum } from '../signaling/string-enum.ts';
 import { MeetingPolicy } from '../meetings/policy.ts';
+import { OWASP_FLOOR } from '../auth/passwords.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Strict = { additionalProperties: false } as const;
@@ -91,9 +92,9 @@ export const ConfigSchema = Type.Object(
         /** argon2id; never below OWASP's floor (m = 19 MiB, t = 2), checked at load. */
         argon2: Type.Object(
           {
-            memoryKiB: Type.Integer({ minimum: 19456, maximum: 4 * 1024 * 1024 }),
-            iterations: Type.Integer({ minimum: 2, maximum: 100 }),
-            parallelism: Type.Integer({ minimum: 1, maximum: 64 }),
+            memoryKiB: Type.Integer({ minimum: OWASP_FLOOR.memoryKiB, maximum: 4 * 1024 * 1024 }),
+            iterations: Type.Integer({ minimum: OWASP_FLOOR.iterations, maximum: 100 }),
+            parallelism: Type.Integer({ minimum: OWASP_FLOOR.parallelism, maximum: 64 }),
           },
           Strict,
         ),

@@ -6,6 +6,7 @@
 import helmet from '@fastify/helmet';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../app.ts';
+import { describeErrors } from '../validation.ts';
 import { HttpError } from './errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -70,9 +71,8 @@ export async function registerHardening(app: RecintoApp, publicUrl: string): Pro
       return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
     }
     if (error.validation) {
-      return reply.code(400).send({ error: { code: 'INVALID_BODY', message: `${error.validationContext ?? 'body'}${error.message.replace(/^(body|params|querystring)/, '')}` } });
+      return reply.code(400).send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
     }
-    if (error.statusCode === 429) return reply.code(429).send({ error: { code: 'RATE_LIMITED', message: 'too many requests; slow down' } });
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'INVALID_BODY', message: error.message } });
     }

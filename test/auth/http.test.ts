@@ -156,6 +156,98 @@ describe('brute force and enumeration', () => {
     expect(unknown.ms / wrong.ms).toBeGreaterThan(0.5);
     expect(unknown.ms / wrong.ms).toBeLessThan(2);
   });
+
+  it('locks a name without an account after the same number of failures, with the same answer', async () => {
+    const client = new HttpClient(server.url);
+    for (let i = 0; i < 3; i++) expect((await client.post('/api/auth/login', { username: 'nadie-por-aqui', password: 'not the password' })).status).toBe(401);
+    const locked = await client.post('/api/auth/login', { username: 'nadie-por-aqui', password: 'not the password' });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('refuses a disabled account at sign-in, and its open sessions stop working', async () => {
+    const user = await server.createUser('lola');
+    const client = await server.signIn(user);
+    server.recinto.auth.accounts.setDisabled(user.id, true);
+    expect((await client.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+    const login = await new HttpClient(server.url).post('/api/auth/login', { username: 'lola', password: user.password });
+    expect(login.status).toBe(401);
+    expect(login.body.error.code).toBe('INVALID_CREDENTIALS');
+    // The session was ended, not only refused: enabling the account again does not revive it.
+    server.recinto.auth.accounts.setDisabled(user.id, false);
+    expect((await client.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+  });
+
+  it('limits sign-in attempts per address (auth.loginAttemptsPerMinutePerIp)', async () => {
+    const limited = await startTestServer({ auth: { loginAttemptsPerMinutePerIp: 2 } });
+    try {
+      const user = await limited.createUser('ivan');
+      const login = () => new HttpClient(limited.url).post('/api/auth/login', { username: 'ivan', password: user.password });
+      expect((await login()).status).toBe(200);
+      expect((await login()).status).toBe(200);
+      const third = await login();
+      expect(third.status).toBe(429);
+      expect(third.body.error.code).toBe('RATE_LIMITED');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('lockout under concurrency and on every step that checks a credential', () => {
+  // A long lock, so that slow hashing under load cannot let it run out before the test looks.
+  let locking: TestServer;
+  beforeAll(async () => {
+    locking = await startTestServer({ auth: { lockoutFailures: 3, lockoutSeconds: 600, loginAttemptsPerMinutePerIp: 1000 } });
+  });
+  afterAll(() => locking?.close());
+
+  it('counts wrong passwords sent at once one by one: the account locks, and no more than the limit are judged', async () => {
+    const user = await locking.createUser('paz');
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => new HttpClient(locking.url).post('/api/auth/login', { username: 'paz', password: 'not the password' })),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([401, 401, 401, 429, 429, 429]);
+    const locked = await new HttpClient(locking.url).post('/api/auth/login', { username: 'paz', password: user.password });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+  });
+
+  it('counts wrong TOTP codes sent at once one by one: the second factor locks', async () => {
+    const user = await locking.createUser('quim');
+    const client = new HttpClient(locking.url);
+    expect((await client.post('/api/auth/login', { username: 'quim', password: user.password })).body.next).toBe('second-factor');
+    const wrong = code(user.totpSecret, 10);
+    const replies = await Promise.all(Array.from({ length: 6 }, () => client.post('/api/auth/second-factor', { code: wrong })));
+    expect(replies.map((r) => r.status).sort()).toEqual([401, 401, 401, 429, 429, 429]);
+    const locked = await client.post('/api/auth/second-factor', { code: user.nextCode() });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+  });
+
+  it('locks the password change after wrong current passwords', async () => {
+    const user = await locking.createUser('rosa');
+    const client = await locking.signIn(user);
+    const change = (currentPassword: string) => client.post('/api/account/password', { currentPassword, newPassword: 'una contraseña nueva y larga' });
+    for (let i = 0; i < 3; i++) expect((await change('not the password')).body.error.code).toBe('INVALID_CREDENTIALS');
+    const locked = await change(user.password);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+  });
+
+  it('locks the enrolment confirmation after wrong codes', async () => {
+    const accounts = locking.recinto.auth.accounts;
+    const password = 'contraseña-de-sara-larga';
+    accounts.create({ username: 'sara', displayName: 'Sara', role: 'staff', passwordHash: await locking.recinto.hasher.hash(password), mustChangePassword: false });
+    const client = new HttpClient(locking.url);
+    expect((await client.post('/api/auth/login', { username: 'sara', password })).body.next).toBe('enrol');
+    const { secret } = (await client.post('/api/auth/enrol/start', {})).body as { secret: string };
+    for (let i = 0; i < 3; i++) expect((await client.post('/api/auth/enrol/confirm', { code: code(secret, 10) })).body.error.code).toBe('INVALID_CODE');
+    const locked = await client.post('/api/auth/enrol/confirm', { code: code(secret) });
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+  });
 });
 
 describe('CSRF, sessions and bad input', () => {
@@ -206,6 +298,33 @@ describe('CSRF, sessions and bad input', () => {
     expect((await c.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
   });
 
+  it('ends the user’s other sessions when the password changes, and keeps the one that changed it', async () => {
+    const user = await server.createUser('mara');
+    const a = await server.signIn(user);
+    const b = await server.signIn(user);
+    expect((await a.post('/api/account/password', { currentPassword: user.password, newPassword: 'una contraseña distinta y larga' })).status).toBe(200);
+    expect((await b.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+    expect((await a.get('/api/account')).body.sessions).toHaveLength(1);
+  });
+
+  it('ends one of the caller’s own sessions by id, and never someone else’s', async () => {
+    const nora = await server.createUser('nora');
+    const omar = await server.createUser('omar');
+    const n1 = await server.signIn(nora);
+    const n2 = await server.signIn(nora);
+    const o = await server.signIn(omar);
+    const omars = (await o.get('/api/account')).body.sessions[0].id as string;
+    const refused = await n1.post(`/api/account/sessions/${omars}/end`, {});
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe('NOT_FOUND');
+    expect((await o.get('/api/account')).status).toBe(200);
+
+    const other = ((await n1.get('/api/account')).body.sessions as { id: string; current: boolean }[]).find((s) => !s.current)!.id;
+    expect((await n1.post(`/api/account/sessions/${other}/end`, {})).body.ended).toBe(1);
+    expect((await n2.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
+    expect((await n1.get('/api/account')).status).toBe(200);
+  });
+
   it('refuses malformed, non-UTF-8, overlong and unexpected input with 400 and stores nothing', async () => {
     const client = new HttpClient(server.url);
     const count = users();
@@ -223,6 +342,11 @@ describe('CSRF, sessions and bad input', () => {
       expect(reply.status).toBe(400);
       expect(reply.body.error.code).toBe('INVALID_BODY');
     }
+    // Schema failures name the offending field.
+    const tooLong = await client.post('/api/auth/login', { username: 'x'.repeat(65), password: 'whatever-password' });
+    expect(tooLong.body.error.message).toBe('body.username: must NOT have more than 64 characters');
+    const unknownKey = await client.post('/api/auth/login', { username: 'ana', password: 'whatever-password', admin: true });
+    expect(unknownKey.body.error.message).toBe('body.admin: unknown key');
     expect(client.session).toBeUndefined();
     expect(users()).toBe(count);
     expect(server.recinto.db.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(audits);
