@@ -21,7 +21,6 @@ export class CallConnection {
   e2ee: CallE2ee | null = null;
   readonly producers = new Map<Source, Producer>();
   readonly consumers = new Map<string, ConsumerEntry>();
-  readonly participants = new Map<string, string>();
   /** Producers already being consumed (or tried), so a producer is never consumed twice. */
   readonly seenProducers = new Set<string>();
   readonly closedProducers = new Set<string>();

@@ -3,12 +3,13 @@
  * producing), re-joining when the server asks, failing, ending and leaving.
  */
 import { Device } from 'mediasoup-client';
-import type { Producer, RtpCapabilities, Transport, TransportOptions } from 'mediasoup-client/types';
+import type { RtpCapabilities, Transport, TransportOptions } from 'mediasoup-client/types';
 import type { CloseCode, NotificationParams } from '../../server/signaling/protocol.ts';
 import { CallConnection } from './call-connection.ts';
 import { CallE2ee, produceOptions, transformSupport } from './call-e2ee.ts';
 import type { CallCore } from './call-core.ts';
 import { wireNotifications } from './call-notifications.ts';
+import { pauseLocally, pauseOwn, produceCamera } from './call-own-media.ts';
 import { addParticipant, consume } from './call-remote-media.ts';
 import type { JoinOptions, Source, WireRtpParameters } from './call-types.ts';
 import type { AnyErrorCode } from './errors.ts';
@@ -109,7 +110,7 @@ export async function enter(core: CallCore, connection: CallConnection, info: Me
   if (info.self.mutedByHost || (info.policy.muteOnEntry && info.self.role === 'participant')) core.micMuted = true;
   if (core.state !== 'joining') core.setState('joining');
   core.view.update();
-  for (const p of meeting.others.values()) addParticipant(core, connection, p.id, p.displayName);
+  for (const p of meeting.others.values()) addParticipant(core, p.id, p.displayName);
   // Consuming waits for the receive transport; start it now so it runs alongside the rest.
   const consuming = [...meeting.others.values()].flatMap((p) => p.producers.map((pr) => consume(core, connection, p.id, pr.id)));
 
@@ -186,20 +187,21 @@ export function end(core: CallCore, connection: CallConnection, code: AnyErrorCo
   core.setState('ended', code);
 }
 
-export function drop(core: CallCore, connection: CallConnection): void {
-  core.connection = null;
-  connection.teardown();
+/**
+ * Closes a connection (if any) and what it showed; camera and microphone are released too unless
+ * `keepLocal` (a re-join that uses them again). Clears `core.connection` only if it is this one.
+ */
+export function drop(core: CallCore, connection: CallConnection | null, { keepLocal = false } = {}): void {
+  if (core.connection === connection) core.connection = null;
+  connection?.teardown();
   core.stopScreenTrack();
   core.view.clearRemote();
-  core.stopLocal();
+  if (!keepLocal) core.stopLocal();
 }
 
 export async function produceAll(core: CallCore, connection: CallConnection, send: Transport, stream: MediaStream): Promise<void> {
   const audio = stream.getAudioTracks()[0];
   const video = stream.getVideoTracks()[0];
-  const sig = connection.signaling;
-  /** Paused from the start: the server is told too, so nothing is forwarded. */
-  const pauseAtServer = (p: Producer) => sig?.request('pauseProducer', { producerId: p.id }).then(() => undefined, (err: unknown) => console.warn('[call] pauseProducer failed', err));
   const tasks: Promise<void>[] = [];
   if (audio) {
     tasks.push(
@@ -208,25 +210,20 @@ export async function produceAll(core: CallCore, connection: CallConnection, sen
         if (connection.pausedAtServer.has(p.id)) {
           // Mute on entry, or a host mute: the person unmutes when they choose (or are asked).
           core.micMuted = true;
-          p.pause();
+          pauseLocally(core, connection, 'microphone');
         } else if (core.micMuted) {
-          p.pause();
-          await pauseAtServer(p);
+          // Paused from the start: the server is told too, so nothing is forwarded.
+          await pauseOwn(core, connection, 'microphone');
         }
       }),
     );
   }
   if (video) {
     tasks.push(
-      send
-        .produce({ track: video, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, ...produceOptions(connection, 'video'), appData: { source: 'camera' } })
-        .then(async (p) => {
-          connection.producers.set('camera', p);
-          if (core.cameraOff) {
-            p.pause();
-            await pauseAtServer(p);
-          }
-        }),
+      produceCamera(connection, send, video).then(async (p) => {
+        connection.producers.set('camera', p);
+        if (core.cameraOff) await pauseOwn(core, connection, 'camera');
+      }),
     );
   }
   await Promise.all(tasks);
@@ -241,11 +238,9 @@ export async function onReconnect(core: CallCore, connection: CallConnection, { 
   } catch {
     // the server may already be gone
   }
-  connection.teardown();
-  core.stopScreenTrack();
-  core.view.clearRemote();
-  if (core.reconnectsLeft <= 0 || core.state === 'left') {
-    core.stopLocal();
+  const givingUp = core.reconnectsLeft <= 0 || core.state === 'left';
+  drop(core, connection, { keepLocal: !givingUp });
+  if (givingUp) {
     core.setState('error', 'CONNECTION_LOST');
     return;
   }
@@ -269,11 +264,8 @@ export async function leave(core: CallCore, handOverTo?: string): Promise<void> 
     } catch (err) {
       console.warn('[call] leave request failed', err);
     }
-    connection.teardown();
   }
-  core.stopScreenTrack();
-  core.view.clearRemote();
-  core.stopLocal();
+  drop(core, connection);
   core.setState('left');
   core.view.status('statusLeft');
 }

@@ -33,7 +33,7 @@ export function wireNotifications(core: CallCore, connection: CallConnection, si
     const meeting = inside();
     if (!meeting) return;
     meeting.others.set(participant.id, participant);
-    addParticipant(core, connection, participant.id, participant.displayName);
+    addParticipant(core, participant.id, participant.displayName);
     connection.e2ee?.peerJoined(participant.id);
     core.view.status('statusParticipantJoined', { name: participant.displayName });
     for (const pr of participant.producers) void consume(core, connection, participant.id, pr.id);
@@ -46,8 +46,7 @@ export function wireNotifications(core: CallCore, connection: CallConnection, si
       if (entry.participantId === participantId) closeConsumer(core, connection, id);
     }
     connection.e2ee?.peerLeft(participantId);
-    const name = connection.participants.get(participantId);
-    connection.participants.delete(participantId);
+    const name = meeting.others.get(participantId)?.displayName;
     meeting.others.delete(participantId);
     core.view.removeParticipant(participantId);
     if (name !== undefined) core.view.status('statusParticipantLeft', { name });

@@ -1,10 +1,34 @@
 /** Own microphone and camera: on and off through the server, and what a host's mute or ban of the camera does. */
-import type { Transport } from 'mediasoup-client/types';
+import type { Producer, Transport } from 'mediasoup-client/types';
 import type { CallConnection } from './call-connection.ts';
 import type { CallCore } from './call-core.ts';
 import { produceOptions } from './call-e2ee.ts';
 import { applySelf } from './call-notifications.ts';
 import { SignalingError } from './signaling.ts';
+
+/** Stops sending our microphone or camera here: its producer paused, or (none yet) its tracks disabled. */
+export function pauseLocally(core: CallCore, connection: CallConnection | null | undefined, source: 'microphone' | 'camera'): void {
+  const producer = connection?.producers.get(source);
+  if (producer) producer.pause();
+  else for (const t of (source === 'microphone' ? core.stream?.getAudioTracks() : core.stream?.getVideoTracks()) ?? []) t.enabled = false;
+}
+
+/**
+ * Pauses our microphone or camera here and, when it has a producer, at the server too (so nothing
+ * is forwarded). The local pause is done at once; the promise waits for the server, whose refusal
+ * is only logged.
+ */
+export async function pauseOwn(core: CallCore, connection: CallConnection | null | undefined, source: 'microphone' | 'camera'): Promise<void> {
+  pauseLocally(core, connection, source);
+  const producer = connection?.producers.get(source);
+  const sig = connection?.signaling;
+  if (producer && sig) await sig.request('pauseProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] pauseProducer failed', err));
+}
+
+/** Sends a camera track (the producer's source is `camera`). */
+export function produceCamera(connection: CallConnection, send: Transport, track: MediaStreamTrack): Promise<Producer> {
+  return send.produce({ track, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, ...produceOptions(connection, 'video'), appData: { source: 'camera' } });
+}
 
 /** Mutes or unmutes the microphone, at the server too. Unmuting is refused while a host has it muted. */
 export async function toggleMic(core: CallCore): Promise<void> {
@@ -13,11 +37,10 @@ export async function toggleMic(core: CallCore): Promise<void> {
   const sig = connection?.signaling;
   if (!core.micMuted) {
     core.micMuted = true;
-    if (producer) producer.pause();
-    else for (const t of core.stream?.getAudioTracks() ?? []) t.enabled = false;
+    const pausing = pauseOwn(core, connection, 'microphone');
     core.view.update();
     core.view.status('statusMicMuted');
-    if (producer && sig) await sig.request('pauseProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] pauseProducer failed', err));
+    await pausing;
     return;
   }
   const meeting = connection?.meeting;
@@ -49,11 +72,10 @@ export async function toggleCamera(core: CallCore): Promise<void> {
   const sig = connection?.signaling;
   if (!core.cameraOff) {
     core.cameraOff = true;
-    if (producer) producer.pause();
-    else for (const t of core.stream?.getVideoTracks() ?? []) t.enabled = false;
+    const pausing = pauseOwn(core, connection, 'camera');
     core.view.update();
     core.view.status('statusCameraOff');
-    if (producer && sig) await sig.request('pauseProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] pauseProducer failed', err));
+    await pausing;
     return;
   }
   const meeting = connection?.meeting;
@@ -89,7 +111,7 @@ export async function startCamera(core: CallCore, connection: CallConnection, se
   }
   track.enabled = true;
   try {
-    const producer = await send.produce({ track, stopTracks: false, codecOptions: { videoGoogleStartBitrate: 1000 }, ...produceOptions(connection, 'video'), appData: { source: 'camera' } });
+    const producer = await produceCamera(connection, send, track);
     if (core.connection !== connection) {
       producer.close();
       return;
@@ -107,9 +129,7 @@ export async function startCamera(core: CallCore, connection: CallConnection, se
 /** A host muted us (the server paused the microphone): stop sending locally as well. */
 export function micForcedOff(core: CallCore, connection: CallConnection): void {
   core.micMuted = true;
-  const producer = connection.producers.get('microphone');
-  if (producer) producer.pause();
-  else for (const t of core.stream?.getAudioTracks() ?? []) t.enabled = false;
+  pauseLocally(core, connection, 'microphone');
 }
 
 /** The camera is not allowed (any more): close its producer and release the camera. */

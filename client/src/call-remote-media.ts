@@ -4,9 +4,9 @@ import type { CallConnection } from './call-connection.ts';
 import type { CallCore } from './call-core.ts';
 import type { WireRtpCapabilities } from './call-types.ts';
 
-export function addParticipant(core: CallCore, connection: CallConnection, id: string, displayName: string): void {
-  if (id === core.participantId || connection.participants.has(id)) return;
-  connection.participants.set(id, displayName);
+/** A tile for someone else (the view ignores someone it already shows). */
+export function addParticipant(core: CallCore, id: string, displayName: string): void {
+  if (id === core.participantId) return;
   core.view.addParticipant(id, displayName);
 }
 
@@ -33,7 +33,7 @@ export async function consume(core: CallCore, connection: CallConnection, partic
       ...(connection.e2ee ? { onRtpReceiver: connection.e2ee.receiverHook(r.kind, r.participantId) } : {}),
       appData: { participantId: r.participantId, source: r.source },
     });
-    if (core.connection !== connection || connection.closedProducers.has(producerId) || !connection.participants.has(r.participantId)) {
+    if (core.connection !== connection || connection.closedProducers.has(producerId) || !connection.meeting?.others.has(r.participantId)) {
       consumer.close();
       return;
     }

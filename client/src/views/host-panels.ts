@@ -20,6 +20,29 @@ const RANK: Record<Role, number> = { participant: 0, cohost: 1, host: 2 };
 
 const button = (className: string, text?: Text) => h('button', { class: className, attrs: { type: 'button' }, ...(text ? { text } : {}) });
 
+/**
+ * Keeps a list's rows (keyed by id) in step with `items`: rows of those gone are removed, new ones
+ * created, every row updated, and the order kept without moving rows that are in place.
+ */
+function syncRows<T extends { id: string }, R extends { li: HTMLLIElement }>(list: HTMLElement, rows: Map<string, R>, items: readonly T[], create: (item: T) => R, update: (row: R, item: T) => void): void {
+  const ids = new Set(items.map((item) => item.id));
+  for (const [id, row] of rows) {
+    if (!ids.has(id)) {
+      row.li.remove();
+      rows.delete(id);
+    }
+  }
+  items.forEach((item, index) => {
+    let row = rows.get(item.id);
+    if (!row) {
+      row = create(item);
+      rows.set(item.id, row);
+    }
+    update(row, item);
+    if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Participants
 
@@ -37,6 +60,11 @@ class ParticipantRow {
   readonly #remove = button('host-remove');
   readonly #ban = button('host-ban danger');
   #info: Participant;
+  /**
+   * What the row was last rendered from. Notifications replace these objects rather than change
+   * them, so the same three again (someone else's update, an E2EE status change) show nothing new.
+   */
+  #rendered: { info: Participant; self: Participant; policy: Policy } | null = null;
 
   constructor(info: Participant, call: Call, act: Act) {
     this.#info = info;
@@ -79,6 +107,9 @@ class ParticipantRow {
 
   update(info: Participant, meeting: MeetingState): void {
     this.#info = info;
+    const last = this.#rendered;
+    if (last && last.info === info && last.self === meeting.self && last.policy === meeting.policy) return;
+    this.#rendered = { info, self: meeting.self, policy: meeting.policy };
     const self = info.id === meeting.self.id;
     const name = info.displayName;
     this.#name.replaceChildren(h('span', { plain: name, attrs: { dir: 'auto' } }), self ? h('span', { class: 'self', text: 'selfSuffix' }) : '');
@@ -132,24 +163,9 @@ export class ParticipantsPanel {
   }
 
   update(meeting: MeetingState | null): void {
+    // Self first, then by arrival.
     const people = meeting ? [meeting.self, ...meeting.others.values()] : [];
-    const ids = new Set(people.map((p) => p.id));
-    for (const [id, row] of this.#rows) {
-      if (!ids.has(id)) {
-        row.li.remove();
-        this.#rows.delete(id);
-      }
-    }
-    people.forEach((p, index) => {
-      let row = this.#rows.get(p.id);
-      if (!row) {
-        row = new ParticipantRow(p, this.#call, this.#act);
-        this.#rows.set(p.id, row);
-      }
-      row.update(p, meeting!);
-      // Keep the order (self first, then by arrival) without moving rows that are in place.
-      if (this.list.children[index] !== row.li) this.list.insertBefore(row.li, this.list.children[index] ?? null);
-    });
+    syncRows(this.list, this.#rows, people, (p) => new ParticipantRow(p, this.#call, this.#act), (row, p) => row.update(p, meeting!));
     translate(this.#heading, 'text', ['participantsHeading', { count: String(people.length) }]);
   }
 }
@@ -172,7 +188,6 @@ class WaitingRow {
     ]);
     this.#admit.addEventListener('click', () => void act(() => call.hostRequest('admit', { waitingId: person.id })));
     this.#deny.addEventListener('click', () => void act(() => call.hostRequest('deny', { waitingId: person.id }), 'statusDone'));
-    this.update(person);
   }
 
   update(person: WaitingPerson): void {
@@ -214,21 +229,7 @@ export class WaitingRoomPanel {
   update(meeting: MeetingState | null): void {
     this.element.hidden = !meeting?.isStaff;
     const waiting = meeting?.isStaff ? meeting.waiting : [];
-    const ids = new Set(waiting.map((w) => w.id));
-    for (const [id, row] of this.#rows) {
-      if (!ids.has(id)) {
-        row.li.remove();
-        this.#rows.delete(id);
-      }
-    }
-    waiting.forEach((person, index) => {
-      let row = this.#rows.get(person.id);
-      if (!row) {
-        row = new WaitingRow(person, this.#call, this.#act);
-        this.#rows.set(person.id, row);
-      } else row.update(person);
-      if (this.list.children[index] !== row.li) this.list.insertBefore(row.li, this.list.children[index] ?? null);
-    });
+    syncRows(this.list, this.#rows, waiting, (person) => new WaitingRow(person, this.#call, this.#act), (row, person) => row.update(person));
     this.empty.hidden = waiting.length > 0;
     this.admitAll.hidden = waiting.length === 0;
     translate(this.#heading, 'text', ['waitingRoomHeading', { count: String(waiting.length) }]);
