@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import type { StreamStats } from '../client/e2ee/frame-cryptor.ts';
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
 import { ensureClientBuilt } from '../scripts/client-build.ts';
+import { joinMeeting } from '../test/helpers/page.ts';
 import { OPEN_POLICY, startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { summary } from './stats.ts';
@@ -40,8 +41,8 @@ export async function run(): Promise<string[]> {
         [a, b] = await Promise.all([signedInBrowser(server, users[0], 'a'), signedInBrowser(server, users[1], 'b')]);
         if (hd) await Promise.all([a.context.addInitScript(HD_CAMERA), b.context.addInitScript(HD_CAMERA)]);
         const meetingId = server.createMeeting(`Bench ${label}`, { policy: OPEN_POLICY });
-        await join(a.page, server.url, meetingId);
-        await join(b.page, server.url, meetingId);
+        await joinMeeting(a.page, server.url, meetingId);
+        await joinMeeting(b.page, server.url, meetingId);
         await waitFor(async () => (await frames(b!.page)) > 30, 30_000, { message: 'video decoded' });
         // The Worker keeps the timings of each stream's last 512 frames (about 17 s of video).
         await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -73,16 +74,6 @@ export async function run(): Promise<string[]> {
   } finally {
     await server.close();
   }
-}
-
-async function join(page: Page, url: string, meetingId: string): Promise<void> {
-  await page.goto(`${url}/m/${meetingId}`);
-  await page.getByRole('button', { name: 'Unirse' }).click();
-  await waitFor(async () => {
-    const s = await page.evaluate(() => ({ state: window.recinto.state, code: window.recinto.errorCode }));
-    if (s.state === 'error') throw new Error(`could not join: ${s.code}`);
-    return s.state === 'joined';
-  }, 20_000);
 }
 
 async function frames(page: Page): Promise<number> {

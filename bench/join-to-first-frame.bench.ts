@@ -11,6 +11,7 @@
  */
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
 import { ensureClientBuilt } from '../scripts/client-build.ts';
+import { joinMeeting } from '../test/helpers/page.ts';
 import { OPEN_POLICY, startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { median, summary } from './stats.ts';
@@ -45,13 +46,7 @@ export async function run(): Promise<string[]> {
 /** The host joins `meetingId`; the guest joins N times. */
 async function joins(url: string, host: SignedInBrowser, guest: SignedInBrowser, meetingId: string, label: string): Promise<{ toFrame: number[]; toJoined: number[] }> {
   const hp = host.page;
-  await hp.goto(`${url}/m/${meetingId}`);
-  await hp.getByRole('button', { name: 'Unirse' }).click();
-  await waitFor(async () => {
-    const s = await hp.evaluate(() => ({ state: window.recinto.state, code: window.recinto.errorCode }));
-    if (s.state === 'error') throw new Error(`host could not join: ${s.code}`);
-    return s.state === 'joined';
-  }, 20_000);
+  await joinMeeting(hp, url, meetingId);
 
   const gp = guest.page;
   const toFrame: number[] = [];

@@ -6,6 +6,7 @@
  */
 import { signedInBrowser, type SignedInBrowser } from '../test/helpers/browser.ts';
 import { ensureClientBuilt } from '../scripts/client-build.ts';
+import { joinMeeting } from '../test/helpers/page.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { summary } from './stats.ts';
@@ -28,9 +29,7 @@ export async function run(): Promise<string[]> {
     const meetingId = server.createMeeting('Sala de espera', { ownerId: hostUser.id, policy: { muteOnEntry: false } });
 
     const hp = host.page;
-    await hp.goto(`${server.url}/m/${meetingId}`);
-    await hp.getByRole('button', { name: 'Unirse' }).click();
-    await waitFor(() => hp.evaluate(() => window.recinto.state === 'joined'), 20_000);
+    await joinMeeting(hp, server.url, meetingId);
 
     const vp = visitor.page;
     const admitToFrame: number[] = [];

@@ -16,7 +16,7 @@ import { decryptFrame, kidForEpoch, type FrameKind } from '../../client/e2ee/med
 import { AES_256_GCM_SHA512_128, deriveKeyMaterial, type SFrameKey } from '../../client/e2ee/sframe.ts';
 import { es } from '../../client/src/i18n/es.ts';
 import { deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
-import { alertText, joinMeeting, pageStats, screenshot, waitState, type Stat } from '../helpers/page.ts';
+import { alertText, growth, joinMeeting, openMeeting, pageStats, received, screenshot, waitState } from '../helpers/page.ts';
 import { OPEN_POLICY, startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { SfuTap, watchRouters, type TappedFrame } from '../helpers/sfu-tap.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -89,16 +89,6 @@ async function open(name: string, initScripts: (() => void)[] = []): Promise<Sig
 type E2eeView = NonNullable<Awaited<ReturnType<Window['recinto']['e2ee']>>>;
 const e2ee = (page: Page) => page.evaluate(() => window.recinto.e2ee()) as Promise<E2eeView | null>;
 const capturedKeys = (page: Page) => page.evaluate(() => (window as unknown as { __e2eeKeys: unknown[] }).__e2eeKeys) as Promise<CapturedKey[]>;
-
-function total(stats: Stat[], from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'audioEnergy'): number {
-  return stats.filter((s) => s.participantId === from && s.kind === kind).reduce((a, s) => a + s[key], 0);
-}
-
-async function growth(page: Page, from: string, kind: 'audio' | 'video', ms: number): Promise<number> {
-  const before = total(await pageStats(page), from, kind, 'framesDecoded');
-  await new Promise((r) => setTimeout(r, ms));
-  return total(await pageStats(page), from, kind, 'framesDecoded') - before;
-}
 
 /** The producer of `from`'s `kind` as `page` consumes it. */
 async function producerOf(page: Page, from: string, kind: 'audio' | 'video'): Promise<string> {
@@ -190,8 +180,8 @@ describe('end-to-end encryption in real browsers', () => {
     for (const [page, self] of people) {
       for (const [, other] of people) {
         if (other === self) continue;
-        await waitFor(async () => (await growth(page, other, 'video', 500)) > 3, 20_000, { message: `${self} decodes ${other}'s video` });
-        await waitFor(async () => total(await pageStats(page), other, 'audio', 'audioEnergy') > 0, 10_000, { message: `${self} hears ${other}` });
+        await waitFor(async () => (await growth(page, other, 'video', 'framesDecoded', 500)) > 3, 20_000, { message: `${self} decodes ${other}'s video` });
+        await waitFor(async () => received(await pageStats(page), other, 'audio', 'audioEnergy') > 0, 10_000, { message: `${self} hears ${other}` });
       }
     }
     // Cris runs the legacy path, the others RTCRtpScriptTransform; all are keyed and agree on the code.
@@ -286,7 +276,7 @@ describe('end-to-end encryption in real browsers', () => {
     await joinMeeting(bea.page, server.url, meetingId);
     await joinMeeting(cris.page, server.url, meetingId);
     for (const page of [bea.page, cris.page]) {
-      await waitFor(async () => (await growth(page, idAna, 'video', 500)) > 3, 20_000, { message: "Ana's video decoded" });
+      await waitFor(async () => (await growth(page, idAna, 'video', 'framesDecoded', 500)) > 3, 20_000, { message: "Ana's video decoded" });
     }
     const router = await routers.routerFor(meetingId);
     const tap = await SfuTap.attach(router, await producerOf(bea.page, idAna, 'video'));
@@ -302,7 +292,7 @@ describe('end-to-end encryption in real browsers', () => {
       // Cris could also ratchet any of them forward (that is how joins are followed): try 8 steps.
       const crisCanOpen = await keysFrom(crisKeys, 8);
       await tap.waitForFrames(1, { filter: (f) => f.receivedAt > removedAt + 3_000, timeoutMs: 10_000 });
-      expect(await growth(bea.page, idAna, 'video', 1_000), 'Bea keeps decoding Ana').toBeGreaterThan(5);
+      expect(await growth(bea.page, idAna, 'video', 'framesDecoded', 1_000), 'Bea keeps decoding Ana').toBeGreaterThan(5);
 
       const before = tap.frames.filter((f) => f.receivedAt < removedAt);
       const after = tap.frames.filter((f) => f.receivedAt > removedAt);
@@ -331,8 +321,8 @@ describe('end-to-end encryption in real browsers', () => {
     const [bea, dario] = await Promise.all([open('bea'), open('dario', [WRONG_KEYS])]);
     const idBea = await joinMeeting(bea.page, server.url, meetingId);
     const idDario = await joinMeeting(dario.page, server.url, meetingId);
-    await waitFor(async () => (await growth(bea.page, idDario, 'video', 500)) > 3, 20_000, { message: "Bea decodes Darío (his own keys are right)" });
-    await waitFor(async () => total(await pageStats(bea.page), idDario, 'audio', 'audioEnergy') > 0, 10_000, { message: 'Bea hears Darío' });
+    await waitFor(async () => (await growth(bea.page, idDario, 'video', 'framesDecoded', 500)) > 3, 20_000, { message: "Bea decodes Darío (his own keys are right)" });
+    await waitFor(async () => received(await pageStats(bea.page), idDario, 'audio', 'audioEnergy') > 0, 10_000, { message: 'Bea hears Darío' });
     // Darío gets Bea's frames (packets arrive) but none opens: nothing decoded, nothing audible.
     await waitFor(async () => {
       const view = await e2ee(dario.page);
@@ -342,8 +332,8 @@ describe('end-to-end encryption in real browsers', () => {
     const view = await e2ee(dario.page);
     expect(view!.streams.filter((s) => s.direction === 'recv').every((s) => s.passed === 0)).toBe(true);
     const stats = await pageStats(dario.page);
-    expect(total(stats, idBea, 'video', 'framesDecoded')).toBe(0);
-    expect(total(stats, idBea, 'audio', 'audioEnergy')).toBe(0);
+    expect(received(stats, idBea, 'video', 'framesDecoded')).toBe(0);
+    expect(received(stats, idBea, 'audio', 'audioEnergy')).toBe(0);
     expect(view!.complete).toBe(true); // keys did arrive; they are wrong, which only the frames tell
     await screenshot(dario.page, 'e2ee-wrong-keys');
   }, 90_000);
@@ -352,8 +342,7 @@ describe('end-to-end encryption in real browsers', () => {
     onTestFailed(logs);
     const meetingId = server.createMeeting('Sin soporte', { policy: OPEN_POLICY });
     const eva = await open('eva', [NO_TRANSFORMS]);
-    await eva.page.goto(`${server.url}/m/${meetingId}`);
-    await eva.page.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+    await openMeeting(eva.page, server.url, meetingId);
     await eva.page.getByRole('button', { name: 'Unirse' }).click();
     expect(await waitState(eva.page, 'error', 10_000)).toMatchObject({ errorCode: 'E2EE_UNSUPPORTED' });
     expect(await alertText(eva.page)).toContain(es.err_E2EE_UNSUPPORTED);

@@ -16,7 +16,7 @@ import { GUEST_COOKIE } from '../../server/auth/guest-sessions.ts';
 import { deviceUse, launchBrowser, signedInBrowser, spyOnDevicesAndSockets, type LaunchedBrowser, type SignedInBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { alertText, E2E_OUT_DIR, pageInfo, pageStats, screenshot, waitState, type Stat } from '../helpers/page.ts';
+import { alertText, hostMenu, joinMeeting, mediaReleased, openMeeting, pageInfo, pageStats, received, screenshot, waitState } from '../helpers/page.ts';
 
 let server: TestServer | undefined;
 /** Carmen hosts; the guest's browser has no session at all. */
@@ -37,16 +37,6 @@ afterAll(async () => {
 
 const logs = () => console.log([...(carmen?.logs ?? []), ...(guest?.logs ?? [])].join('\n'));
 
-
-function decoded(list: Stat[], from: string): number {
-  return list.filter((s) => s.participantId === from && s.kind === 'video').reduce((a, s) => a + s.framesDecoded, 0);
-}
-
-async function openMeeting(page: Page, meetingId: string): Promise<void> {
-  await page.goto(`${server!.url}/m/${meetingId}`);
-  await page.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
-}
-
 /** Creates a meeting as Carmen through the API; returns its id and guest password. */
 async function createMeeting(title: string, policy?: Record<string, unknown>): Promise<{ id: string; password: string }> {
   const reply = await carmen!.http.post('/api/meetings', { title, ...(policy ? { policy } : {}) });
@@ -63,12 +53,6 @@ async function enterAsGuest(page: Page, name: string, password: string): Promise
   await page.getByRole('button', { name: 'Unirse', exact: true }).click();
 }
 
-/** The host menu of one participant, opened. */
-async function hostMenu(page: Page, name: string): Promise<void> {
-  const toggle = page.getByRole('button', { name: `Acciones para ${name}`, exact: true });
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-}
-
 describe('guests, in real browsers', () => {
   it('lets a guest in with the meeting password through the waiting room, marks them for hosts, bans them, flags them when back, and ends the call when their access ends', async () => {
     onTestFailed(logs);
@@ -76,12 +60,10 @@ describe('guests, in real browsers', () => {
     const pg = guest!.page;
     const { id: meetingId, password } = await createMeeting('Tutoría con familias');
 
-    await openMeeting(pc, meetingId);
-    await pc.getByRole('button', { name: 'Unirse', exact: true }).click();
-    const idCarmen = (await waitState(pc, 'joined')).id!;
+    const idCarmen = await joinMeeting(pc, server!.url, meetingId);
 
     // Without a session the link offers the guest form and sign-in for staff; nothing starts by itself.
-    await openMeeting(pg, meetingId);
+    await openMeeting(pg, server!.url, meetingId);
     expect(await pg.getByRole('heading', { name: 'Entrar como invitado' }).isVisible()).toBe(true);
     const staffLink = pg.getByRole('link', { name: 'Soy del personal: iniciar sesión' });
     expect(await staffLink.getAttribute('href')).toBe(`/login?next=${encodeURIComponent(`/m/${meetingId}`)}`);
@@ -116,7 +98,7 @@ describe('guests, in real browsers', () => {
     const idGuest = (await waitState(pg, 'joined')).id!;
 
     // Both decode each other's video.
-    await waitFor(async () => decoded(await pageStats(pc), idGuest) > 0 && decoded(await pageStats(pg), idCarmen) > 0, 30_000, {
+    await waitFor(async () => received(await pageStats(pc), idGuest, 'video', 'framesDecoded') > 0 && received(await pageStats(pg), idCarmen, 'video', 'framesDecoded') > 0, 30_000, {
       message: 'host and guest decode each other',
       intervalMs: 200,
     });
@@ -138,10 +120,7 @@ describe('guests, in real browsers', () => {
     await pc.getByRole('button', { name: 'Expulsar y bloquear a Lola Martín', exact: true }).click();
     await pc.getByRole('dialog').getByRole('button', { name: 'Expulsar y bloquear' }).click();
     expect(await waitState(pg, 'ended', 5_000)).toMatchObject({ errorCode: 'BANNED' });
-    await waitFor(async () => {
-      const use = await deviceUse(pg);
-      return use.openPeerConnections === 0 && use.liveTracks === 0;
-    }, 3_000, { message: "guest's transports closed and camera/microphone stopped", intervalMs: 50 });
+    await mediaReleased(pg, 3_000, "guest's transports closed and camera/microphone stopped");
     expect(await alertText(pg)).toContain(es.err_BANNED);
     expect(await pg.locator('#call-view').isHidden()).toBe(true);
     await waitFor(async () => (await pc.getByRole('list', { name: 'Vídeos' }).getByRole('listitem', { name: 'Lola Martín' }).count()) === 0, 5_000, {
@@ -166,10 +145,7 @@ describe('guests, in real browsers', () => {
     const guestSessions = server!.recinto.db.prepare('SELECT id_hash FROM guest_sessions').pluck().all() as string[];
     server!.recinto.guests.end(guestSessions); // the server closes her socket at once (4401)
     expect(await waitState(pg, 'error', 5_000)).toMatchObject({ errorCode: 'GUEST_SESSION_ENDED' });
-    await waitFor(async () => {
-      const use = await deviceUse(pg);
-      return use.openPeerConnections === 0 && use.liveTracks === 0;
-    }, 3_000, { message: "guest's media stopped", intervalMs: 50 });
+    await mediaReleased(pg, 3_000, "guest's media stopped");
     expect(await alertText(pg)).toContain('Su acceso como invitado ha terminado');
     expect(await pg.getByRole('textbox', { name: 'Contraseña de la reunión' }).inputValue()).toBe('');
     expect(await pg.getByRole('button', { name: 'Unirse', exact: true }).isEnabled()).toBe(true);
@@ -186,7 +162,7 @@ describe('guests, in real browsers', () => {
     const staffOnly = await createMeeting('Claustro', { guests: 'none' });
 
     // A wrong password: the translated message, the password cleared for another try, no socket.
-    await openMeeting(pg, open.id);
+    await openMeeting(pg, server!.url, open.id);
     const sockets = (await deviceUse(pg)).webSockets;
     await enterAsGuest(pg, 'Pedro', 'no-es-la-contraseña');
     await waitFor(async () => (await alertText(pg)).includes(es.err_MEETING_PASSWORD_WRONG), 5_000, { message: 'wrong password message' });
@@ -212,7 +188,7 @@ describe('guests, in real browsers', () => {
     await pg.goto(`${server!.url}/m/${open.id}?lang=es`);
 
     // A staff-only meeting refuses guests even with the right password.
-    await openMeeting(pg, staffOnly.id);
+    await openMeeting(pg, server!.url, staffOnly.id);
     await enterAsGuest(pg, 'Pedro', staffOnly.password);
     await waitFor(async () => (await alertText(pg)).includes(es.err_GUESTS_NOT_ALLOWED), 5_000, { message: 'GUESTS_NOT_ALLOWED message' });
     expect(await pageInfo(pg)).toMatchObject({ state: 'idle' });

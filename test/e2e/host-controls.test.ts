@@ -16,7 +16,7 @@ import { es } from '../../client/src/i18n/es.ts';
 import { deviceUse, endScreenSharing, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { alertText, E2E_OUT_DIR, pageInfo, pageStats, screenshot, waitState, type Stat } from '../helpers/page.ts';
+import { alertText, growth, hostMenu, joinMeeting, mediaReleased, openMeeting, pageInfo, pageStats, received, screenshot, waitState } from '../helpers/page.ts';
 
 let server: TestServer | undefined;
 let carmenUser: TestUser;
@@ -42,30 +42,6 @@ afterAll(async () => {
   await server?.close();
 }, 30_000);
 
-
-
-function sum(list: Stat[], from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'packetsReceived'): number {
-  return list.filter((s) => s.participantId === from && s.kind === kind).reduce((a, s) => a + s[key], 0);
-}
-
-/** How much `key` of `from`'s `kind` grows at `page` over `ms`. */
-async function growth(page: Page, from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'packetsReceived', ms: number): Promise<number> {
-  const before = sum(await pageStats(page), from, kind, key);
-  await new Promise((r) => setTimeout(r, ms));
-  return sum(await pageStats(page), from, kind, key) - before;
-}
-
-async function openMeeting(page: Page, meetingId: string): Promise<void> {
-  await page.goto(`${server!.url}/m/${meetingId}`);
-  await page.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
-}
-
-/** The host menu of one participant, opened. */
-async function hostMenu(page: Page, name: string): Promise<void> {
-  const toggle = page.getByRole('button', { name: `Acciones para ${name}`, exact: true });
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-}
-
 const logs = () => console.log([...(carmen?.logs ?? []), ...(ana?.logs ?? []), ...(bruno?.logs ?? [])].join('\n'));
 
 describe('waiting room and host controls, three browsers', () => {
@@ -85,13 +61,11 @@ describe('waiting room and host controls, three browsers', () => {
     const meetingId = (await link.getAttribute('href'))!.replace('/m/', '');
     expect(server!.recinto.meetingStore.isHost(meetingId, carmenUser.id)).toBe(true);
 
-    await openMeeting(pc, meetingId);
-    await pc.getByRole('button', { name: 'Unirse' }).click();
-    const idCarmen = (await waitState(pc, 'joined')).id!;
+    const idCarmen = await joinMeeting(pc, server!.url, meetingId);
     await waitFor(async () => (await pc.getByRole('region', { name: 'Sala de espera (0)' }).count()) === 1, 5_000, { message: 'empty waiting room panel' });
 
     // Ana and Bruno join: the default policy has a waiting room, so they wait, without media.
-    await Promise.all([openMeeting(pa, meetingId), openMeeting(pb, meetingId)]);
+    await Promise.all([openMeeting(pa, server!.url, meetingId), openMeeting(pb, server!.url, meetingId)]);
     await pa.getByRole('button', { name: 'Unirse' }).click();
     await waitState(pa, 'waiting');
     await pb.getByRole('button', { name: 'Unirse' }).click();
@@ -123,7 +97,7 @@ describe('waiting room and host controls, three browsers', () => {
       async () => {
         for (const [page, self] of [[pc, idCarmen], [pa, idAna], [pb, idBruno]] as const) {
           const s = await pageStats(page);
-          for (const other of Object.keys(ids)) if (other !== self && sum(s, other, 'video', 'framesDecoded') === 0) return false;
+          for (const other of Object.keys(ids)) if (other !== self && received(s, other, 'video', 'framesDecoded') === 0) return false;
         }
         return true;
       },
@@ -250,10 +224,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await dialog.textContent()).toContain('¿Expulsar a Bruno Díaz de la reunión sin dejarle volver a entrar?');
     await dialog.getByRole('button', { name: 'Expulsar y bloquear' }).click();
     expect(await waitState(pb, 'ended', 5_000)).toMatchObject({ errorCode: 'BANNED' });
-    await waitFor(async () => {
-      const use = await deviceUse(pb);
-      return use.openPeerConnections === 0 && use.liveTracks === 0;
-    }, 3_000, { message: "Bruno's transports closed and camera/microphone stopped", intervalMs: 50 });
+    await mediaReleased(pb, 3_000, "Bruno's transports closed and camera/microphone stopped");
     expect(await alertText(pb)).toContain(es.err_BANNED);
     expect(await pb.locator('#call-view').isHidden()).toBe(true);
     const grid = pa.getByRole('list', { name: 'Vídeos' });
@@ -290,12 +261,10 @@ describe('waiting room and host controls, three browsers', () => {
     const pc = carmen!.page;
     const pa = ana!.page;
     const meetingId = server!.createMeeting('Tutoría', { ownerId: carmenUser.id });
-    await openMeeting(pc, meetingId);
-    await pc.getByRole('button', { name: 'Unirse' }).click();
-    await waitState(pc, 'joined');
+    await joinMeeting(pc, server!.url, meetingId);
 
     // Denied: Ana is told, and never had camera or microphone on.
-    await openMeeting(pa, meetingId);
+    await openMeeting(pa, server!.url, meetingId);
     await pa.getByRole('button', { name: 'Unirse' }).click();
     await waitState(pa, 'waiting');
     await pc.getByRole('button', { name: 'Rechazar a Ana', exact: true }).click();
@@ -330,7 +299,7 @@ describe('waiting room and host controls, three browsers', () => {
     const bea = await server!.createUser('bea', { displayName: 'Bea' });
     const beaBrowser = await signedInBrowser(server!, bea);
     try {
-      await openMeeting(beaBrowser.page, meetingId);
+      await openMeeting(beaBrowser.page, server!.url, meetingId);
       await beaBrowser.page.getByRole('button', { name: 'Unirse' }).click();
       expect(await waitState(beaBrowser.page, 'error')).toMatchObject({ errorCode: 'MEETING_LOCKED' });
       expect(await alertText(beaBrowser.page)).toContain(es.err_MEETING_LOCKED);
@@ -369,10 +338,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await waitState(pc, 'ended', 5_000)).toMatchObject({ errorCode: 'MEETING_ENDED' });
     expect(await alertText(pa)).toContain(es.err_MEETING_ENDED);
     expect(await alertText(pc)).not.toContain(es.errorPrefix);
-    await waitFor(async () => {
-      const use = await deviceUse(pa);
-      return use.openPeerConnections === 0 && use.liveTracks === 0;
-    }, 3_000, { message: "Ana's media stopped", intervalMs: 50 });
+    await mediaReleased(pa, 3_000, "Ana's media stopped");
     await screenshot(pa, 'meeting-ended');
   }, 120_000);
 });

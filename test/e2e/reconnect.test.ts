@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { signedInBrowser, type SignedInBrowser } from '../helpers/browser.ts';
+import { pageInfo, pageStats } from '../helpers/page.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -23,16 +24,14 @@ afterAll(async () => {
   await server?.close();
 }, 30_000);
 
-const info = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, id: window.recinto.participantId, errorCode: window.recinto.errorCode }));
-
 /** Resolves once this page decodes video from some other participant (and returns its own id). */
 async function decoding(page: Page): Promise<string> {
   return waitFor(
     async () => {
-      const s = await info(page);
+      const s = await pageInfo(page);
       if (s.state === 'error') throw new Error(`error state: ${s.errorCode}`);
       if (s.state !== 'joined' || !s.id) return null;
-      const stats = await page.evaluate(() => window.recinto.stats());
+      const stats = await pageStats(page);
       return stats.some((x) => x.kind === 'video' && x.framesDecoded > 0) ? s.id : null;
     },
     20_000,
@@ -54,7 +53,7 @@ describe('media worker failure', () => {
     process.kill(worker.pid!, 'SIGKILL');
 
     // Each client goes through 'joining' again and ends up decoding the other with a new identity.
-    await waitFor(async () => (await info(one!.page)).id !== before[0] && (await info(two!.page)).id !== before[1], 10_000, {
+    await waitFor(async () => (await pageInfo(one!.page)).id !== before[0] && (await pageInfo(two!.page)).id !== before[1], 10_000, {
       message: 'both re-joined with new participant ids',
     });
     const after = await Promise.all([decoding(one!.page), decoding(two!.page)]);

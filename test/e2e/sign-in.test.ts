@@ -4,22 +4,20 @@
  * password change), a staff member's sign-in with an authenticator code up to a joined call, a
  * wrong code, and where sign-in may send people afterwards. Screenshots: test-output/e2e/.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { totpAt } from '../../server/auth/totp.ts';
 import { es } from '../../client/src/i18n/es.ts';
 import { accessibleControls, launchBrowser, signedInBrowser, type LaunchedBrowser } from '../helpers/browser.ts';
+import { screenshot, waitState } from '../helpers/page.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const OUT_DIR = 'test-output/e2e';
 let server: TestServer;
 let chrome: LaunchedBrowser | undefined;
 
 beforeAll(async () => {
   [server, chrome] = await Promise.all([startTestServer(), launchBrowser({ label: 'sign-in' })]);
-  mkdirSync(OUT_DIR, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
@@ -66,7 +64,7 @@ describe('sign-in in the browser', () => {
     const secret = (await page.locator('#enrol-secret').textContent())!.replace(/\s+/g, '');
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     await expectEveryControlNamed(page);
-    await page.screenshot({ path: `${OUT_DIR}/enrol.png` });
+    await screenshot(page, 'enrol');
     await page.getByRole('textbox', { name: 'Código de verificación' }).fill(totpAt({ secret, time: Math.floor(Date.now() / 1000) }));
     await page.getByRole('button', { name: 'Activar' }).click();
 
@@ -77,7 +75,7 @@ describe('sign-in in the browser', () => {
     const next = page.getByRole('button', { name: 'Continuar' });
     expect(await next.isDisabled()).toBe(true);
     await expectEveryControlNamed(page);
-    await page.screenshot({ path: `${OUT_DIR}/recovery-codes.png` });
+    await screenshot(page, 'recovery-codes');
     await page.getByRole('checkbox', { name: 'He guardado los códigos en un lugar seguro' }).check();
     await next.click();
 
@@ -87,13 +85,13 @@ describe('sign-in in the browser', () => {
     await page.getByRole('textbox', { name: 'Contraseña actual' }).fill(admin.password);
     await page.getByRole('textbox', { name: 'Contraseña nueva', exact: true }).fill('una contraseña nueva y larga');
     await page.getByRole('textbox', { name: 'Repita la contraseña nueva' }).fill('una contraseña nueva y larga');
-    await page.screenshot({ path: `${OUT_DIR}/change-password.png` });
+    await screenshot(page, 'change-password');
     await page.getByRole('button', { name: 'Cambiar la contraseña' }).click();
 
     await atView(page, 'home');
     expect(new URL(page.url()).pathname).toBe('/');
     expect(await page.getByRole('heading', { name: 'Mis reuniones' }).isVisible()).toBe(true);
-    await page.screenshot({ path: `${OUT_DIR}/home-first-admin.png` });
+    await screenshot(page, 'home-first-admin');
   }, 60_000);
 
   it('signs a staff member in with an authenticator code, who creates a meeting, opens it and joins', async () => {
@@ -104,7 +102,7 @@ describe('sign-in in the browser', () => {
     await atView(page, 'login');
     await signInWithPassword(page, user.username, user.password);
     await atView(page, 'second-factor');
-    await page.screenshot({ path: `${OUT_DIR}/second-factor.png` });
+    await screenshot(page, 'second-factor');
     await page.getByRole('textbox', { name: 'Código de verificación' }).fill(user.nextCode());
     await page.getByRole('button', { name: 'Verificar' }).click();
 
@@ -132,21 +130,13 @@ describe('sign-in in the browser', () => {
     expect(ics.text).toContain('BEGIN:VCALENDAR');
     expect(ics.text.replace(/\r\n /g, '')).toContain(meetingLink);
     expect(ics.text).not.toContain(password);
-    await page.screenshot({ path: `${OUT_DIR}/home.png` });
+    await screenshot(page, 'home');
     await link.click();
 
     await atView(page, 'meeting');
     await page.getByRole('button', { name: 'Unirse' }).click();
-    await waitFor(
-      async () => {
-        const s = await page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode }));
-        if (s.state === 'error') throw new Error(`join failed: ${s.errorCode}`);
-        return s.state === 'joined';
-      },
-      20_000,
-      { message: 'state joined', intervalMs: 100 },
-    );
-    await page.screenshot({ path: `${OUT_DIR}/meeting.png` });
+    await waitState(page, 'joined');
+    await screenshot(page, 'meeting');
     await page.getByRole('button', { name: 'Salir' }).click();
   }, 60_000);
 
@@ -176,7 +166,7 @@ describe('sign-in in the browser', () => {
     expect(await viewOf(page)).toBe('second-factor');
     expect(await code.inputValue()).toBe('');
     expect(await code.evaluate((input) => input === document.activeElement)).toBe(true);
-    await page.screenshot({ path: `${OUT_DIR}/wrong-code.png` });
+    await screenshot(page, 'wrong-code');
 
     await code.fill(user.nextCode());
     await page.getByRole('button', { name: 'Verificar' }).click();

@@ -5,15 +5,12 @@
  * a call (the link offers the guest form or sign-in), and a session ended on the server ends the
  * call at once. Screenshots: test-output/e2e/.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Page } from 'playwright-core';
 import { deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
+import { alertText, mediaReleased, pageInfo, pageStats, received, screenshot, waitState } from '../helpers/page.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
-type Stat = { participantId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number };
 
-const OUT_DIR = 'test-output/e2e';
 let server: TestServer | undefined;
 let ana: SignedInBrowser | undefined;
 let bruno: SignedInBrowser | undefined;
@@ -23,33 +20,12 @@ beforeAll(async () => {
   const users = await Promise.all([server.createUser('ana', { displayName: 'Ana' }), server.createUser('bruno', { displayName: 'Bruno Díaz' })]);
   [ana, bruno] = await Promise.all([signedInBrowser(server, users[0]), signedInBrowser(server, users[1])]);
   await Promise.all([spyOnDevicesAndSockets(ana.context), spyOnDevicesAndSockets(bruno.context)]);
-  mkdirSync(OUT_DIR, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.allSettled([ana?.close(), bruno?.close()]);
   await server?.close();
 }, 30_000);
-
-const state = (page: Page) => page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
-const stats = (page: Page) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
-
-async function waitJoined(page: Page): Promise<string> {
-  const s = await waitFor(
-    async () => {
-      const s = await state(page);
-      if (s.state === 'error') throw new Error(`join failed: ${s.errorCode}`);
-      return s.state === 'joined' && s.id ? s : null;
-    },
-    20_000,
-    { message: 'state joined', intervalMs: 100 },
-  );
-  return s.id!;
-}
-
-function sum(list: Stat[], from: string, kind: 'audio' | 'video', key: 'framesDecoded' | 'packetsReceived' | 'bytesReceived'): number {
-  return list.filter((s) => s.participantId === from && s.kind === kind).reduce((a, s) => a + s[key], 0);
-}
 
 describe('two browsers in one meeting', () => {
   it('see and hear each other, and a leave removes the tile', async () => {
@@ -60,12 +36,12 @@ describe('two browsers in one meeting', () => {
     const pa = ana!.page;
     const pb = bruno!.page;
     await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
-    expect(await state(pa)).toMatchObject({ state: 'idle' });
+    expect(await pageInfo(pa)).toMatchObject({ state: 'idle' });
 
     await pa.getByRole('button', { name: 'Unirse' }).click();
-    const idAna = await waitJoined(pa);
+    const idAna = (await waitState(pa, 'joined')).id!;
     await pb.getByRole('button', { name: 'Unirse' }).click();
-    const idBruno = await waitJoined(pb);
+    const idBruno = (await waitState(pb, 'joined')).id!;
     expect(idAna).not.toBe(idBruno);
 
     // Each sees a tile labelled with the other's account name, in the participants list.
@@ -75,16 +51,16 @@ describe('two browsers in one meeting', () => {
 
     // Media flows both ways: video frames decoded, audio packets received, both rising.
     await waitFor(
-      async () => sum(await stats(pa), idBruno, 'video', 'framesDecoded') > 0 && sum(await stats(pb), idAna, 'video', 'framesDecoded') > 0,
+      async () => received(await pageStats(pa), idBruno, 'video', 'framesDecoded') > 0 && received(await pageStats(pb), idAna, 'video', 'framesDecoded') > 0,
       15_000,
       { message: 'first decoded frames', intervalMs: 100 },
     );
-    const [a1, b1] = await Promise.all([stats(pa), stats(pb)]);
+    const [a1, b1] = await Promise.all([pageStats(pa), pageStats(pb)]);
     await new Promise((r) => setTimeout(r, 2_000));
-    const [a2, b2] = await Promise.all([stats(pa), stats(pb)]);
+    const [a2, b2] = await Promise.all([pageStats(pa), pageStats(pb)]);
     for (const [who, s1, s2, from] of [['Ana', a1, a2, idBruno], ['Bruno', b1, b2, idAna]] as const) {
-      const frames = sum(s2, from, 'video', 'framesDecoded') - sum(s1, from, 'video', 'framesDecoded');
-      const audio = sum(s2, from, 'audio', 'packetsReceived') - sum(s1, from, 'audio', 'packetsReceived');
+      const frames = received(s2, from, 'video', 'framesDecoded') - received(s1, from, 'video', 'framesDecoded');
+      const audio = received(s2, from, 'audio', 'packetsReceived') - received(s1, from, 'audio', 'packetsReceived');
       expect(frames, `${who} decoded video frames in 2 s`).toBeGreaterThan(20);
       expect(audio, `${who} received audio packets in 2 s`).toBeGreaterThan(50);
       expect(s2.filter((s) => s.participantId === from).map((s) => s.kind).sort()).toEqual(['audio', 'video']);
@@ -95,7 +71,7 @@ describe('two browsers in one meeting', () => {
       expect(await tile.locator('audio').count()).toBe(1);
     }
 
-    await Promise.all([pa.screenshot({ path: `${OUT_DIR}/ana.png` }), pb.screenshot({ path: `${OUT_DIR}/bruno.png` })]);
+    await Promise.all([screenshot(pa, 'ana'), screenshot(pb, 'bruno')]);
 
     // Own mic/camera toggles: the button's accessible name says what pressing it will do.
     await pa.getByRole('button', { name: 'Silenciar micrófono' }).click();
@@ -107,10 +83,10 @@ describe('two browsers in one meeting', () => {
 
     // Bruno leaves: his tile disappears from Ana's page, his camera stops.
     await pb.getByRole('button', { name: 'Salir' }).click();
-    await waitFor(async () => (await state(pb)).state === 'left', 5_000, { message: 'Bruno left' });
+    await waitFor(async () => (await pageInfo(pb)).state === 'left', 5_000, { message: 'Bruno left' });
     await waitFor(async () => (await tileOfBruno.count()) === 0, 10_000, { message: "Bruno's tile gone" });
     expect(await pb.locator('#local-video').evaluate((v: HTMLVideoElement) => v.srcObject)).toBeNull();
-    expect(await state(pa)).toMatchObject({ state: 'joined' });
+    expect(await pageInfo(pa)).toMatchObject({ state: 'joined' });
     expect(await pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem').count()).toBe(0);
   }, 60_000);
 
@@ -140,28 +116,25 @@ describe('two browsers in one meeting', () => {
     const pb = bruno!.page;
     await Promise.all([pa.goto(`${server!.url}/m/${meetingId}`), pb.goto(`${server!.url}/m/${meetingId}`)]);
     await pa.getByRole('button', { name: 'Unirse' }).click();
-    await waitJoined(pa);
+    await waitState(pa, 'joined');
     await pb.getByRole('button', { name: 'Unirse' }).click();
-    const idBruno = await waitJoined(pb);
-    await waitFor(async () => sum(await stats(pa), idBruno, 'video', 'framesDecoded') > 0, 15_000, { message: "Ana decodes Bruno's video", intervalMs: 100 });
+    const idBruno = (await waitState(pb, 'joined')).id!;
+    await waitFor(async () => received(await pageStats(pa), idBruno, 'video', 'framesDecoded') > 0, 15_000, { message: "Ana decodes Bruno's video", intervalMs: 100 });
     expect(await deviceUse(pb)).toMatchObject({ liveTracks: 2 });
 
     // "Sign out everywhere" for Bruno's account, through the API, as on his account page.
     const ended = await bruno!.http.post('/api/account/sessions/end-all');
     expect(ended.status).toBe(200);
-    await waitFor(async () => {
-      const use = await deviceUse(pb);
-      return use.openPeerConnections === 0 && use.liveTracks === 0;
-    }, 2_000, { message: "Bruno's transports closed and camera/microphone stopped", intervalMs: 50 });
+    await mediaReleased(pb, 2_000, "Bruno's transports closed and camera/microphone stopped");
 
-    expect(await state(pb)).toMatchObject({ state: 'error', errorCode: 'SESSION_ENDED' });
-    expect(await pb.getByRole('alert').textContent()).toContain('Su sesión ha terminado');
+    expect(await pageInfo(pb)).toMatchObject({ state: 'error', errorCode: 'SESSION_ENDED' });
+    expect(await alertText(pb)).toContain('Su sesión ha terminado');
     const again = pb.getByRole('link', { name: 'Iniciar sesión de nuevo' });
     expect(await again.getAttribute('href')).toBe(`/login?next=${encodeURIComponent(`/m/${meetingId}`)}`);
     expect(await pb.getByRole('button', { name: 'Unirse' }).isDisabled()).toBe(true);
     // The server dropped him from the meeting: his tile is gone from Ana's page.
     await waitFor(async () => (await pa.getByRole('list', { name: 'Vídeos' }).getByRole('listitem').count()) === 0, 5_000, { message: "Bruno's tile gone" });
-    await pb.screenshot({ path: `${OUT_DIR}/session-ended.png` });
+    await screenshot(pb, 'session-ended');
   }, 60_000);
 
   it('tells a click on "Unirse" after the session ended that the session ended, not that the connection failed', async () => {
@@ -172,8 +145,8 @@ describe('two browsers in one meeting', () => {
     expect((await ana!.http.post('/api/account/sessions/end-all')).status).toBe(200);
 
     await pa.getByRole('button', { name: 'Unirse' }).click();
-    await waitFor(async () => (await state(pa)).state === 'error', 10_000, { message: 'error state' });
-    expect(await state(pa)).toMatchObject({ errorCode: 'SESSION_ENDED' });
+    await waitFor(async () => (await pageInfo(pa)).state === 'error', 10_000, { message: 'error state' });
+    expect(await pageInfo(pa)).toMatchObject({ errorCode: 'SESSION_ENDED' });
     expect(await pa.getByRole('link', { name: 'Iniciar sesión de nuevo' }).isVisible()).toBe(true);
     expect(await deviceUse(pa)).toMatchObject({ liveTracks: 0, openPeerConnections: 0 });
   }, 30_000);
