@@ -1,6 +1,7 @@
+import type { ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { DisplayName, Methods, RequestEnvelope } from '../server/signaling/protocol.ts';
-import { compile } from '../server/validation.ts';
+import { DisplayName, Methods, Notifications, RequestEnvelope } from '../server/signaling/protocol.ts';
+import { compile, describeErrors, MAX_DESCRIBED_ERRORS } from '../server/validation.ts';
 
 const uuid = '0b8f8f9e-3c1a-4d2e-9f00-123456789abc';
 
@@ -50,5 +51,73 @@ describe('signalling protocol schemas', () => {
     const connect = compile(Methods.connectTransport.params);
     expect(connect({ transportId: uuid, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } })).toBe(true);
     expect(connect({ transportId: uuid, dtlsParameters: { fingerprints: [{ algorithm: 'md5', value: 'AB' }] } })).toBe(false);
+  });
+});
+
+/** Every array, record and string reachable from a schema, with its path. */
+function* walk(schema: unknown, path: string): Generator<{ path: string; node: Record<string, unknown> }> {
+  if (!schema || typeof schema !== 'object') return;
+  const node = schema as Record<string, unknown>;
+  yield { path, node };
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'properties' || key === 'patternProperties') for (const [name, sub] of Object.entries(value as object)) yield* walk(sub, `${path}.${name}`);
+    else if (key === 'items' || key === 'additionalProperties') yield* walk(value, `${path}[]`);
+    else if (key === 'anyOf' || key === 'allOf' || key === 'oneOf') for (const sub of value as unknown[]) yield* walk(sub, path);
+  }
+}
+
+describe('bounds: every untrusted message has a size the server can afford', () => {
+  it('every array, record and string in request params is bounded', () => {
+    const unbounded: string[] = [];
+    for (const [method, m] of Object.entries(Methods)) {
+      for (const { path, node } of walk(m.params, method)) {
+        if (node.type === 'array' && node.maxItems === undefined) unbounded.push(`${path}: array without maxItems`);
+        if (node.type === 'object' && node.patternProperties && node.maxProperties === undefined) unbounded.push(`${path}: record without maxProperties`);
+        if (node.type === 'string' && node.maxLength === undefined && node.enum === undefined && node.const === undefined) unbounded.push(`${path}: string without maxLength`);
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  it('outgoing lists are bounded too (a client can rely on it)', () => {
+    const unbounded: string[] = [];
+    for (const [name, schema] of [...Object.entries(Notifications), ...Object.entries(Methods).map(([n, m]) => [n, m.result] as const)]) {
+      for (const { path, node } of walk(schema, name)) if (node.type === 'array' && node.maxItems === undefined) unbounded.push(path);
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  it('codec parameters hold at most 32 keys', () => {
+    const produce = compile(Methods.produce.params);
+    const withKeys = (n: number) => ({
+      transportId: uuid,
+      kind: 'audio',
+      source: 'microphone',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) }] },
+    });
+    expect(produce(withKeys(32))).toBe(true);
+    expect(produce(withKeys(33))).toBe(false);
+  });
+
+  it('describing thousands of errors is linear and stops after a few', () => {
+    const errors = (n: number): ErrorObject[] =>
+      Array.from({ length: n }, (_, i) => [
+        { instancePath: `/p/k${i}`, schemaPath: '#/anyOf/0/type', keyword: 'type', params: { type: 'string' }, message: 'must be string' },
+        { instancePath: `/p/k${i}`, schemaPath: '#/anyOf/1/type', keyword: 'type', params: { type: 'number' }, message: 'must be number' },
+        { instancePath: `/p/k${i}`, schemaPath: '#/anyOf', keyword: 'anyOf', params: {}, message: 'must match a schema in anyOf' },
+      ]).flat();
+    const time = (n: number) => {
+      const list = errors(n);
+      const started = performance.now();
+      const lines = describeErrors(list, 'params');
+      return { ms: performance.now() - started, lines };
+    };
+    time(1000); // warm up
+    const small = time(2000);
+    const large = time(20_000);
+    expect(large.lines.length).toBe(MAX_DESCRIBED_ERRORS + 1);
+    expect(large.lines.at(-1)).toMatch(/^… and \d+ more$/);
+    expect(large.ms).toBeLessThan(200);
+    expect(large.ms).toBeLessThan(small.ms * 10 + 20); // 10× the errors: about 10× the time, not 100×
   });
 });

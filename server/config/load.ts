@@ -7,14 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, describeErrors } from '../validation.ts';
+import { compileReportingAll, describeErrors } from '../validation.ts';
 import { ConfigSchema, ENV_KEYS, type Config } from './schema.ts';
 
 /** The project root: relative paths in configuration files are resolved against it. */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** RECINTO_* variables that are not configuration keys but are known (wrapper, config file). */
-const OTHER_ENV = new Set(['RECINTO_CONFIG', 'RECINTO_CACHE_DIR']);
+/** RECINTO_* variables that are not configuration keys but are known (wrapper, config file, client build). */
+const OTHER_ENV = new Set(['RECINTO_CONFIG', 'RECINTO_CACHE_DIR', 'RECINTO_SOURCEMAPS']);
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -36,7 +36,7 @@ export interface LoadOptions {
   overrides?: DeepPartial<Config>;
 }
 
-const validateConfig = compile(ConfigSchema);
+const validateConfig = compileReportingAll(ConfigSchema);
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -80,7 +80,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   if (filesParsed && !validateConfig(merged)) {
     const unparsed = new Set(problems.map((p) => p.slice(0, p.indexOf(' '))));
-    for (const line of describeErrors(validateConfig.errors)) {
+    for (const line of describeErrors(validateConfig.errors, '', Number.POSITIVE_INFINITY)) {
       const key = line.slice(0, line.indexOf(':'));
       if (unparsed.has(key)) continue;
       const source = sources.get(key);
@@ -94,6 +94,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (config.meetings.e2eeRequired && !config.meetings.policy.e2ee) {
     const source = sources.get('meetings.policy.e2ee');
     problems.push(`meetings.policy.e2ee${source ? ` (from ${source})` : ''}: must be true while meetings.e2eeRequired is true`);
+  }
+  // Without publicUrl only the listener's own names are accepted origins, and links point at
+  // localhost: fine on a development machine, never what people reach in production.
+  if (!config.tls.selfSigned && !config.server.publicUrl) {
+    const source = sources.get('tls.selfSigned');
+    problems.push(
+      `server.publicUrl: required when tls.selfSigned${source ? ` (from ${source})` : ''} is false (production): set it to the address people use, e.g. https://meet.example.org`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -84,7 +84,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Meeting ids: lowercase letters and digits without look-alikes, dash-separated groups. */
 export const MeetingId = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 3, maxLength: 64 });
 /** Ids the server hands out (participants, transports, producers, consumers): UUIDs. */
-export const ObjectId = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+export const ObjectId = Type.String({ maxLength: 36, pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 /**
  * A display name: 1–64 characters, no control or format characters (no bidi overrides), no
  * leading/trailing space. Rendered as text only, never as HTML.
@@ -99,7 +99,8 @@ export const MediaSource = StringEnum(['microphone', 'camera', 'screen']);
 
 const ShortString = Type.String({ maxLength: 256 });
 const Int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
-const CodecParameters = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number()]));
+/** Codec or header-extension parameters (`a=fmtp`): a handful of keys in practice, 32 at most. */
+const CodecParameters = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number()]), { maxProperties: 32 });
 const RtcpFeedback = Type.Array(Type.Object({ type: ShortString, parameter: Type.Optional(ShortString) }), { maxItems: 16 });
 
 const RtpCodecCapability = Type.Object({
@@ -177,7 +178,7 @@ export const DtlsParameters = Type.Object({
   fingerprints: Type.Array(
     Type.Object({
       algorithm: StringEnum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
-      value: Type.String({ pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15,63}$' }),
+      value: Type.String({ maxLength: 191, pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15,63}$' }),
     }),
     { minItems: 1, maxItems: 8 },
   ),
@@ -206,7 +207,7 @@ export const ParticipantInfo = Type.Object({
   role: Role,
   /** Entered with the meeting password, without an account. */
   guest: Type.Boolean(),
-  producers: Type.Array(ProducerInfo),
+  producers: Type.Array(ProducerInfo, { maxItems: 3 }),
   /** Microphone muted by a host: the participant cannot unmute until a host asks. */
   mutedByHost: Type.Boolean(),
   cameraAllowed: Type.Boolean(),
@@ -245,7 +246,7 @@ export const MeetingView = Type.Object({
   policy: MeetingPolicy,
   locked: Type.Boolean(),
   routerRtpCapabilities: Type.Unknown(),
-  participants: Type.Array(ParticipantInfo),
+  participants: Type.Array(ParticipantInfo, { maxItems: 1000 }),
 });
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -371,7 +372,7 @@ export const Notifications = {
   /** A host turned you away from the waiting room. */
   denied: Type.Object({}),
   /** To hosts and co-hosts: who is waiting. */
-  waitingRoomChanged: Type.Object({ waiting: Type.Array(WaitingInfo) }),
+  waitingRoomChanged: Type.Object({ waiting: Type.Array(WaitingInfo, { maxItems: 1000 }) }),
   /** Someone's role or host-controlled permissions changed (you included). */
   participantUpdated: Type.Object({ participant: ParticipantInfo }),
   /** A host acted on you: shown as a notice. */
