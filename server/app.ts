@@ -16,7 +16,9 @@ import { loadOrCreateKey } from './auth/secret-box.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
+import { RefusalAudit } from './audit/refusals.ts';
 import { registerHardening } from './http/hardening.ts';
+import { OriginPolicy } from './http/origin.ts';
 import type { Config } from './config/schema.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { loadTls } from './http/tls.ts';
@@ -44,6 +46,8 @@ export interface Recinto {
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
   audit: Audit;
+  /** Refusals that come in floods, audited aggregated (flush() writes the repeats now). */
+  refusals: RefusalAudit;
   auth: AuthService;
   guests: GuestSessionStore;
   hasher: PasswordHasher;
@@ -68,6 +72,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const db = openDatabase(config.dataDir);
     cleanups.push(() => void db.close());
     const audit = createAudit(db);
+    // Flushed before the database closes (cleanups run in reverse).
+    const refusals = new RefusalAudit(audit);
+    cleanups.push(() => refusals.close());
     const accounts = new AccountStore(db);
     const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
     const hasher = new PasswordHasher(config.auth.argon2, {
@@ -90,7 +97,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     }, 60_000);
     sweep.unref();
     cleanups.push(() => clearInterval(sweep));
-    const services: Services = { config, log, audit, meetings, meetingStore, sessions, guests, joinFailures };
+    // The port is only known after listen (0 picks a free one): the policy asks the server lazily.
+    const origins = new OriginPolicy(config.server, { port: () => (app.server.address() as AddressInfo | null)?.port });
+    const services: Services = { config, log, audit, refusals, meetings, meetingStore, sessions, guests, joinFailures, origins };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 
@@ -103,9 +112,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       trustProxy: false,
     });
     cleanups.push(() => app.close());
-    await registerHardening(app, config.server.publicUrl);
+    await registerHardening(app, origins, refusals);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
-    registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, requireSession });
+    registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, origins, requireSession });
     registerGuestRoutes(app, { config, meetingStore, guests, audit });
     const signaling = await registerSignaling(app, services, requireSession);
     await registerHttpRoutes(app, { db, pool });
@@ -123,7 +132,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, auth, guests, hasher, secretKey, log, firstAdmin, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, auth, guests, hasher, secretKey, log, firstAdmin, close };
   } catch (error) {
     await undo();
     throw error;

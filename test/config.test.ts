@@ -37,6 +37,24 @@ describe('configuration', () => {
     ]);
   });
 
+  it('requires server.publicUrl in production (tls.selfSigned false), reported with the other problems', () => {
+    const message = 'server.publicUrl: required when tls.selfSigned (from RECINTO_TLS_SELF_SIGNED) is false (production): set it to the address people use, e.g. https://meet.example.org';
+    expect(configProblems(() => loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false' } }))).toEqual([message]);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false', RECINTO_RTC_MIN_PORT: '50000', RECINTO_RTC_MAX_PORT: '40000' } }))).toEqual([
+      'media.rtcMinPort: must be <= media.rtcMaxPort',
+      message,
+    ]);
+    expect(configProblems(() => loadConfig({ env: {}, overrides: { tls: { selfSigned: false } } }))).toEqual([message.replace(' (from RECINTO_TLS_SELF_SIGNED)', '')]);
+    const production = loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false', RECINTO_PUBLIC_URL: 'https://meet.example.org' } });
+    expect(production.server.publicUrl).toBe('https://meet.example.org');
+    // Development (self-signed) keeps working without it: origins are then the listener's own names.
+    expect(loadConfig({ env: {} }).server.publicUrl).toBe('');
+  });
+
+  it('knows RECINTO_SOURCEMAPS (the client build reads it), so it does not stop the server', () => {
+    expect(loadConfig({ env: { RECINTO_SOURCEMAPS: '1' } }).server.port).toBe(8443);
+  });
+
   it('reads a local override file named by RECINTO_CONFIG and reports its parse errors', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

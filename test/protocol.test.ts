@@ -25,6 +25,8 @@ describe('signalling protocol schemas', () => {
     expect(name(' Ana')).toBe(false);
     expect(name('Ana\n')).toBe(false);
     expect(name('Ana\u202Eevil')).toBe(false);
+    expect(name('Ana\ud800')).toBe(false); // a lone surrogate
+    expect(name('Ana 😀')).toBe(true); // a surrogate pair is a character
     expect(name('x'.repeat(65))).toBe(false);
   });
 

@@ -81,3 +81,54 @@ describe('the cost of one message', () => {
     await client.close();
   });
 });
+
+describe('a flooding socket', () => {
+  it('is cut off after 200 refusals in a row, logged once, audited once', async () => {
+    const flood = await startTestServer({ signaling: { messagesPerSecond: 1, burst: 1 } }, {
+      logTo: new Writable({
+        write(chunk, _encoding, done) {
+          logLines.push(...String(chunk).split('\n').filter(Boolean));
+          done();
+        },
+      }),
+    });
+    try {
+      const client = await TestClient.connect(await flood.signIn(await flood.createUser('inundador')));
+      const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+      const before = logLines.length;
+      for (let i = 1; i <= 2000; i++) client.socket.send(JSON.stringify({ id: i, method: 'leave', params: {} }));
+      expect(await closed).toBe(1006); // terminated: no close handshake for a peer that ignores refusals
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const floodLines = logLines.slice(before).filter((l) => l.includes('flood'));
+      expect(floodLines).toHaveLength(1);
+      const rows = (action: string) => flood.recinto.db.prepare('SELECT detail FROM audit_log WHERE action = ?').pluck().all(action) as string[];
+      expect(rows('signaling.flood_disconnect')).toHaveLength(1);
+      expect(rows('signaling.message')).toHaveLength(1); // the first refusal; its repeats are counted
+      flood.recinto.refusals.flush();
+      const repeats = rows('signaling.message').map((d) => JSON.parse(d) as { repeated?: number });
+      expect(repeats).toHaveLength(2);
+      expect(repeats[1]!.repeated).toBeGreaterThanOrEqual(198);
+    } finally {
+      await flood.close();
+    }
+  });
+});
+
+describe('refusals that come in floods are audited, aggregated', () => {
+  it('host controls from the waiting room and media calls on ids that are not yours', async () => {
+    const meetingId = server.createMeeting('Sala');
+    const waiting = await TestClient.connect(http);
+    expect((await waiting.join(meetingId)).status).toBe('waiting');
+    for (let i = 0; i < 30; i++) expect((await waiting.send('mute', { participantId: uuid })).error?.code).toBe('IN_WAITING_ROOM');
+    const outsider = await TestClient.connect(await server.signIn(await server.createUser('ajeno')));
+    expect((await outsider.send('resumeConsumer', { consumerId: uuid })).error?.code).toBe('NOT_JOINED');
+    const rows = (action: string) => server.recinto.db.prepare('SELECT actor, meeting_id AS meetingId, detail FROM audit_log WHERE action = ?').all(action) as { actor: string; meetingId: string | null; detail: string }[];
+    expect(rows('signaling.mute')).toHaveLength(1);
+    expect(rows('signaling.mute')[0]).toMatchObject({ meetingId });
+    expect(JSON.parse(rows('signaling.mute')[0]!.detail)).toMatchObject({ code: 'IN_WAITING_ROOM', ip: '127.0.0.1' });
+    expect(JSON.parse(rows('signaling.resumeConsumer')[0]!.detail)).toMatchObject({ code: 'NOT_JOINED' });
+    server.recinto.refusals.flush();
+    expect(JSON.parse(rows('signaling.mute')[1]!.detail)).toMatchObject({ code: 'IN_WAITING_ROOM', repeated: 29 });
+    await Promise.all([waiting.close(), outsider.close()]);
+  });
+});

@@ -51,11 +51,14 @@ export type ApiErrorCode = HttpErrorCode | 'CONNECTION_FAILED';
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
-  constructor(code: ApiErrorCode, status: number, message: string) {
+  /** From a refusal's Retry-After header: how long to wait before trying again. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: ApiErrorCode, status: number, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -90,7 +93,8 @@ export async function api<M extends Method, P extends keyof Endpoints[M] & strin
   if (!response.ok) {
     const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     const code = isHttpErrorCode(error?.code) ? error.code : 'INTERNAL';
-    throw new ApiError(code, response.status, typeof error?.message === 'string' ? error.message : response.statusText);
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new ApiError(code, response.status, typeof error?.message === 'string' ? error.message : response.statusText, retryAfter > 0 ? retryAfter : undefined);
   }
   // Session views carry the CSRF token; it changes with each sign-in step.
   if (data && typeof data === 'object') {

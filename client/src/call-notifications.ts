@@ -64,12 +64,28 @@ export function wireNotifications(core: CallCore, connection: CallConnection, si
   sig.on('waitingRoomChanged', ({ waiting }) => {
     const meeting = inside();
     if (!meeting) return;
-    const before = new Set(meeting.waiting.map((w) => w.id));
     meeting.waiting = waiting;
-    const arrived = waiting.filter((w) => !before.has(w.id));
-    if (arrived.length === 1) core.view.status('statusWaitingArrived', { name: arrived[0]!.displayName });
-    else if (arrived.length > 1) core.view.status('statusWaitingArrivedMany', { count: String(arrived.length) });
+    if (waiting.length === 1) core.view.status('statusWaitingArrived', { name: waiting[0]!.displayName });
+    else if (waiting.length > 1) core.view.status('statusWaitingArrivedMany', { count: String(waiting.length) });
     core.view.update();
+  });
+  sig.on('waitingAdded', ({ entry }) => {
+    const meeting = inside();
+    if (!meeting) return;
+    meeting.waiting = [...meeting.waiting.filter((w) => w.id !== entry.id), entry];
+    core.view.status('statusWaitingArrived', { name: entry.displayName });
+    core.view.update();
+  });
+  sig.on('waitingRemoved', ({ waitingId }) => {
+    const meeting = inside();
+    if (!meeting) return;
+    meeting.waiting = meeting.waiting.filter((w) => w.id !== waitingId);
+    core.view.update();
+  });
+  sig.on('passwordChanged', ({ password }) => {
+    if (!inside()) return;
+    if (password !== undefined) core.view.status('statusMeetingPasswordChangedTo', { password });
+    else core.view.status('statusMeetingPasswordChanged');
   });
   sig.on('hostAction', ({ action }) => {
     if (inside()) onHostAction(core, connection, action);

@@ -100,9 +100,9 @@ export function announce(text: Text | null): void {
 }
 
 /** Shows an error in the alert region (prefix + the code's message); null clears it. */
-export function showError(code: AnyErrorCode | null): void {
+export function showError(code: AnyErrorCode | null, detail?: Text): void {
   const el = byId('error');
-  if (code) el.replaceChildren(h('span', { text: 'errorPrefix' }), ' ', h('span', { text: errorKey(code) }));
+  if (code) el.replaceChildren(h('span', { text: 'errorPrefix' }), ' ', h('span', { text: detail ?? errorKey(code) }));
   else el.replaceChildren();
 }
 

@@ -9,7 +9,7 @@ import { api, type GuestEntry } from './api.ts';
 const DEVICE_TOKEN_KEY = 'recinto.deviceToken';
 
 /** The protocol's DisplayName: 1–64 characters, no control or format characters, no outer spaces. */
-const DISPLAY_NAME = /^(?!\s)[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*(?<!\s)$/u;
+const DISPLAY_NAME = /^(?!\s)[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]*(?<!\s)$/u;
 
 export function validDisplayName(name: string): boolean {
   const length = [...name].length;

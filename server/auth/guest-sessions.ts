@@ -45,10 +45,16 @@ export function hashDeviceToken(token: string): string {
   return createHash('sha256').update(`device:${token}`).digest('base64url');
 }
 
+/** A guest's id in meetings, audit and bans: `guest:` and the start of their device hash. */
+export function guestAccountId(deviceHash: string): string {
+  return `guest:${deviceHash.slice(0, 24)}`;
+}
+
 type Events = { ended: [idHashes: string[]] };
 
 export class GuestSessionStore extends EventEmitter<Events> {
   readonly #insert: Statement;
+  readonly #ofMeeting: Statement;
   readonly #table: SessionTable<Row>;
 
   constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
@@ -56,6 +62,7 @@ export class GuestSessionStore extends EventEmitter<Events> {
     this.#insert = db.prepare(
       'INSERT INTO guest_sessions (id_hash, meeting_id, display_name, device_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    this.#ofMeeting = db.prepare('SELECT id_hash FROM guest_sessions WHERE meeting_id = ?').pluck();
     this.#table = new SessionTable<Row>(db, 'guest_sessions', limits);
   }
 
@@ -86,6 +93,13 @@ export class GuestSessionStore extends EventEmitter<Events> {
     if (idHashes.length === 0) return;
     this.#table.delete(idHashes);
     this.emit('ended', idHashes);
+  }
+
+  /** Ends every guest session of a meeting except those in `keep` (the password changed). */
+  endForMeeting(meetingId: string, keep: ReadonlySet<string>): number {
+    const ending = (this.#ofMeeting.all(meetingId) as string[]).filter((h) => !keep.has(h));
+    this.end(ending);
+    return ending.length;
   }
 
   sweep(now = Date.now()): number {

@@ -4,6 +4,7 @@
  * recovery-code regeneration. Every failure, lockout, 2FA change and revocation is audited.
  * HTTP concerns (cookies, CSRF, status codes) stay in routes.ts.
  */
+import { createHmac, hkdfSync } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/schema.ts';
@@ -37,9 +38,12 @@ export class AuthService {
   readonly #d: AuthDeps;
   readonly #lockout: LockoutPolicy;
   readonly #unknown: UnknownNameLockout;
+  /** Keys the hash that stands in the audit log for names without an account. */
+  readonly #auditNameKey: Buffer;
 
   constructor(deps: AuthDeps) {
     this.#d = deps;
+    this.#auditNameKey = Buffer.from(hkdfSync('sha256', deps.secretKey, Buffer.alloc(0), 'recinto audit-username', 32));
     this.#lockout = { failures: deps.config.lockoutFailures, seconds: deps.config.lockoutSeconds };
     this.#unknown = new UnknownNameLockout(this.#lockout);
   }
@@ -76,7 +80,7 @@ export class AuthService {
       if (account) this.#failed(account, 'auth.login', reason, meta);
       else {
         this.#unknown.recordFailure(username, now);
-        audit({ action: 'auth.login', outcome: 'denied', detail: { reason, username, ip: meta.ip } });
+        audit({ action: 'auth.login', outcome: 'denied', detail: { reason, usernameHash: this.#usernameHash(username), ip: meta.ip } });
       }
       throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
     }
@@ -237,7 +241,7 @@ export class AuthService {
     if (account) return this.#assertNotLocked(account, now, 'auth.login', meta);
     const lockedUntil = this.#unknown.lockedUntil(username, now);
     if (lockedUntil === null) return;
-    this.#d.audit({ action: 'auth.login', outcome: 'denied', detail: { reason: 'locked', username, ip: meta.ip } });
+    this.#d.audit({ action: 'auth.login', outcome: 'denied', detail: { reason: 'locked', usernameHash: this.#usernameHash(username), ip: meta.ip } });
     throw tooManyAttempts(lockedUntil, now);
   }
 
@@ -250,6 +254,17 @@ export class AuthService {
     const counted = this.#d.accounts.recordFailure(account.id, (failures) => lockAfterFailures(this.#lockout, failures));
     this.#d.audit({ action, outcome: 'denied', actor: account.id, detail: { reason, ip: meta.ip } });
     if (counted?.lockedUntil) this.#d.audit({ action: 'auth.lockout', outcome: 'denied', actor: account.id, detail: { until: new Date(counted.lockedUntil).toISOString() } });
+  }
+
+  /**
+   * What the audit log keeps of a name that matches no account: a person who typed a password
+   * into the username field must not leave it there in clear. A keyed hash (HMAC-SHA-256 under a
+   * key derived from the server's secret key, 132 bits kept) still lets an auditor see repeated
+   * attempts on one name, case folded as the lockout folds it, without a dictionary of names
+   * being enough to read it back from a copy of the database.
+   */
+  #usernameHash(username: string): string {
+    return createHmac('sha256', this.#auditNameKey).update(username.toLowerCase(), 'utf8').digest('base64url').slice(0, 22);
   }
 
   /** Password hashing is bounded; when saturated the caller gets 503 instead of waiting forever. */

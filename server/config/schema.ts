@@ -18,7 +18,7 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ minLength: 1 }),
         /** 0 picks a free port (tests). */
         port: Port,
-        /** The origin people use, e.g. https://meet.example.org; empty: derived from the request. */
+        /** The origin people use, e.g. https://meet.example.org; empty: the listener's own names (http/origin.ts), only while tls.selfSigned. */
         publicUrl: Type.String({ pattern: '^(https://[^/\\s]+)?$' }),
       },
       Strict,
@@ -71,6 +71,10 @@ export const ConfigSchema = Type.Object(
          * is refused (at load, and by the meetings API), and stored meetings read as encrypted.
          */
         e2eeRequired: Type.Boolean(),
+        /** Places (inside or waiting) one person may hold in one meeting: laptop, phone, tablet. */
+        maxPlacesPerPerson: Type.Integer({ minimum: 1, maximum: 20 }),
+        /** Meetings one account may be in (or wait for) at once; each running meeting costs a router. */
+        maxMeetingsPerAccount: Type.Integer({ minimum: 1, maximum: 100 }),
       },
       Strict,
     ),
@@ -80,6 +84,13 @@ export const ConfigSchema = Type.Object(
         messagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000 }),
         burst: Type.Integer({ minimum: 1, maximum: 100_000 }),
         heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 300 }),
+        /** Open signalling connections per account (a guest: per guest device). */
+        maxConnectionsPerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
+        /**
+         * Open signalling connections per client address. Behind an institution's NAT many people
+         * share one address: raise it to the largest meeting you hold from such a network.
+         */
+        maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 100_000 }),
       },
       Strict,
     ),

@@ -20,6 +20,10 @@ export const HttpErrorCode = {
   /** Whether a meeting is end-to-end encrypted cannot change while someone is in it or waiting. */
   E2EE_FIXED: 'E2EE_FIXED',
   NOT_FOUND: 'NOT_FOUND',
+  /** This browser (guest device) was banned from the meeting by a host. */
+  BANNED: 'BANNED',
+  /** Too many at once: signalling connections per account or address. */
+  TOO_MANY: 'TOO_MANY',
   BUSY: 'BUSY',
   INTERNAL: 'INTERNAL',
 } as const;

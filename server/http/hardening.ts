@@ -7,11 +7,13 @@ import helmet from '@fastify/helmet';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../app.ts';
 import { describeErrors } from '../validation.ts';
+import type { RefusalAudit } from '../audit/refusals.ts';
 import { HttpError } from './errors.ts';
+import type { OriginPolicy } from './origin.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function registerHardening(app: RecintoApp, publicUrl: string): Promise<void> {
+export async function registerHardening(app: RecintoApp, origins: OriginPolicy, refusals: RefusalAudit): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -62,11 +64,15 @@ export async function registerHardening(app: RecintoApp, publicUrl: string): Pro
   // per-session token in routes.ts is the second).
   app.addHook('onRequest', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    if (!sameOrigin(request, publicUrl)) throw new HttpError(403, 'CSRF_FAILED', 'cross-origin request refused');
+    if (!origins.accepts(request)) throw new HttpError(403, 'CSRF_FAILED', 'cross-origin request refused');
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
+      // Refusals that come in floods are audited aggregated (CSRF, rate limits).
+      if (error.status === 429 || error.code === 'CSRF_FAILED') {
+        refusals.record({ action: 'http.refused', code: error.code, ip: request.ip, detail: { route: request.routeOptions.url ?? null, method: request.method } });
+      }
       if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
       return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
     }
@@ -79,12 +85,4 @@ export async function registerHardening(app: RecintoApp, publicUrl: string): Pro
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
-}
-
-/** The request's Origin is this server (browsers send Origin on every state-changing fetch). */
-export function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
-  const origin = request.headers.origin;
-  if (!origin) return false;
-  if (publicUrl) return origin === publicUrl;
-  return request.headers.host !== undefined && origin === `https://${request.headers.host}`;
 }

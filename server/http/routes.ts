@@ -30,7 +30,15 @@ export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: 
     app.log.warn({ dir: CLIENT_DIST }, 'browser client not built; run ./recinto build');
     return;
   }
-  await app.register(fastifyStatic, { root: CLIENT_DIST, index: 'index.html', wildcard: false, preCompressed: false });
+  await app.register(fastifyStatic, {
+    root: CLIENT_DIST,
+    index: 'index.html',
+    wildcard: false,
+    preCompressed: false,
+    // Source maps are never served, even if a development build left some in client/dist: they
+    // carry the client's sources. Refused paths get the ordinary 404.
+    allowedPath: (pathName) => !/\.map$/i.test(pathName),
+  });
   // The client is one page; these paths are its views (it reads the path itself).
   for (const path of ['/login', '/account', '/m/:meetingId']) app.get(path, (_request, reply) => reply.sendFile('index.html'));
 }

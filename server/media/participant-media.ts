@@ -114,6 +114,10 @@ export class ParticipantMedia {
   /** A paused consumer of someone else's producer; resumeConsumer() starts the flow. */
   async consume(transportId: string, producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
     const transport = this.#transport(transportId, 'recv');
+    // One receiver per producer: a second one would only double the SFU's work.
+    if ([...this.#consumers.values()].some((c) => c.producerId === producer.id)) {
+      throw new AppError('TOO_MANY', 'this producer is received already');
+    }
     if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       throw new AppError('MEDIA_ERROR', 'cannot receive this producer with these RTP capabilities');
     }

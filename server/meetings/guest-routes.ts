@@ -1,12 +1,18 @@
 /**
  * Guests: someone without an account enters a meeting with its password. They always wait in the
- * waiting room until a host admits them (signalling enforces it). Wrong passwords are limited per
- * address and per meeting; an unknown meeting and a wrong password get the same answer.
+ * waiting room until a host admits them (signalling enforces it). An unknown meeting and a wrong
+ * password get the same answer. A browser banned from the meeting is refused.
+ *
+ * Wrong passwords are counted per address and per browser (device token): ten, then one a minute,
+ * and the refusal says how long to wait. Someone else's failures never refuse a right password.
+ * Each meeting also has a ceiling no single address reaches (100 wrong passwords, then one per
+ * 10 s): past it — many addresses guessing together — each address gets one try a minute on that
+ * meeting, and the attack is audited.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { RecintoApp } from '../app.ts';
 import type { Audit } from '../audit/audit.ts';
-import { GUEST_COOKIE, hashDeviceToken, isDeviceToken, newDeviceToken, type GuestSessionStore } from '../auth/guest-sessions.ts';
+import { GUEST_COOKIE, guestAccountId, hashDeviceToken, isDeviceToken, newDeviceToken, type GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import { DisplayName, MeetingId } from '../signaling/protocol.ts';
@@ -20,30 +26,51 @@ const GuestBody = Type.Object(
 const IdParams = Type.Object({ id: MeetingId }, { additionalProperties: false });
 
 export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; meetingStore: MeetingStore; guests: GuestSessionStore; audit: Audit }): void {
-  // Ten wrong passwords per meeting, then one a minute: a 46-bit password cannot be guessed.
-  const wrongPasswords = new FailureLimiter(10, 60);
+  const perAddress = new FailureLimiter(10, 60);
+  const perDevice = new FailureLimiter(10, 60);
+  const perMeeting = new FailureLimiter(100, 10);
+  /** Under a distributed attack on one meeting: one try a minute per address, no burst. */
+  const perAddressUnderAttack = new FailureLimiter(1, 60);
+
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof GuestBody> }>(
     '/api/meetings/:id/guest',
     { schema: { params: IdParams, body: GuestBody }, config: { rateLimit: { max: deps.config.auth.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } } },
     async (request, reply) => {
       const meetingId = request.params.id;
-      const deny = (code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS', status: number, message: string): never => {
+      const deny = (code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS' | 'BANNED', status: number, message: string, retryAfterSeconds?: number): never => {
         deps.audit({ action: 'guest.enter', outcome: 'denied', meetingId, detail: { code, ip: request.ip } });
-        throw new HttpError(status, code, message);
+        throw new HttpError(status, code, message, retryAfterSeconds);
       };
-      if (!wrongPasswords.allowed(meetingId)) deny('TOO_MANY_ATTEMPTS', 429, 'too many wrong passwords for this meeting; wait a minute');
+      const sentToken = isDeviceToken(request.body.deviceToken) ? request.body.deviceToken : undefined;
+      const deviceHash = sentToken ? hashDeviceToken(sentToken) : undefined;
+      const underAttack = !perMeeting.allowed(meetingId);
+      const attackKey = `${meetingId} ${request.ip}`;
+      // Only this address's and this browser's own failures can make it wait.
+      const wait = Math.max(
+        perAddress.retryAfterSeconds(request.ip),
+        deviceHash ? perDevice.retryAfterSeconds(deviceHash) : 0,
+        underAttack ? perAddressUnderAttack.retryAfterSeconds(attackKey) : 0,
+      );
+      if (wait > 0) deny('TOO_MANY_ATTEMPTS', 429, `too many wrong passwords from here; try again in ${wait} s`, wait);
+
       const meeting = deps.meetingStore.get(meetingId);
       if (!meeting || !deps.meetingStore.checkPassword(meetingId, request.body.password)) {
-        wrongPasswords.fail(meetingId);
+        perAddress.fail(request.ip);
+        if (deviceHash) perDevice.fail(deviceHash);
+        perMeeting.fail(meetingId);
+        if (underAttack) perAddressUnderAttack.fail(attackKey);
+        else if (!perMeeting.allowed(meetingId)) deps.audit({ action: 'guest.password_guessing', outcome: 'denied', meetingId, detail: { ip: request.ip } });
         deny('INVALID_CREDENTIALS', 401, 'wrong meeting or password');
       }
       if (meeting!.policy.guests !== 'password') deny('GUESTS_NOT_ALLOWED', 403, 'this meeting is for staff only');
+      // A banned browser is refused for good (a fresh one needs the password, changed at the ban).
+      if (deviceHash && deps.meetingStore.isBanned(meetingId, guestAccountId(deviceHash))) deny('BANNED', 403, 'a host removed you from this meeting');
 
-      const deviceToken = isDeviceToken(request.body.deviceToken) ? request.body.deviceToken : newDeviceToken();
-      const deviceHash = hashDeviceToken(deviceToken);
-      const { id } = deps.guests.create(meetingId, request.body.displayName, deviceHash);
+      const deviceToken = sentToken ?? newDeviceToken();
+      const device = deviceHash ?? hashDeviceToken(deviceToken);
+      const { id } = deps.guests.create(meetingId, request.body.displayName, device);
       reply.setCookie(GUEST_COOKIE, id, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
-      deps.audit({ action: 'guest.enter', outcome: 'ok', actor: `guest:${deviceHash.slice(0, 16)}`, meetingId, detail: { displayName: request.body.displayName, ip: request.ip } });
+      deps.audit({ action: 'guest.enter', outcome: 'ok', actor: guestAccountId(device), meetingId, detail: { displayName: request.body.displayName, ip: request.ip } });
       return { deviceToken, meetingId, displayName: request.body.displayName };
     },
   );

@@ -9,7 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { ParticipantMedia } from '../media/participant-media.ts';
 import type { MeetingView, NotificationName, NotificationParams } from '../signaling/protocol.ts';
-import { Participant, type Identity, type MeetingRole, type MemberLink, type Waiting } from './participant.ts';
+import { isGuest, Participant, type Identity, type MeetingRole, type MemberLink, type Waiting, type WaitingReason } from './participant.ts';
 import type { MeetingPolicy } from './policy.ts';
 import type { MeetingRecord } from './store.ts';
 
@@ -27,6 +27,8 @@ export interface MeetingMemory {
   cohosts: Set<string>;
   removed: Set<string>;
   locked: boolean;
+  /** The live policy: changes by co-hosts and inherited hosts last for the call, not beyond. */
+  policy: MeetingPolicy;
 }
 
 export class Meeting extends EventEmitter<MeetingEvents> {
@@ -50,7 +52,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     super();
     this.id = record.id;
     this.title = record.title;
-    this.policy = record.policy;
+    this.policy = memory?.policy ?? record.policy;
     this.#readmit = memory?.admitted ?? new Set();
     this.removedAccounts = memory?.removed ?? new Set();
     this.#rememberedCohosts = memory?.cohosts ?? new Set();
@@ -112,6 +114,14 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     };
   }
 
+  /** How many places (inside or waiting) one person holds here, over all their connections. */
+  placesOf(accountId: string): number {
+    let n = 0;
+    for (const p of this.#participants.values()) if (p.identity.accountId === accountId) n++;
+    for (const w of this.#waiting.values()) if (w.identity.accountId === accountId) n++;
+    return n;
+  }
+
   // --- membership ---------------------------------------------------------------------------
 
   /** Was this account inside when a media failure restarted the meeting? (Once: leaving and
@@ -124,30 +134,33 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     const cohosts = new Set(this.participants().filter((p) => p.role === 'cohost').map((p) => p.identity.accountId));
     const enteredMuted = new Set([...this.#enteredMuted, ...this.participants().filter((p) => p.enteredMuted).map((p) => p.identity.accountId)]);
     const inside = new Set(this.participants().map((p) => p.identity.accountId));
-    return { admitted: inside, enteredMuted, cohosts, removed: this.removedAccounts, locked: this.locked };
+    return { admitted: inside, enteredMuted, cohosts, removed: this.removedAccounts, locked: this.locked, policy: this.policy };
   }
 
-  /** Adds a participant and tells everyone else. */
-  admitDirectly(identity: Identity, role: MeetingRole, link: MemberLink): Participant {
+  /**
+   * Adds a participant and tells everyone else. `designatedHost`: one of the meeting's own hosts
+   * (from the stored meeting), who outranks anyone who inherits the host role.
+   */
+  admitDirectly(identity: Identity, role: MeetingRole, link: MemberLink, options: { designatedHost?: boolean } = {}): Participant {
     const id = randomUUID();
     if (role === 'participant' && this.#rememberedCohosts.has(identity.accountId)) role = 'cohost';
     const media = new ParticipantMedia(this.#router, this.#webRtcServer, {
       consumerClosed: (consumerId) => link.notify('consumerClosed', { consumerId }),
     });
-    const participant = new Participant(id, identity, role, media, link);
+    const participant = new Participant(id, identity, role, media, link, options.designatedHost ?? false);
     participant.enteredMuted = this.#enteredMuted.has(identity.accountId);
     this.#participants.set(id, participant);
     this.broadcast('participantJoined', { participant: this.info(participant) }, id);
-    if (participant.isHostLike) this.notifyWaitingRoom();
+    if (participant.isHostLike) this.#showWaitingRoom(participant);
     return participant;
   }
 
   /** Puts someone in the waiting room and tells the hosts; `knownRemoved` from earlier runs. */
-  addWaiting(identity: Identity, link: MemberLink, knownRemoved = false): Waiting {
+  addWaiting(identity: Identity, link: MemberLink, reason: WaitingReason, knownRemoved = false): Waiting {
     const previouslyRemoved = knownRemoved || this.removedAccounts.has(identity.accountId);
-    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), previouslyRemoved, link };
+    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), reason, previouslyRemoved, link };
     this.#waiting.set(entry.id, entry);
-    this.notifyWaitingRoom();
+    this.#toHosts('waitingAdded', { entry: waitingInfo(entry) });
     return entry;
   }
 
@@ -156,11 +169,26 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     const entry = this.#waiting.get(waitingId);
     if (!entry) return undefined;
     this.#waiting.delete(waitingId);
+    this.#toHosts('waitingRemoved', { waitingId });
     const participant = this.admitDirectly(entry.identity, 'participant', entry.link);
     entry.link.admitted(participant);
     entry.link.notify('admitted', { meeting: this.viewFor(participant) });
-    this.notifyWaitingRoom();
     return participant;
+  }
+
+  /**
+   * People who wait only for a host to be there (no waiting room): let in once one is, as room
+   * allows. Guests and people removed before always wait for a host's own decision.
+   */
+  admitThoseWaitingForAHost(): Participant[] {
+    if (this.policy.waitingRoom || !this.hostPresent) return [];
+    const admitted: Participant[] = [];
+    for (const w of this.waiting()) {
+      if (!this.hasRoom) break;
+      if (isGuest(w.identity) || w.previouslyRemoved) continue;
+      admitted.push(this.admit(w.id)!);
+    }
+    return admitted;
   }
 
   /** Turns a waiting person away (denied), or drops them (left); true if they were waiting. */
@@ -170,9 +198,28 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     this.#waiting.delete(waitingId);
     if (denied) entry.link.notify('denied', {});
     entry.link.evicted();
-    this.notifyWaitingRoom();
+    this.#toHosts('waitingRemoved', { waitingId });
     this.releaseIfEmpty();
     return true;
+  }
+
+  /**
+   * Removes a person — every connection of theirs, inside and in the waiting room — telling each
+   * `removed`. They show as previously removed if they come back. Returns the participants removed.
+   */
+  removePerson(accountId: string, banned: boolean): Participant[] {
+    this.removedAccounts.add(accountId);
+    for (const w of this.waiting()) {
+      if (w.identity.accountId !== accountId) continue;
+      w.link.notify('removed', { banned });
+      this.dropWaiting(w.id, false);
+    }
+    const removed = this.participants().filter((p) => p.identity.accountId === accountId);
+    for (const p of removed) {
+      p.link.notify('removed', { banned });
+      this.remove(p.id);
+    }
+    return removed;
   }
 
   /**
@@ -187,8 +234,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     participant.link.evicted();
     this.broadcast('participantLeft', { participantId });
     if (participant.role === 'host' && ![...this.#participants.values()].some((p) => p.role === 'host')) {
-      // Guests never become hosts.
-      const staff = this.participants().filter((p) => p.identity.guestSessionHash === undefined);
+      // Guests never become hosts. The heir's role is inherited: the meeting's own hosts outrank it.
+      const staff = this.participants().filter((p) => !isGuest(p.identity));
       const named = handOverTo ? staff.find((p) => p.id === handOverTo) : undefined;
       const heir = named ?? staff.sort((a, b) => a.joinedAt - b.joinedAt)[0];
       if (heir) this.setRole(heir, 'host');
@@ -198,9 +245,10 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   }
 
   setRole(participant: Participant, role: MeetingRole): void {
+    const sawWaitingRoom = participant.isHostLike;
     participant.role = role;
     this.broadcast('participantUpdated', { participant: this.info(participant) });
-    if (participant.isHostLike) this.notifyWaitingRoom();
+    if (participant.isHostLike && !sawWaitingRoom) this.#showWaitingRoom(participant);
   }
 
   /** Tells everyone a participant's state changed (roles, host-controlled permissions). */
@@ -215,15 +263,21 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   }
 
   /** Hosts and co-hosts see who waits; nobody else does. */
-  notifyWaitingRoom(): void {
-    const waiting = this.waiting().map((w) => ({
-      id: w.id,
-      displayName: w.identity.displayName,
-      guest: w.identity.guestSessionHash !== undefined,
-      previouslyRemoved: w.previouslyRemoved,
-      since: w.since,
-    }));
-    for (const p of this.#participants.values()) if (p.isHostLike) p.link.notify('waitingRoomChanged', { waiting });
+  #toHosts<N extends 'waitingAdded' | 'waitingRemoved' | 'passwordChanged'>(name: N, params: NotificationParams<N>): void {
+    for (const p of this.#participants.values()) if (p.isHostLike) p.link.notify(name, params);
+  }
+
+  /** The whole waiting room, once, to someone who just became able to see it. */
+  #showWaitingRoom(p: Participant): void {
+    p.link.notify('waitingRoomChanged', { waiting: this.waiting().map(waitingInfo) });
+  }
+
+  /** Tells the hosts the meeting password changed; the new one only to its own hosts. */
+  passwordChanged(password: string | null): void {
+    for (const p of this.#participants.values()) {
+      if (!p.isHostLike) continue;
+      p.link.notify('passwordChanged', p.designatedHost && password !== null ? { password } : {});
+    }
   }
 
   /** A producer of another participant in this meeting (never one's own, never another meeting's). */
@@ -265,4 +319,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   releaseIfEmpty(): void {
     if (this.#participants.size === 0 && this.#waiting.size === 0) this.close();
   }
+}
+
+function waitingInfo(w: Waiting): NotificationParams<'waitingAdded'>['entry'] {
+  return { id: w.id, displayName: w.identity.displayName, guest: isGuest(w.identity), previouslyRemoved: w.previouslyRemoved, since: w.since };
 }

@@ -25,12 +25,21 @@ export interface Identity {
   guestSessionHash?: string | undefined;
 }
 
+/** Why someone waits: the meeting has a waiting room (guests always do), or no host is there yet. */
+export type WaitingReason = 'waiting-room' | 'no-host';
+
 export interface Waiting {
   readonly id: string;
   readonly identity: Identity;
   readonly since: number;
+  readonly reason: WaitingReason;
   readonly previouslyRemoved: boolean;
   readonly link: MemberLink;
+}
+
+/** A guest: entered with the meeting password, without an account. */
+export function isGuest(identity: Identity): boolean {
+  return identity.guestSessionHash !== undefined;
 }
 
 export class Participant {
@@ -40,6 +49,12 @@ export class Participant {
   readonly link: MemberLink;
   readonly joinedAt = Date.now();
   role: MeetingRole;
+  /**
+   * One of the meeting's own hosts (or its owner), as stored — not someone who inherited the host
+   * role when the last host dropped out, or was handed it. Only they change the stored policy,
+   * and they outrank an inherited host.
+   */
+  readonly designatedHost: boolean;
   /** A host paused this person's microphone; they may not resume it until a host asks. */
   mutedByHost = false;
   /** A host forbade this person's camera. */
@@ -51,10 +66,11 @@ export class Participant {
   /** Latest public key bundle for end-to-end encryption (opaque to the server). */
   e2eeBundle: string | undefined;
 
-  constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMedia, link: MemberLink) {
+  constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMedia, link: MemberLink, designatedHost = false) {
     this.id = id;
     this.identity = identity;
     this.role = role;
+    this.designatedHost = designatedHost;
     this.media = media;
     this.link = link;
   }
@@ -72,7 +88,7 @@ export class Participant {
       id: this.id,
       displayName: this.displayName,
       role: this.role,
-      guest: this.identity.guestSessionHash !== undefined,
+      guest: isGuest(this.identity),
       producers: [...this.media.producers.values()].map((p) => ({
         id: p.id,
         kind: p.kind,

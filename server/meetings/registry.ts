@@ -34,6 +34,13 @@ export class MeetingRegistry {
     return this.#starting.has(meetingId) || (running !== undefined && !running.closed && (running.size > 0 || running.waiting().length > 0));
   }
 
+  /** How many running meetings this account is in (inside or waiting) on any connection. */
+  meetingsOf(accountId: string): number {
+    let n = 0;
+    for (const meeting of this.#running.values()) if (!meeting.closed && meeting.placesOf(accountId) > 0) n++;
+    return n;
+  }
+
   /** The running meeting, started if needed (concurrent callers share one start). */
   async open(record: MeetingRecord): Promise<Meeting> {
     const running = this.#running.get(record.id);

@@ -12,13 +12,14 @@ import type { AccountStore } from '../auth/accounts.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
+import type { OriginPolicy } from '../http/origin.ts';
 import { MeetingId } from '../signaling/protocol.ts';
 import { MeetingPolicyPatch } from './policy.ts';
 import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
 
 /** Printable text with at least one non-space character; no control or format characters. */
-export const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?=.*\\S)[^\\p{Cc}\\p{Cf}]+$' });
+export const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?=.*\\S)[^\\p{Cc}\\p{Cf}\\p{Cs}]+$' });
 const Schedule = {
   /** Start, in milliseconds since the epoch; absent: an instant meeting. */
   startsAt: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 8.64e15 }), Type.Null()])),
@@ -38,13 +39,15 @@ type Deps = {
   meetings: MeetingRegistry;
   accounts: AccountStore;
   audit: Audit;
+  /** Where invitation links point: never the request's Host unless it is one of ours. */
+  origins: OriginPolicy;
   requireSession: (request: FastifyRequest, need?: SessionRequirement) => AuthContext;
 };
 
 export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
   const { meetingStore, accounts, audit } = deps;
 
-  const origin = (request: FastifyRequest) => deps.config.server.publicUrl || `https://${request.headers.host}`;
+  const origin = (request: FastifyRequest) => deps.origins.publicOrigin(request);
 
   /** Hosts see everything, including the invitation; everyone else gets 404 (no probing). */
   const hostView = (request: FastifyRequest, m: MeetingRecord) => ({

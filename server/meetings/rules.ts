@@ -8,6 +8,15 @@ import type { MeetingRole, Participant } from './participant.ts';
 
 const RANK: Record<MeetingRole, number> = { participant: 0, cohost: 1, host: 2 };
 
+/**
+ * Who outranks whom: participant < co-host < host, and among hosts the meeting's own (designated)
+ * hosts above someone who inherited the role when the last host dropped out — so a host who
+ * comes back can take her meeting back.
+ */
+export function authority(p: Participant): number {
+  return RANK[p.role] * 2 + (p.role === 'host' && p.designatedHost ? 1 : 0);
+}
+
 /** Host controls are for hosts and co-hosts. */
 export function requireHostControls(actor: Participant): void {
   if (!actor.isHostLike) throw new AppError('FORBIDDEN', 'only hosts and co-hosts can do this');
@@ -22,7 +31,30 @@ export function requireHost(actor: Participant): void {
 export function requireAuthorityOver(actor: Participant, target: Participant): void {
   requireHostControls(actor);
   if (actor === target) throw new AppError('FORBIDDEN', 'not on yourself');
-  if (RANK[actor.role] <= RANK[target.role]) throw new AppError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}`);
+  if (authority(actor) <= authority(target)) throw new AppError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}${target.designatedHost ? ' of this meeting' : ''}`);
+}
+
+/**
+ * Changes to the stored policy (the meeting's defaults) are its own hosts' (and owner's); a
+ * co-host's or an inherited host's changes last for the call only.
+ */
+export function writesStoredPolicy(actor: Participant): boolean {
+  return actor.role === 'host' && actor.designatedHost;
+}
+
+/** A banned person is never admitted, by `admit` or `admitAll`. */
+export function requireNotBanned(banned: boolean): void {
+  if (banned) throw new AppError('BANNED', 'this person was banned from this meeting');
+}
+
+/** At most `max` places (inside or waiting) for one person in one meeting. */
+export function requirePlaceFor(places: number, max: number): void {
+  if (places >= max) throw new AppError('TOO_MANY', `you are in this meeting on ${places} connections already (at most ${max})`);
+}
+
+/** At most `max` meetings at once for one account. */
+export function requireMeetingSlot(meetingsNow: number, max: number): void {
+  if (meetingsNow >= max) throw new AppError('TOO_MANY', `you are in ${meetingsNow} meetings at once already (at most ${max})`);
 }
 
 export type Source = 'microphone' | 'camera' | 'screen';

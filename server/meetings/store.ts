@@ -76,6 +76,7 @@ export class MeetingStore {
   readonly #key: Buffer;
   readonly #defaults: MeetingPolicy;
   readonly #e2eeRequired: boolean;
+  readonly #isBanned;
 
   /**
    * `secretKey` seals meeting passwords; `defaults` fills policy keys older rows lack (except
@@ -88,6 +89,7 @@ export class MeetingStore {
     this.#key = secretKey;
     this.#defaults = defaults;
     this.#e2eeRequired = options.e2eeRequired ?? false;
+    this.#isBanned = db.prepare('SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND subject = ?');
   }
 
   create(input: NewMeeting): MeetingRecord {
@@ -172,9 +174,20 @@ export class MeetingStore {
   }
 
   /**
-   * Bans someone from a meeting. `account`: that account cannot join again, not even the waiting
-   * room. `guest-device` (subject: the guest's id, from their device token): coming back from
-   * that device, they show to hosts as previously removed.
+   * A new random password for the meeting (a banned guest's fresh browser cannot be recognised,
+   * so the invitation they had must stop working). Returns it, or null if the meeting has none.
+   */
+  rotatePassword(id: string): string | null {
+    if (this.password(id) === null) return null;
+    const password = newMeetingPassword();
+    this.#db.prepare('UPDATE meetings SET password_sealed = ?, updated_at = ? WHERE id = ?').run(seal(this.#key, password, passwordAad(id)), Date.now(), id);
+    return password;
+  }
+
+  /**
+   * Bans someone from a meeting: they cannot join again, not even the waiting room, and no host
+   * can admit them. `account`: a staff account. `guest-device` (subject: the guest's id, from
+   * their device token): that browser is refused at the guest entry and at join.
    */
   ban(meetingId: string, kind: BanKind, subject: string, displayName: string, bannedBy: string): void {
     this.#db
@@ -185,8 +198,9 @@ export class MeetingStore {
       .run(meetingId, subject, kind, displayName, bannedBy, Date.now());
   }
 
-  isBanned(meetingId: string, kind: BanKind, subject: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND kind = ? AND subject = ?').get(meetingId, kind, subject) !== undefined;
+  /** Whether `subject` (an account id, or a guest's `guest:<device>` id) is banned from the meeting. */
+  isBanned(meetingId: string, subject: string): boolean {
+    return this.#isBanned.get(meetingId, subject) !== undefined;
   }
 
   #setHosts(meetingId: string, userIds: string[]): void {

@@ -45,6 +45,8 @@ export class SignalingConnection implements Caller {
   readonly #bucket: TokenBucket;
   #queue: Promise<void> = Promise.resolve();
   #refusalsInRow = 0;
+  /** Cut off for flooding: nothing more is read, answered or logged. */
+  #cutOff = false;
   #alive = true;
   readonly #heartbeat: NodeJS.Timeout;
   /** Looks the session up (refreshing its activity); false once it has ended. */
@@ -101,12 +103,18 @@ export class SignalingConnection implements Caller {
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#cutOff) return;
     if (!this.#bucket.take()) {
       if (++this.#refusalsInRow >= MAX_CONSECUTIVE_REFUSALS) {
-        this.#log.warn('signalling flood; closing socket');
-        this.#socket.close(1008, 'rate limit');
+        // A peer that ignores RATE_LIMITED would ignore a close handshake too: drop the TCP
+        // connection at once, and say so once.
+        this.#cutOff = true;
+        this.#log.warn({ refusals: this.#refusalsInRow, ip: this.remoteAddress }, 'signalling flood; connection terminated');
+        this.#refuse('signaling.flood_disconnect', ErrorCode.RATE_LIMITED);
+        this.#socket.terminate();
         return;
       }
+      this.#refuse('signaling.message', ErrorCode.RATE_LIMITED);
       this.#error(cheapRequestId(data), ErrorCode.RATE_LIMITED, 'too many messages; slow down');
       return;
     }
@@ -148,6 +156,7 @@ export class SignalingConnection implements Caller {
     }
     const validate = paramValidators[method as MethodName];
     if (!validate(params)) {
+      this.#refuse(`signaling.${method}`, ErrorCode.INVALID_PARAMS);
       this.#error(id, ErrorCode.INVALID_PARAMS, describeErrors(validate.errors, 'params').join('; '));
       return;
     }
@@ -162,6 +171,9 @@ export class SignalingConnection implements Caller {
       this.#send({ id, ok: true, result });
     } catch (error) {
       if (error instanceof AppError) {
+        // Refusals no handler audited (e.g. host controls from the waiting room, media calls on
+        // ids that are not the caller's): aggregated, so a flood of them costs a row a minute.
+        if (!error.audited) this.#refuse(`signaling.${method}`, error.code);
         this.#error(id, error.code, error.message);
       } else {
         this.#log.error({ err: error, method }, 'signalling handler failed');
@@ -181,6 +193,10 @@ export class SignalingConnection implements Caller {
       else membership.meeting.remove(membership.participant.id);
       this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
     });
+  }
+
+  #refuse(action: string, code: ErrorCode): void {
+    this.#services.refusals.record({ action, code, actor: this.account.id, meetingId: this.membership?.meeting.id, ip: this.remoteAddress });
   }
 
   #error(id: number | null, code: ErrorCode, message: string): void {

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/audit.ts';
+import type { RefusalAudit } from '../audit/refusals.ts';
 import type { GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { FailureLimiter } from './rate-limit.ts';
+import type { OriginPolicy } from '../http/origin.ts';
 import type { Config } from '../config/schema.ts';
 import type { Meeting } from '../meetings/meeting.ts';
 import type { Participant, Waiting } from '../meetings/participant.ts';
@@ -15,12 +17,16 @@ export interface Services {
   config: Config;
   log: Logger;
   audit: Audit;
+  /** Refusals that can come in floods, audited aggregated. */
+  refusals: RefusalAudit;
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
   sessions: SessionStore;
   guests: GuestSessionStore;
   /** Failed joins per account (unknown meeting ids): guessing ids is slowed to a crawl. */
   joinFailures: FailureLimiter;
+  /** This server's own origins: the WebSocket handshake must come from one of them. */
+  origins: OriginPolicy;
 }
 
 /** The signed-in person on one signalling connection, as request handlers see them. */

@@ -7,12 +7,12 @@
 import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../app.ts';
-import { GUEST_COOKIE } from '../auth/guest-sessions.ts';
+import { GUEST_COOKIE, guestAccountId } from '../auth/guest-sessions.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
-import { sameOrigin } from '../http/hardening.ts';
 import { HttpError } from '../http/errors.ts';
 import { SignalingConnection } from './connection.ts';
+import { CloseCode } from './protocol.ts';
 import type { Services } from './context.ts';
 
 export interface SignalingHandle {
@@ -40,24 +40,47 @@ export async function registerSignaling(
   app.get('/ws', {
     websocket: true,
     preValidation: async (request) => {
-      if (!sameOrigin(request, services.config.server.publicUrl)) {
-        services.audit({ action: 'signaling.connect', outcome: 'denied', detail: { reason: 'origin', origin: request.headers.origin ?? null, ip: request.ip } });
+      if (!services.origins.accepts(request)) {
+        services.refusals.record({ action: 'signaling.connect', code: 'CSRF_FAILED', ip: request.ip, detail: { reason: 'origin', origin: request.headers.origin?.slice(0, 200) ?? null } });
         throw new HttpError(403, 'CSRF_FAILED', 'cross-origin WebSocket refused');
       }
       try {
-        opened.set(request, identify(request));
+        const who = identify(request);
+        refuseOverCap(who.account.id, request.ip);
+        opened.set(request, who);
       } catch (error) {
         if (error instanceof HttpError) {
-          services.audit({ action: 'signaling.connect', outcome: 'denied', detail: { reason: error.code, ip: request.ip } });
+          services.refusals.record({ action: 'signaling.connect', code: error.code, ip: request.ip, detail: { reason: error.code } });
         }
         throw error;
       }
     },
   }, (socket, request) => {
-    const connection = new SignalingConnection(socket, services, { remoteAddress: request.ip, ...opened.get(request)! });
+    const who = opened.get(request)!;
+    // Checked again now that the socket is open: parallel handshakes all passed the first check.
+    try {
+      refuseOverCap(who.account.id, request.ip);
+    } catch (error) {
+      socket.close(CloseCode.TOO_MANY_CONNECTIONS, (error as Error).message.slice(0, 120));
+      return;
+    }
+    const connection = new SignalingConnection(socket, services, { remoteAddress: request.ip, ...who });
     connections.add(connection);
     socket.once('close', () => connections.delete(connection));
   });
+
+  /** At most `maxConnectionsPerAccount` open sockets per account and `maxConnectionsPerAddress` per address. */
+  function refuseOverCap(accountId: string, address: string): void {
+    const { maxConnectionsPerAccount, maxConnectionsPerAddress } = services.config.signaling;
+    let byAccount = 0;
+    let byAddress = 0;
+    for (const c of connections) {
+      if (c.account.id === accountId) byAccount++;
+      if (c.remoteAddress === address) byAddress++;
+    }
+    if (byAccount >= maxConnectionsPerAccount) throw new HttpError(429, 'TOO_MANY', `at most ${maxConnectionsPerAccount} signalling connections per account`);
+    if (byAddress >= maxConnectionsPerAddress) throw new HttpError(429, 'TOO_MANY', `at most ${maxConnectionsPerAddress} signalling connections per address`);
+  }
   /**
    * Staff by a live staff session; otherwise a guest by a live guest session; else refused with
    * the staff rules' answer (an ended staff cookie does not hide a valid guest one).
@@ -67,7 +90,7 @@ export async function registerSignaling(
     const guest = staffAlive ? undefined : services.guests.lookup(request.cookies[GUEST_COOKIE]);
     if (guest) {
       return {
-        account: { id: `guest:${guest.deviceHash.slice(0, 24)}`, displayName: guest.displayName, guest: { meetingId: guest.meetingId } },
+        account: { id: guestAccountId(guest.deviceHash), displayName: guest.displayName, guest: { meetingId: guest.meetingId } },
         sessionIdHash: guest.idHash,
         sessionAlive: () => services.guests.lookupByHash(guest.idHash) !== undefined,
       };

@@ -21,6 +21,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const CloseCode = {
   /** The account's session ended (sign-out, revocation, expiry): sign in again. */
   SESSION_ENDED: 4401,
+  /** Too many signalling connections for this account or address (see `signaling.maxConnections*`). */
+  TOO_MANY_CONNECTIONS: 4429,
 } as const;
 
 /** Error codes a response can carry. Stable: clients switch on them. */
@@ -47,8 +49,14 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** Locked by a host: nobody new, not even to the waiting room. */
   MEETING_LOCKED: 'MEETING_LOCKED',
-  /** Removed from this meeting by a host, and not allowed back. */
+  /** Removed from this meeting by a host, and not allowed back (nor admitted by a host). */
   BANNED: 'BANNED',
+  /**
+   * Too many at once for one person: signalling connections per account or per address, places
+   * (in the meeting or waiting) per person in one meeting, meetings per account at once, or
+   * receivers of one producer.
+   */
+  TOO_MANY: 'TOO_MANY',
   /** A host muted your microphone; you can unmute once a host asks you to. */
   HOST_MUTED: 'HOST_MUTED',
   /** A host turned your camera off, or the meeting allows no cameras. */
@@ -86,13 +94,13 @@ export const MeetingId = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minL
 /** Ids the server hands out (participants, transports, producers, consumers): UUIDs. */
 export const ObjectId = Type.String({ maxLength: 36, pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 /**
- * A display name: 1–64 characters, no control or format characters (no bidi overrides), no
- * leading/trailing space. Rendered as text only, never as HTML.
+ * A display name: 1–64 characters, no control or format characters (no bidi overrides), no lone
+ * surrogates (not text in any encoding), no leading/trailing space. Rendered as text only, never as HTML.
  */
 export const DisplayName = Type.String({
   minLength: 1,
   maxLength: 64,
-  pattern: '^(?!\\s)[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
+  pattern: '^(?!\\s)[^\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
 });
 export const MediaKind = StringEnum(['audio', 'video']);
 export const MediaSource = StringEnum(['microphone', 'camera', 'screen']);
@@ -220,7 +228,7 @@ export const WaitingInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
   guest: Type.Boolean(),
-  /** Removed from this meeting before (and back with a new session): hosts decide. */
+  /** Removed from this meeting before (and back with a new session): hosts decide, one by one. */
   previouslyRemoved: Type.Boolean(),
   since: Type.Integer(),
 });
@@ -371,8 +379,21 @@ export const Notifications = {
   admitted: Type.Object({ meeting: MeetingView }),
   /** A host turned you away from the waiting room. */
   denied: Type.Object({}),
-  /** To hosts and co-hosts: who is waiting. */
+  /**
+   * To hosts and co-hosts: everyone waiting, once, when you become able to see the waiting room
+   * (joining as a host, or made co-host); after that, `waitingAdded` / `waitingRemoved`.
+   */
   waitingRoomChanged: Type.Object({ waiting: Type.Array(WaitingInfo, { maxItems: 1000 }) }),
+  /** To hosts and co-hosts: someone started waiting. */
+  waitingAdded: Type.Object({ entry: WaitingInfo }),
+  /** To hosts and co-hosts: someone no longer waits (admitted, denied, left, removed). */
+  waitingRemoved: Type.Object({ waitingId: ObjectId }),
+  /**
+   * To hosts and co-hosts: the meeting password was changed (a guest was banned: a new browser
+   * cannot be recognised, so the old invitation stops working). `password` only for the
+   * meeting's own hosts, who also see it in the meetings API.
+   */
+  passwordChanged: Type.Object({ password: Type.Optional(Type.String({ maxLength: 64 })) }),
   /** Someone's role or host-controlled permissions changed (you included). */
   participantUpdated: Type.Object({ participant: ParticipantInfo }),
   /** A host acted on you: shown as a notice. */

@@ -12,17 +12,22 @@ export class TokenBucket {
     this.#last = now;
   }
 
-  /** Returns a token taken by `take` (for a peek). */
-  giveBack(): void {
-    this.#tokens = Math.min(this.#capacity, this.#tokens + 1);
-  }
-
   take(now = Date.now()): boolean {
-    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#last) * this.#perMs);
-    this.#last = now;
+    this.#refill(now);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until a token is there (0: one is there now). */
+  waitMs(now = Date.now()): number {
+    this.#refill(now);
+    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#perMs);
+  }
+
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#last) * this.#perMs);
+    this.#last = now;
   }
 }
 
@@ -42,12 +47,13 @@ export class FailureLimiter {
 
   /** True while `key` has failures left. */
   allowed(key: string, now = Date.now()): boolean {
+    return this.retryAfterSeconds(key, now) === 0;
+  }
+
+  /** Seconds until `key` may fail again (0: now). */
+  retryAfterSeconds(key: string, now = Date.now()): number {
     const bucket = this.#buckets.get(key);
-    if (!bucket) return true;
-    // Peek: take and give back, so checking costs nothing.
-    if (!bucket.take(now)) return false;
-    bucket.giveBack();
-    return true;
+    return bucket ? Math.ceil(bucket.waitMs(now) / 1000) : 0;
   }
 
   fail(key: string, now = Date.now()): void {

@@ -19,10 +19,13 @@ export class HttpClient {
   guestSession: string | undefined;
   csrfToken: string | undefined;
   origin: string | null;
+  /** The loopback address this browser's requests come from (e.g. 127.0.0.7): another "machine". */
+  readonly localAddress: string | undefined;
 
-  constructor(baseUrl: string, options: { origin?: string | null } = {}) {
+  constructor(baseUrl: string, options: { origin?: string | null; localAddress?: string } = {}) {
     this.baseUrl = baseUrl;
     this.origin = options.origin === undefined ? baseUrl : options.origin;
+    this.localAddress = options.localAddress;
   }
 
   /** The Cookie header this browser sends (both kinds of session, when held). */
@@ -48,7 +51,7 @@ export class HttpClient {
     if (cookie) headers.cookie = cookie;
     if ((options.csrf ?? true) && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
     const reply = await new Promise<HttpReply<string>>((resolve, reject) => {
-      const req = request(this.baseUrl + path, { method, headers, agent }, (res) => {
+      const req = request(this.baseUrl + path, { method, headers, agent, ...(this.localAddress ? { localAddress: this.localAddress } : {}) }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (text += d));

@@ -1,6 +1,6 @@
 /** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
 import WebSocket from 'ws';
-import type { MethodName, NotificationName, Params, Result } from '../../server/signaling/protocol.ts';
+import type { MethodName, NotificationName, NotificationParams, Params, Result } from '../../server/signaling/protocol.ts';
 import type { HttpClient } from './http-client.ts';
 import { waitFor } from './wait.ts';
 
@@ -10,6 +10,8 @@ export interface Reply {
   result?: unknown;
   error?: { code: string; message: string };
 }
+
+export type WaitingEntry = NotificationParams<'waitingAdded'>['entry'];
 
 export class TestClient {
   readonly socket: WebSocket;
@@ -43,7 +45,7 @@ export class TestClient {
     const origin = options.origin === undefined ? http.baseUrl : options.origin;
     const cookie = http.cookieHeader();
     const headers: Record<string, string> = cookie ? { cookie } : {};
-    const socket = new WebSocket(url, { rejectUnauthorized: false, headers, ...(origin ? { origin } : {}) });
+    const socket = new WebSocket(url, { rejectUnauthorized: false, headers, ...(origin ? { origin } : {}), ...(http.localAddress ? { localAddress: http.localAddress } : {}) });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));
       socket.once('unexpected-response', (_req, res) => {
@@ -94,6 +96,19 @@ export class TestClient {
   /** Tries to join; resolves with the full reply (ok or error). */
   tryJoin(meetingId: string, options: { e2ee?: boolean } = {}): Promise<Reply> {
     return this.send('join', { meetingId, e2ee: options.e2ee ?? true });
+  }
+
+  /**
+   * The waiting room as this (host) client knows it now: the last full list, then the deltas.
+   */
+  waitingRoom(): WaitingEntry[] {
+    let list: WaitingEntry[] = [];
+    for (const n of this.notifications) {
+      if (n.notification === 'waitingRoomChanged') list = [...(n.params.waiting as WaitingEntry[])];
+      else if (n.notification === 'waitingAdded') list.push(n.params.entry as WaitingEntry);
+      else if (n.notification === 'waitingRemoved') list = list.filter((w) => w.id !== n.params.waitingId);
+    }
+    return list;
   }
 
   waitForNotification(name: NotificationName, timeoutMs = 5000): Promise<Record<string, unknown>> {

@@ -226,13 +226,13 @@ describe('join declares whether the client encrypts', () => {
     const meetingId = required.createMeeting('Con sala', { ownerId: accountId(required, 'hana') });
     const host = await connect(required, 'hana');
     await host.join(meetingId);
-    const lobbyNotes = count(host, 'waitingRoomChanged');
+    const lobbyNotes = count(host, 'waitingAdded');
     const ines = await connect(required, 'ines');
     expect((await ines.tryJoin(meetingId, { e2ee: false })).error?.code).toBe('E2EE_UNSUPPORTED');
     await settle();
     expect(live(required, meetingId)!.waiting()).toEqual([]);
     expect(live(required, meetingId)!.size).toBe(1);
-    expect(count(host, 'waitingRoomChanged')).toBe(lobbyNotes);
+    expect(count(host, 'waitingAdded')).toBe(lobbyNotes);
     expect((await ines.join(meetingId)).status).toBe('waiting');
     await Promise.all([host.close(), ines.close()]);
   });

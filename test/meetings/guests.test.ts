@@ -3,6 +3,7 @@
  * the waiting room; a banned guest's access ends, and their device shows as previously removed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashDeviceToken } from '../../server/auth/guest-sessions.ts';
 import { HttpClient } from '../helpers/http-client.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -17,14 +18,23 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
+function live(meetingId: string) {
+  return server.recinto.meetings.find(meetingId)!;
+}
+
+function auditCount(action: string, meetingId: string): number {
+  return server.recinto.db.prepare('SELECT count(*) FROM audit_log WHERE action = ? AND meeting_id = ?').pluck().get(action, meetingId) as number;
+}
+
 async function meetingWithGuests(policy?: Record<string, unknown>) {
   const created = await hostHttp.post('/api/meetings', { title: 'Con invitados', ...(policy ? { policy } : {}) });
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
   return { id: created.body.id as string, password: created.body.invitation.password as string };
 }
 
-async function enterAsGuest(meetingId: string, password: string, deviceToken?: string) {
-  const http = new HttpClient(server.url);
+/** Enters as a guest from `from` (a loopback address: another machine) with `deviceToken`'s browser. */
+async function enterAsGuest(meetingId: string, password: string, deviceToken?: string, from = '127.0.0.1') {
+  const http = new HttpClient(server.url, { localAddress: from });
   const reply = await http.post(`/api/meetings/${meetingId}/guest`, { displayName: 'Invitada Externa', password, ...(deviceToken ? { deviceToken } : {}) });
   return { http, reply };
 }
@@ -52,13 +62,31 @@ describe('guests', () => {
     await guest.close();
   });
 
-  it('stops password guessing on a meeting after ten wrong tries', async () => {
+  it('stops password guessing per address and per browser, says how long to wait, never refuses a right password for others', async () => {
     const m = await meetingWithGuests();
+    const device = (await enterAsGuest(m.id, m.password, undefined, '127.0.1.1')).reply.body.deviceToken as string;
     const codes: number[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await enterAsGuest(m.id, `wrong-${i}`)).reply.status);
+    for (let i = 0; i < 12; i++) codes.push((await enterAsGuest(m.id, `wrong-${i}`, device, '127.0.1.2')).reply.status);
     expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(codes.slice(10)).toEqual([429, 429]);
-    expect((await enterAsGuest(m.id, m.password)).reply.status).toBe(429); // even the right one, for now
+    const limited = (await enterAsGuest(m.id, m.password, undefined, '127.0.1.2')).reply; // the guessing address itself waits
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.body.error.message).toMatch(/try again in \d+ s/);
+    expect((await enterAsGuest(m.id, m.password, device, '127.0.1.3')).reply.status).toBe(429); // so does the guessing browser
+    expect((await enterAsGuest(m.id, m.password, undefined, '127.0.1.4')).reply.status).toBe(200); // everyone else gets in
+  });
+
+  it('many addresses guessing one meeting trip its ceiling: one try a minute per address, right passwords still open', async () => {
+    const m = await meetingWithGuests();
+    for (let a = 0; a < 10; a++) for (let i = 0; i < 10; i++) expect((await enterAsGuest(m.id, `wrong-${i}`, undefined, `127.0.2.${a + 1}`)).reply.status).toBe(401);
+    expect(await auditCount('guest.password_guessing', m.id)).toBe(1);
+    const fresh = '127.0.2.100';
+    expect((await enterAsGuest(m.id, 'wrong-x', undefined, fresh)).reply.status).toBe(401);
+    expect((await enterAsGuest(m.id, 'wrong-y', undefined, fresh)).reply.status).toBe(429);
+    expect((await enterAsGuest(m.id, m.password, undefined, '127.0.2.101')).reply.status).toBe(200);
   });
 
   it('enter one meeting only, always through the waiting room, and never as co-host', async () => {
@@ -75,8 +103,7 @@ describe('guests', () => {
     expect((await guest.tryJoin(other.id)).error?.code).toBe('MEETING_NOT_FOUND');
     const joined = await guest.join(m.id);
     expect(joined.status).toBe('waiting');
-    type Waiting = { id: string; guest: boolean; displayName: string; previouslyRemoved: boolean };
-    const lastLobby = () => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params.waiting as Waiting[] | undefined;
+    const lastLobby = () => host.waitingRoom();
     const entry = await waitFor(() => lastLobby()?.[0]);
     expect(entry).toMatchObject({ guest: true, displayName: 'Invitada Externa' });
     await host.request('admit', { waitingId: entry.id });
@@ -85,15 +112,56 @@ describe('guests', () => {
     expect((admitted.meeting as { self: { guest: boolean } }).self.guest).toBe(true);
     expect((await host.send('setRole', { participantId: guestId, role: 'cohost' })).error?.code).toBe('FORBIDDEN');
 
-    // Removed and banned: the guest session ends with the socket; the same device comes back flagged.
+    // Removed and banned: the guest session ends with the socket; that browser is refused for good,
+    // and the password changes (a fresh browser cannot be recognised): hosts are told the new one.
     const closed = new Promise<number>((resolve) => guest.socket.once('close', (code) => resolve(code)));
     await host.request('remove', { participantId: guestId, ban: true });
     expect(await closed).toBe(4401);
     expect(await TestClient.connect(http).then(() => 'connected', (e: Error) => e.message)).toMatch(/HTTP 401/);
-    const again = await enterAsGuest(m.id, m.password, reply.body.deviceToken);
-    const back = await TestClient.connect(again.http);
-    expect((await back.join(m.id)).status).toBe('waiting');
-    await waitFor(() => lastLobby()?.[0]?.previouslyRemoved === true);
-    await Promise.all([host.close(), back.close()]);
+    const changed = await host.waitForNotification('passwordChanged');
+    const newPassword = (await hostHttp.get(`/api/meetings/${m.id}`)).body.invitation.password as string;
+    expect(newPassword).not.toBe(m.password);
+    expect(changed).toEqual({ password: newPassword });
+    const banned = await enterAsGuest(m.id, newPassword, reply.body.deviceToken);
+    expect(banned.reply.status).toBe(403);
+    expect(banned.reply.body.error.code).toBe('BANNED');
+    expect((await enterAsGuest(m.id, m.password)).reply.status).toBe(401); // the old invitation no longer works
+    const fresh = await enterAsGuest(m.id, newPassword);
+    expect(fresh.reply.status).toBe(200);
+    await host.close();
+  });
+
+  it('a ban takes every tab of that browser, waiting ones too; idle sessions from the old password end; other waiting guests stay', async () => {
+    const m = await meetingWithGuests();
+    const first = await enterAsGuest(m.id, m.password, undefined, '127.0.3.1');
+    const token = first.reply.body.deviceToken as string;
+    const second = await enterAsGuest(m.id, m.password, token, '127.0.3.1'); // the same browser, a second tab
+    const bystander = await enterAsGuest(m.id, m.password, undefined, '127.0.3.2'); // entered, never joined
+    const other = await enterAsGuest(m.id, m.password, undefined, '127.0.3.3'); // someone else, waiting
+    const host = await TestClient.connect(hostHttp);
+    await host.join(m.id);
+    const guest = await TestClient.connect(first.http);
+    const w = await guest.join(m.id);
+    if (w.status !== 'waiting') throw new Error('expected to wait');
+    await host.request('admit', { waitingId: w.waitingId });
+    const admitted = await guest.waitForNotification('admitted');
+    const tab = await TestClient.connect(second.http);
+    expect((await tab.join(m.id)).status).toBe('waiting');
+    const otherGuest = await TestClient.connect(other.http);
+    expect((await otherGuest.join(m.id)).status).toBe('waiting');
+    const idle = await TestClient.connect(bystander.http);
+    const idleClosed = new Promise<number>((resolve) => idle.socket.once('close', (code) => resolve(code)));
+    const tabClosed = new Promise<number>((resolve) => tab.socket.once('close', (code) => resolve(code)));
+
+    await host.request('remove', { participantId: (admitted.meeting as { self: { id: string } }).self.id, ban: true });
+    expect(await tab.waitForNotification('removed')).toEqual({ banned: true });
+    expect(await tabClosed).toBe(4401);
+    expect(await idleClosed).toBe(4401);
+    await waitFor(() => host.waitingRoom().length === 1);
+    expect(host.waitingRoom()).toMatchObject([{ guest: true, previouslyRemoved: false }]);
+    expect(otherGuest.socket.readyState).toBe(otherGuest.socket.OPEN);
+    const stillWaiting = live(m.id).waiting();
+    expect(stillWaiting.map((x) => x.identity.accountId)).not.toContain(`guest:${hashDeviceToken(token).slice(0, 24)}`);
+    await Promise.all([host.close(), otherGuest.close()]);
   });
 });

@@ -71,8 +71,8 @@ describe('waiting room', () => {
     expect(Object.keys(r)).not.toContain('meeting');
     expect((await ivan.send('createTransport', { direction: 'recv' })).error?.code).toBe('IN_WAITING_ROOM');
     expect((await ivan.send('sendChat', { text: 'hola' })).error?.code).toBe('IN_WAITING_ROOM');
-    const lobby = await waitFor(() => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params);
-    expect(lobby.waiting).toMatchObject([{ displayName: 'Ivan', previouslyRemoved: false }]);
+    const lobby = await waitFor(() => (host.waitingRoom().length > 0 ? host.waitingRoom() : undefined));
+    expect(lobby).toMatchObject([{ displayName: 'Ivan', previouslyRemoved: false }]);
 
     await host.request('admit', { waitingId: r.status === 'waiting' ? r.waitingId : '' });
     const note = await ivan.waitForNotification('admitted');
@@ -201,8 +201,8 @@ describe('host controls at the SFU', () => {
     host.notifications.length = 0;
     const back = await julia.client.join(meetingId);
     expect(back.status).toBe('waiting');
-    const lobby = await waitFor(() => host.notifications.filter((n) => n.notification === 'waitingRoomChanged').at(-1)?.params);
-    expect(lobby.waiting).toMatchObject([{ displayName: 'Julia', previouslyRemoved: true }]);
+    const lobby = await waitFor(() => (host.waitingRoom().length > 0 ? host.waitingRoom() : undefined));
+    expect(lobby).toMatchObject([{ displayName: 'Julia', previouslyRemoved: true }]);
     await Promise.all([host.close(), ivan.client.close(), again.close(), julia.client.close()]);
   });
 
@@ -261,7 +261,7 @@ describe('rank: co-hosts act only on participants', () => {
       expect(microphone.closed || microphone.paused, `the ${role}'s microphone still sends`).toBe(false);
       expect(camera.closed, `the ${role}'s camera is still open`).toBe(false);
       expect(meeting.removedAccounts.has(target!.identity.accountId)).toBe(false);
-      expect(server.recinto.meetingStore.isBanned(meetingId, 'account', target!.identity.accountId)).toBe(false);
+      expect(server.recinto.meetingStore.isBanned(meetingId, target!.identity.accountId)).toBe(false);
     }
     // Nobody was told that anything happened to them, and nobody saw anyone leave.
     const effects = ['hostAction', 'removed', 'participantLeft', 'producerClosed', 'participantUpdated'];

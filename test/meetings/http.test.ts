@@ -70,6 +70,7 @@ describe('meetings API', () => {
       { title: '' },
       { title: '   ' },
       { title: 'Con\u0007campana' },
+      { title: 'Media\ud800letra' }, // a lone surrogate: no text in any encoding
       { title: 'x'.repeat(201) },
       { title: 'ok', policy: { fileTransfer: true } },
       { title: 'ok', policy: { teleport: true } },

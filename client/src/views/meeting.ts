@@ -362,7 +362,9 @@ export function showGuestMeeting(show: ShowView, meetingId: string | null): Call
       const code = err instanceof ApiError ? err.code : 'INTERNAL';
       if (code === 'INTERNAL') console.error('[guest]', err);
       announce(null);
-      showError(code === 'INVALID_CREDENTIALS' ? 'MEETING_PASSWORD_WRONG' : code);
+      const wait = err instanceof ApiError ? err.retryAfterSeconds : undefined;
+      if (code === 'TOO_MANY_ATTEMPTS' && wait !== undefined) showError(code, ['errGuestWait', { seconds: String(wait) }]);
+      else showError(code === 'INVALID_CREDENTIALS' ? 'MEETING_PASSWORD_WRONG' : code);
       if (code === 'INVALID_CREDENTIALS') {
         password.value = '';
         password.focus();

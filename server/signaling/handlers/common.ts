@@ -55,7 +55,10 @@ export async function auditedRefusals<T>(
   try {
     return await act();
   } catch (error) {
-    if (error instanceof AppError) services.audit({ action, outcome: 'denied', actor: caller.account.id, meetingId, detail: { ...detail, code: error.code } });
+    if (error instanceof AppError) {
+      services.audit({ action, outcome: 'denied', actor: caller.account.id, meetingId, detail: { ...detail, code: error.code } });
+      error.audited = true;
+    }
     throw error;
   }
 }

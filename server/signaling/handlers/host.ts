@@ -5,8 +5,8 @@
 import { AppError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
-import { requireAuthorityOver, requireE2eeUnchanged, requireHost, requireHostControls, type Source } from '../../meetings/rules.ts';
-import { admitThoseWaitingForAHost } from './membership.ts';
+import { isGuest } from '../../meetings/participant.ts';
+import { requireAuthorityOver, requireE2eeUnchanged, requireHost, requireHostControls, writesStoredPolicy, type Source } from '../../meetings/rules.ts';
 import { audited, inMeeting, target, type HandlerSet } from './common.ts';
 
 type HostMethods = 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole' | 'setLocked' | 'updatePolicy' | 'endMeeting';
@@ -91,18 +91,28 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     });
   },
 
+  /**
+   * Removes a person — all their connections, inside and waiting. With `ban` they are refused for
+   * good; a banned guest's session ends, and since a fresh browser cannot be recognised, the
+   * meeting password changes (the hosts are told the new one) and guest sessions opened with the
+   * old one but not in the meeting end.
+   */
   async remove(services, caller, params) {
     const { meeting, participant } = inMeeting(caller);
     return audited(services, caller, params.ban ? 'host.remove_and_ban' : 'host.remove', { target: params.participantId }, () => {
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
-      who.link.notify('removed', { banned: params.ban });
-      meeting.removedAccounts.add(who.identity.accountId);
-      const guestSession = who.identity.guestSessionHash;
-      if (params.ban) services.meetingStore.ban(meeting.id, guestSession ? 'guest-device' : 'account', who.identity.accountId, who.displayName, caller.account.id);
-      meeting.remove(who.id);
-      // A banned guest's access ends with it: that session can never come back.
-      if (params.ban && guestSession) services.guests.end([guestSession]);
+      const person = who.identity.accountId;
+      const guest = isGuest(who.identity);
+      if (params.ban) services.meetingStore.ban(meeting.id, guest ? 'guest-device' : 'account', person, who.displayName, caller.account.id);
+      const removed = meeting.removePerson(person, params.ban);
+      if (params.ban && guest) {
+        services.guests.end(removed.map((p) => p.identity.guestSessionHash!));
+        const password = services.meetingStore.rotatePassword(meeting.id);
+        const inUse = new Set([...meeting.participants(), ...meeting.waiting()].map((m) => m.identity.guestSessionHash).filter((h) => h !== undefined));
+        services.guests.endForMeeting(meeting.id, inUse);
+        meeting.passwordChanged(password);
+      }
       return {};
     });
   },
@@ -113,7 +123,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       requireHost(participant);
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
-      if (who.identity.guestSessionHash !== undefined && params.role === 'cohost') throw new AppError('FORBIDDEN', 'guests cannot be co-hosts');
+      if (isGuest(who.identity) && params.role === 'cohost') throw new AppError('FORBIDDEN', 'guests cannot be co-hosts');
       meeting.setRole(who, params.role);
       return {};
     });
@@ -129,15 +139,20 @@ export const hostHandlers: HandlerSet<HostMethods> = {
     });
   },
 
+  /**
+   * Changes the live policy at once (what is no longer allowed stops at the SFU). The meeting's own
+   * hosts also change its stored defaults; a co-host's or inherited host's change lasts for the call.
+   */
   async updatePolicy(services, caller, params) {
     const { meeting, participant } = inMeeting(caller);
-    return audited(services, caller, 'host.update_policy', { changed: params.policy }, () => {
+    const stored = writesStoredPolicy(participant);
+    return audited(services, caller, 'host.update_policy', { changed: params.policy, stored }, () => {
       requireHostControls(participant);
       requireE2eeUnchanged(params.policy);
       // What each participant showed before, to tell everyone only about those the change affects.
       const before = new Map(meeting.participants().map((p) => [p, JSON.stringify(meeting.info(p))]));
-      // `e2ee` stays what the running meeting started with, whatever the store says.
-      meeting.policy = { ...services.meetingStore.update(meeting.id, { policy: params.policy }).policy, e2ee: meeting.policy.e2ee };
+      if (stored) services.meetingStore.update(meeting.id, { policy: params.policy });
+      meeting.policy = { ...meeting.policy, ...params.policy };
       meeting.broadcast('policyChanged', { policy: meeting.policy });
       // The new rules apply at once, at the SFU: what is no longer allowed stops.
       for (const p of meeting.participants()) {
@@ -146,7 +161,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
         if (!allowed.screenShareAllowed) stopSource(meeting, p, 'screen');
         if (JSON.stringify(meeting.info(p)) !== before.get(p)) meeting.updated(p);
       }
-      admitThoseWaitingForAHost(meeting);
+      meeting.admitThoseWaitingForAHost();
       return { policy: meeting.policy };
     });
   },

@@ -34,8 +34,17 @@ export const mediaHandlers: HandlerSet<MediaMethods> = {
         paused,
       });
       if (params.source === 'microphone') participant.enteredMuted = true;
+      // A host may have acted while the SFU was creating it: the rules as they are now hold.
+      try {
+        requireMaySend(meeting, participant, params.source);
+      } catch (error) {
+        producer.close();
+        throw error;
+      }
+      const mutedMeanwhile = params.source === 'microphone' && participant.mutedByHost && !paused;
+      if (mutedMeanwhile) await producer.pause();
       meeting.broadcast('producerAdded', { participantId: participant.id, producer: { id: producer.id, kind: params.kind, source: params.source } }, participant.id);
-      return { producerId: producer.id, paused };
+      return { producerId: producer.id, paused: paused || mutedMeanwhile };
     });
   },
 

@@ -1,8 +1,7 @@
 /** Entering and leaving a meeting, and the waiting room. */
 import { AppError } from '../../errors.ts';
-import type { Meeting } from '../../meetings/meeting.ts';
 import type { MemberLink } from '../../meetings/participant.ts';
-import { requireE2eeCapable, requireHostControls } from '../../meetings/rules.ts';
+import { requireE2eeCapable, requireHostControls, requireMeetingSlot, requireNotBanned, requirePlaceFor } from '../../meetings/rules.ts';
 import type { Caller, Services } from '../context.ts';
 import { audited, inMeeting, type HandlerSet } from './common.ts';
 
@@ -19,15 +18,6 @@ function linkFor(caller: Caller): MemberLink {
   };
 }
 
-/** People waiting only because no host was there are let in when one arrives (no waiting room). */
-export function admitThoseWaitingForAHost(meeting: Meeting): void {
-  if (meeting.policy.waitingRoom || !meeting.hostPresent) return;
-  for (const w of meeting.waiting()) {
-    if (!meeting.hasRoom) break;
-    meeting.admit(w.id);
-  }
-}
-
 export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitAll' | 'deny'> = {
   async join(services, caller, params) {
     if (caller.membership) throw new AppError('ALREADY_JOINED', 'this connection is in a meeting already');
@@ -35,7 +25,9 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       services.audit({ action: 'meeting.join', outcome, actor: caller.account.id, meetingId: params.meetingId, detail: { ip: caller.remoteAddress, ...detail } });
     const refuse = (code: AppError['code'], message: string): never => {
       audit('denied', { code });
-      throw new AppError(code, message);
+      const error = new AppError(code, message);
+      error.audited = true;
+      throw error;
     };
     /** Applies a rule from rules.ts; its refusal is audited like the others. */
     const check = (rule: () => void): void => {
@@ -55,21 +47,38 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       services.joinFailures.fail(caller.account.id);
       return refuse('MEETING_NOT_FOUND', 'no such meeting');
     }
-    if (services.meetingStore.isBanned(record.id, 'account', caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
+    // A banned account or guest device is refused for good: not even the waiting room.
+    if (services.meetingStore.isBanned(record.id, caller.account.id)) return refuse('BANNED', 'you were removed from this meeting');
     if (guest && record.policy.guests !== 'password') return refuse('FORBIDDEN', 'this meeting is for staff only');
     // Before the meeting starts (or the waiting room takes anyone): hosts are no exception.
     // `e2ee` cannot change while a meeting runs, so the stored policy is the running one's.
     check(() => requireE2eeCapable(record.policy, params.e2ee));
+    // Resource caps: places per person in this meeting, meetings per account at once. Checked
+    // before a router is made, and again once the meeting is open (other sockets of the same
+    // person may have joined meanwhile); from there on nothing awaits until the person is placed.
+    const { maxPlacesPerPerson, maxMeetingsPerAccount } = services.config.meetings;
+    const caps = (places: number) => {
+      requirePlaceFor(places, maxPlacesPerPerson);
+      if (places === 0) requireMeetingSlot(services.meetings.meetingsOf(caller.account.id), maxMeetingsPerAccount);
+    };
+    check(() => caps(services.meetings.find(record.id)?.placesOf(caller.account.id) ?? 0));
     const isHost = !guest && record.hostIds.includes(caller.account.id);
     const meeting = await services.meetings.open(record);
+    try {
+      caps(meeting.placesOf(caller.account.id));
+    } catch (error) {
+      meeting.releaseIfEmpty();
+      if (error instanceof AppError) return refuse(error.code, error.message);
+      throw error;
+    }
     const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
     const link = linkFor(caller);
 
     // A host is never locked out of their own meeting, nor kept waiting.
     if (isHost) {
-      const participant = meeting.admitDirectly(identity, 'host', link);
+      const participant = meeting.admitDirectly(identity, 'host', link, { designatedHost: true });
       caller.membership = { meeting, participant };
-      admitThoseWaitingForAHost(meeting);
+      meeting.admitThoseWaitingForAHost();
       audit('ok', { participantId: participant.id, role: 'host' });
       return { status: 'joined', meeting: meeting.viewFor(participant) };
     }
@@ -85,8 +94,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     const readmit = meeting.wasAdmitted(caller.account.id);
     const reason = readmit ? null : meeting.policy.waitingRoom || guest ? 'waiting-room' : !meeting.policy.joinBeforeHost && !meeting.hostPresent ? 'no-host' : null;
     if (reason) {
-      const knownRemoved = guest !== undefined && services.meetingStore.isBanned(record.id, 'guest-device', caller.account.id);
-      const waiting = meeting.addWaiting(identity, link, knownRemoved);
+      const waiting = meeting.addWaiting(identity, link, reason);
       caller.membership = { meeting, waiting };
       audit('ok', { waitingId: waiting.id, waiting: reason, previouslyRemoved: waiting.previouslyRemoved });
       return { status: 'waiting', waitingId: waiting.id, reason };
@@ -118,13 +126,16 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     const { meeting, participant } = inMeeting(caller);
     return audited(services, caller, 'meeting.admit', { waitingId: params.waitingId }, () => {
       requireHostControls(participant);
-      if (!meeting.getWaiting(params.waitingId)) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      const entry = meeting.getWaiting(params.waitingId);
+      if (!entry) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      requireNotBanned(services.meetingStore.isBanned(meeting.id, entry.identity.accountId));
       if (!meeting.hasRoom) throw new AppError('MEETING_FULL', 'the meeting is full');
       meeting.admit(params.waitingId);
       return {};
     });
   },
 
+  /** Everyone waiting, as room allows — except people removed before: a host admits them one by one. */
   async admitAll(services, caller) {
     const { meeting, participant } = inMeeting(caller);
     return audited(services, caller, 'meeting.admit_all', {}, () => {
@@ -132,6 +143,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       let admitted = 0;
       for (const w of meeting.waiting()) {
         if (!meeting.hasRoom) break;
+        if (w.previouslyRemoved || services.meetingStore.isBanned(meeting.id, w.identity.accountId)) continue;
         meeting.admit(w.id);
         admitted++;
       }
