@@ -3,9 +3,10 @@
  * in) creates a meeting through the API; a browser without any session opens its link, chooses
  * "enter as a guest", gives a name and the meeting password, and waits (no camera, no
  * microphone) until the host — who sees them marked as a guest — admits them; both decode each
- * other's video; guests cannot be made co-host; remove-and-ban stops the guest's media and ends
- * their access; back with the password from the same browser, they wait again and the host sees
- * they were removed before; a guest session ended on the server ends the call and says so. A
+ * other's video; guests cannot be made co-host; remove-and-ban stops the guest's media, ends
+ * their access, refuses that browser for good and changes the meeting password (the host is told
+ * the new one; the old one opens nothing); a guest session ended on the server ends the call and
+ * says so. A
  * wrong password and a staff-only meeting get their translated messages.
  * Screenshots: test-output/e2e/.
  */
@@ -54,7 +55,7 @@ async function enterAsGuest(page: Page, name: string, password: string): Promise
 }
 
 describe('guests, in real browsers', () => {
-  it('lets a guest in with the meeting password through the waiting room, marks them for hosts, bans them, flags them when back, and ends the call when their access ends', async () => {
+  it('lets a guest in with the meeting password through the waiting room, marks them for hosts, bans them for good (that browser refused, the password changed), and ends the call when their access ends', async () => {
     onTestFailed(logs);
     const pc = carmen!.page;
     const pg = guest!.page;
@@ -128,16 +129,32 @@ describe('guests, in real browsers', () => {
     });
     await screenshot(pg, 'guest-removed-and-banned');
 
-    // Back from the same browser with the password: she waits again, and Carmen sees she was removed before.
+    // The ban changed the meeting password: Carmen is told the new one, the old invitation is dead.
+    const newPassword = (await carmen!.http.get(`/api/meetings/${meetingId}`)).body.invitation.password as string;
+    expect(newPassword).not.toBe(password);
+    await waitFor(async () => (await pc.locator('body').innerText()).includes(newPassword), 5_000, { message: 'the host is told the new password' });
+    await screenshot(pc, 'host-password-changed-after-ban');
+
+    // Back from the same browser, even with the new password: refused for good, no waiting room.
+    await pg.reload();
+    await pg.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
+    await enterAsGuest(pg, 'Lola Martín', newPassword);
+    await waitFor(async () => (await alertText(pg)).includes(es.err_BANNED), 5_000, { message: 'banned browser refused' });
+    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, webSockets: 0, peerConnections: 0 });
+    await screenshot(pg, 'guest-banned-browser-refused');
+
+    // A fresh browser (no device token) cannot be recognised: the old password no longer opens the
+    // meeting; with the new one she waits again, and Carmen decides.
+    await pg.evaluate(() => localStorage.removeItem('recinto.deviceToken'));
     await pg.reload();
     await pg.waitForFunction(() => window.recinto?.view === 'meeting', null, { timeout: 10_000 });
     await enterAsGuest(pg, 'Lola Martín', password);
+    await waitFor(async () => (await alertText(pg)).includes(es.err_MEETING_PASSWORD_WRONG), 5_000, { message: 'old password refused' });
+    await enterAsGuest(pg, 'Lola Martín', newPassword);
     await waitState(pg, 'waiting');
-    expect(await pg.evaluate(() => localStorage.getItem('recinto.deviceToken'))).toBe(deviceToken);
-    expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 0, peerConnections: 0 });
-    await waitFor(() => waitingLola.getByText(es.previouslyRemoved).isVisible(), 5_000, { message: '"previously removed" flag' });
+    expect(await pg.evaluate(() => localStorage.getItem('recinto.deviceToken'))).not.toBe(deviceToken);
+    await waitFor(async () => (await waitingLola.count()) === 1, 5_000, { message: 'guest waiting again' });
     expect(await waitingLola.getByText(es.badgeGuest, { exact: true }).isVisible()).toBe(true);
-    await screenshot(pc, 'host-guest-previously-removed');
 
     // Carmen lets her in again; then her guest session ends on the server: her call stops and the page says why.
     await pc.getByRole('button', { name: 'Admitir a Lola Martín', exact: true }).click();
