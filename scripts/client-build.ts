@@ -1,7 +1,7 @@
 /**
  * The browser bundle (client/dist), rebuilt with Vite whenever anything it is made from is newer
- * than the last build: client/ and the server modules the client shares code with (the signalling
- * protocol, error codes, policy schema — any of server/, to be safe), or when it has source maps
+ * than the last build: client/ and protocol/ (the wire it shares with the server; the client
+ * imports nothing of server/), or when it has source maps
  * and RECINTO_SOURCEMAPS=1 no longer asks for them (or the other way round). One freshness rule
  * for `./recinto` (run as a script), the tests' global setup and the benches.
  */
@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../server/config/load.ts';
 import { CLIENT_DIST } from '../server/http/routes.ts';
 
 const CLIENT_INDEX = join(CLIENT_DIST, 'index.html');
-const INPUTS = ['client', 'server'].map((p) => join(PROJECT_ROOT, p));
+const INPUTS = ['client', 'protocol'].map((p) => join(PROJECT_ROOT, p));
 
 function newestMtime(path: string): number {
   if (path === CLIENT_DIST || !existsSync(path)) return 0;

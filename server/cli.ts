@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { Title } from './meetings/routes.ts';
+import { Title } from '../protocol/ids.ts';
 import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { createAudit } from './audit/audit.ts';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from './signaling/protocol.ts';
+import type { ErrorCode } from '../protocol/errors.ts';
 
 /** An expected refusal with a protocol error code; anything else reaching a client is INTERNAL. */
 export class AppError extends Error {

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { DisplayName, Methods, Notifications, RequestEnvelope } from '../server/signaling/protocol.ts';
+import { DisplayName } from '../protocol/ids.ts';
+import { Methods, Notifications, RequestEnvelope } from '../protocol/signaling.ts';
 import { compile, describeErrors, MAX_DESCRIBED_ERRORS } from '../server/validation.ts';
 
 const uuid = '0b8f8f9e-3c1a-4d2e-9f00-123456789abc';

@@ -4,7 +4,7 @@
  * reply `{ error: { code } }` into an ApiError whose `.code` the views translate.
  */
 import type { SessionView, SignedInView as SignedIn, SignedOutView as SignedOut } from '../../server/auth/routes.ts';
-import { HttpErrorCode } from '../../server/http/errors.ts';
+import { HttpErrorCode } from '../../protocol/errors.ts';
 
 export type { SessionView, SignedIn, SignedOut };
 

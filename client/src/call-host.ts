@@ -1,5 +1,5 @@
 /** Host controls: requests on participants and the waiting room, policy, lock, ending the meeting. */
-import type { MethodName, Params, Result } from '../../server/signaling/protocol.ts';
+import type { MethodName, Params, Result } from '../../protocol/signaling.ts';
 import type { CallCore } from './call-core.ts';
 import { end } from './call-join.ts';
 import type { HostMethod } from './call-types.ts';

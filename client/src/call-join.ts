@@ -4,7 +4,8 @@
  */
 import { Device } from 'mediasoup-client';
 import type { RtpCapabilities, Transport, TransportOptions } from 'mediasoup-client/types';
-import type { CloseCode, NotificationParams } from '../../server/signaling/protocol.ts';
+import { CloseCode } from '../../protocol/close-codes.ts';
+import type { NotificationParams } from '../../protocol/signaling.ts';
 import { CallConnection } from './call-connection.ts';
 import { CallE2ee, produceOptions, transformSupport } from './call-e2ee.ts';
 import type { CallCore } from './call-core.ts';
@@ -16,9 +17,6 @@ import type { AnyErrorCode } from './errors.ts';
 import { errorCodeOf, getLocalMedia } from './media.ts';
 import { MeetingState, type MeetingInfo } from './meeting-state.ts';
 import { Signaling, SignalingError } from './signaling.ts';
-
-/** The server's close code for an ended session (typed against protocol.ts, without bundling it). */
-const SESSION_ENDED_CLOSE: (typeof CloseCode)['SESSION_ENDED'] = 4401;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -56,7 +54,7 @@ export async function connect(core: CallCore): Promise<void> {
     sig.onClose((code) => {
       if (!current()) return;
       console.warn(`[call] signalling socket closed (${code})`);
-      fail(core, connection, code === SESSION_ENDED_CLOSE ? core.sessionEndedCode : 'CONNECTION_LOST');
+      fail(core, connection, code === CloseCode.SESSION_ENDED ? core.sessionEndedCode : 'CONNECTION_LOST');
     });
 
     // The server refuses an end-to-end encrypted meeting to a browser that cannot encrypt.

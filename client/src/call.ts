@@ -19,7 +19,7 @@
  * sharing), call-remote-media.ts (the others' media), call-chat.ts, call-host.ts (host controls),
  * all acting on the state in call-core.ts.
  */
-import type { Params, Result } from '../../server/signaling/protocol.ts';
+import type { Params, Result } from '../../protocol/signaling.ts';
 import { sendChat } from './call-chat.ts';
 import { CallCore } from './call-core.ts';
 import { endForEveryone, hostRequest, setLocked, updatePolicy } from './call-host.ts';

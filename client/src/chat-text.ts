@@ -9,7 +9,7 @@
  * test/chat-text.test.ts.
  */
 
-/** The server's limit for chat text (protocol.ts ChatText), in characters. */
+/** The server's limit for chat text (protocol/signaling.ts ChatText), in characters. */
 export const CHAT_MAX_LENGTH = 2000;
 
 /**

@@ -2,8 +2,8 @@
  * Every error code the client can show: the signalling protocol's, the HTTP API's and the
  * client's own. The translation tables must have a message for each (checked by the compiler).
  */
-import type { ErrorCode as SignalingErrorCode } from '../../server/signaling/protocol.ts';
-import type { HttpErrorCode } from '../../server/http/errors.ts';
+import type { ErrorCode as SignalingErrorCode } from '../../protocol/errors.ts';
+import type { HttpErrorCode } from '../../protocol/errors.ts';
 
 /** Errors the client raises itself. */
 export type ClientErrorCode =

@@ -4,7 +4,7 @@
  * Filled from the join result or `admitted`, kept current by notifications (call.ts); the views
  * only read it. The server enforces every rule; this is for showing them.
  */
-import type { NotificationParams } from '../../server/signaling/protocol.ts';
+import type { NotificationParams } from '../../protocol/signaling.ts';
 
 export type MeetingInfo = NotificationParams<'admitted'>['meeting'];
 export type Participant = NotificationParams<'participantUpdated'>['participant'];

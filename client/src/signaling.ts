@@ -1,19 +1,12 @@
 /**
- * Typed WebSocket client for Recinto's signalling protocol (server/signaling/protocol.ts).
+ * Typed WebSocket client for Recinto's signalling protocol (protocol/signaling.ts).
  *
  * `request(method, params)` resolves with the method's typed result, or rejects with a
  * SignalingError whose `.code` is the server's ErrorCode (or a client-side code such as
  * CONNECTION_LOST / TIMEOUT). Notifications are dispatched to handlers registered with `on()`.
  */
-import type {
-  ErrorCode,
-  MethodName,
-  NotificationName,
-  NotificationParams,
-  Params,
-  Result,
-  ServerMessage,
-} from '../../server/signaling/protocol.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
+import type { MethodName, NotificationName, NotificationParams, Params, Result, ServerMessage } from '../../protocol/signaling.ts';
 import type { ClientErrorCode } from './errors.ts';
 
 export class SignalingError extends Error {

@@ -7,7 +7,7 @@ import type { Audit } from '../audit/audit.ts';
 import { HttpError } from '../http/errors.ts';
 import type { AccountStore, Role } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { DisplayName } from '../signaling/protocol.ts';
+import { DisplayName } from '../../protocol/ids.ts';
 import { compile } from '../validation.ts';
 
 const isDisplayName = compile(DisplayName);

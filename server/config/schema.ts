@@ -3,9 +3,9 @@
  * (load.ts) validates the merged configuration against it before anything starts.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_MESSAGE_BYTES } from '../signaling/protocol.ts';
-import { StringEnum } from '../signaling/string-enum.ts';
-import { MeetingPolicy } from '../meetings/policy.ts';
+import { MAX_MESSAGE_BYTES } from '../../protocol/signaling.ts';
+import { StringEnum } from '../../protocol/string-enum.ts';
+import { MeetingPolicy } from '../../protocol/policy.ts';
 import { OWASP_FLOOR } from '../auth/passwords.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });

@@ -7,7 +7,7 @@
  */
 import type { types } from 'mediasoup';
 import { AppError } from '../errors.ts';
-import type { Params, Result } from '../signaling/protocol.ts';
+import type { Params, Result } from '../../protocol/signaling.ts';
 
 type Direction = 'send' | 'recv';
 type Source = Params<'produce'>['source'];

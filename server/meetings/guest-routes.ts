@@ -15,7 +15,7 @@ import type { Audit } from '../audit/audit.ts';
 import { GUEST_COOKIE, guestAccountId, hashDeviceToken, isDeviceToken, newDeviceToken, type GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
-import { DisplayName, MeetingId } from '../signaling/protocol.ts';
+import { DisplayName, MeetingId } from '../../protocol/ids.ts';
 import { FailureLimiter } from '../signaling/rate-limit.ts';
 import type { MeetingStore } from './store.ts';
 

@@ -8,9 +8,9 @@ import { EventEmitter } from 'node:events';
 import type { Static } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { ParticipantMedia } from '../media/participant-media.ts';
-import type { MeetingView, NotificationName, NotificationParams } from '../signaling/protocol.ts';
+import type { MeetingView, NotificationName, NotificationParams } from '../../protocol/signaling.ts';
 import { isGuest, Participant, type Identity, type MeetingRole, type MemberLink, type Waiting, type WaitingReason } from './participant.ts';
-import type { MeetingPolicy } from './policy.ts';
+import type { MeetingPolicy } from '../../protocol/policy.ts';
 import type { MeetingRecord } from './store.ts';
 
 type MeetingEvents = { closed: [reason: CloseReason | undefined, memory: MeetingMemory] };

@@ -4,7 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { ParticipantMedia } from '../media/participant-media.ts';
-import type { NotificationName, NotificationParams, ParticipantInfo, Role } from '../signaling/protocol.ts';
+import type { NotificationName, NotificationParams, ParticipantInfo, Role } from '../../protocol/signaling.ts';
 
 export type MeetingRole = Static<typeof Role>;
 

@@ -13,13 +13,11 @@ import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import type { Config } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import type { OriginPolicy } from '../http/origin.ts';
-import { MeetingId } from '../signaling/protocol.ts';
-import { MeetingPolicyPatch } from './policy.ts';
+import { MeetingId, Title } from '../../protocol/ids.ts';
+import { MeetingPolicyPatch } from '../../protocol/policy.ts';
 import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
 
-/** Printable text with at least one non-space character; no control or format characters. */
-export const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?=.*\\S)[^\\p{Cc}\\p{Cf}\\p{Cs}]+$' });
 const Schedule = {
   /** Start, in milliseconds since the epoch; absent: an instant meeting. */
   startsAt: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 8.64e15 }), Type.Null()])),

@@ -5,7 +5,7 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { open, seal } from '../auth/secret-box.ts';
 import type { Db } from '../store/db.ts';
-import type { MeetingPolicy, MeetingPolicyPatch } from './policy.ts';
+import type { MeetingPolicy, MeetingPolicyPatch } from '../../protocol/policy.ts';
 
 /** No 0/o, 1/l/i, 2/z, 5/s, 8/b look-alikes: ids and passwords survive being read aloud or retyped. */
 const ALPHABET = 'acdefghjkmnpqrtuvwxy34679';

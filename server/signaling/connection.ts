@@ -11,16 +11,9 @@ import { AppError } from '../errors.ts';
 import { compile, describeErrors, type Validator } from '../validation.ts';
 import type { Caller, Services } from './context.ts';
 import { handlers } from './handlers/index.ts';
-import {
-  CloseCode,
-  ErrorCode,
-  Methods,
-  RequestEnvelope,
-  type MethodName,
-  type NotificationName,
-  type NotificationParams,
-  type ResponseEnvelope,
-} from './protocol.ts';
+import { CloseCode } from '../../protocol/close-codes.ts';
+import { Methods, RequestEnvelope, type MethodName, type NotificationName, type NotificationParams, type ResponseEnvelope } from '../../protocol/signaling.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 const isEnvelope = compile(RequestEnvelope);

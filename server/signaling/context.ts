@@ -10,7 +10,7 @@ import type { Meeting } from '../meetings/meeting.ts';
 import type { Participant, Waiting } from '../meetings/participant.ts';
 import type { MeetingRegistry } from '../meetings/registry.ts';
 import type { MeetingStore } from '../meetings/store.ts';
-import type { NotificationName, NotificationParams } from './protocol.ts';
+import type { NotificationName, NotificationParams } from '../../protocol/signaling.ts';
 
 /** What request handlers may use; built once at start-up. */
 export interface Services {

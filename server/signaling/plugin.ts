@@ -12,7 +12,7 @@ import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import { HttpError } from '../http/errors.ts';
 import { SignalingConnection } from './connection.ts';
-import { CloseCode } from './protocol.ts';
+import { CloseCode } from '../../protocol/close-codes.ts';
 import type { Services } from './context.ts';
 
 export interface SignalingHandle {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startRecinto, type Recinto } from '../../server/app.ts';
 import { loadConfig, type DeepPartial } from '../../server/config/load.ts';
 import type { Config } from '../../server/config/schema.ts';
-import type { MeetingPolicyPatch } from '../../server/meetings/policy.ts';
+import type { MeetingPolicyPatch } from '../../protocol/policy.ts';
 import { createLogger } from '../../server/log.ts';
 import type { DestinationStream } from 'pino';
 import { seal } from '../../server/auth/secret-box.ts';

@@ -1,6 +1,6 @@
 /** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
 import WebSocket from 'ws';
-import type { MethodName, NotificationName, NotificationParams, Params, Result } from '../../server/signaling/protocol.ts';
+import type { MethodName, NotificationName, NotificationParams, Params, Result } from '../../protocol/signaling.ts';
 import type { HttpClient } from './http-client.ts';
 import { waitFor } from './wait.ts';
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MethodName } from '../../server/signaling/protocol.ts';
-import { Methods } from '../../server/signaling/protocol.ts';
+import type { MethodName } from '../../protocol/signaling.ts';
+import { Methods } from '../../protocol/signaling.ts';
 import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { TestClient } from '../helpers/ws-client.ts';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { requireChat, requireChatForm } from '../../meetings/rules.ts';
-import type { ChatMessage } from '../protocol.ts';
+import type { ChatMessage } from '../../../protocol/signaling.ts';
 import { audited, inMeeting, target, type HandlerSet } from './common.ts';
 
 export const chatHandlers: HandlerSet<'sendChat'> = {

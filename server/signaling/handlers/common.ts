@@ -2,7 +2,7 @@ import { AppError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
 import type { Caller, Services } from '../context.ts';
-import type { MethodName, Params, Result } from '../protocol.ts';
+import type { MethodName, Params, Result } from '../../../protocol/signaling.ts';
 
 /** A method's handler: params arrive validated; it reads authorise → act → notify → audit. */
 export type Handler<M extends MethodName> = (services: Services, caller: Caller, params: Params<M>) => Promise<Result<M>>;

@@ -1,5 +1,5 @@
 /** Every protocol method's handler; the type makes a missing method a compile error. */
-import type { MethodName } from '../protocol.ts';
+import type { MethodName } from '../../../protocol/signaling.ts';
 import { chatHandlers } from './chat.ts';
 import { e2eeHandlers } from './e2ee.ts';
 import type { HandlerSet } from './common.ts';

@@ -4,7 +4,7 @@
  * client shows.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from '../signaling/string-enum.ts';
+import { StringEnum } from './string-enum.ts';
 
 export const MeetingPolicy = Type.Object(
   {

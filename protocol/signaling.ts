@@ -1,5 +1,6 @@
 /**
- * Recinto's signalling protocol, typed once and shared by the server and the browser client.
+ * Recinto's signalling protocol, typed once and shared by the server and the browser client
+ * (protocol/ imports nothing of either).
  *
  * Every message is one JSON text frame on the WebSocket at /ws. The client sends requests, the
  * server answers each with exactly one response carrying the same id, and pushes notifications.
@@ -8,100 +9,19 @@
  * Human-readable description: docs/protocol.md.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MeetingPolicy, MeetingPolicyPatch } from '../meetings/policy.ts';
+import { DisplayName, MeetingId, ObjectId } from './ids.ts';
+import { MeetingPolicy, MeetingPolicyPatch } from './policy.ts';
 import { StringEnum } from './string-enum.ts';
 
 /** Upper bound for `signaling.maxMessageBytes`: larger messages get MESSAGE_TOO_LARGE. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-/**
- * WebSocket close codes the server uses besides the standard ones (1001 going away, 1008 policy
- * violation for floods, 1009 far too large).
- */
-export const CloseCode = {
-  /** The account's session ended (sign-out, revocation, expiry): sign in again. */
-  SESSION_ENDED: 4401,
-  /** Too many signalling connections for this account or address (see `signaling.maxConnections*`). */
-  TOO_MANY_CONNECTIONS: 4429,
-} as const;
 
-/** Error codes a response can carry. Stable: clients switch on them. */
-export const ErrorCode = {
-  /** Not JSON, or not a request envelope. */
-  BAD_REQUEST: 'BAD_REQUEST',
-  /** The method exists but its params do not match its schema. */
-  INVALID_PARAMS: 'INVALID_PARAMS',
-  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
-  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
-  RATE_LIMITED: 'RATE_LIMITED',
-  /** The method needs a joined participant. */
-  NOT_JOINED: 'NOT_JOINED',
-  ALREADY_JOINED: 'ALREADY_JOINED',
-  MEETING_NOT_FOUND: 'MEETING_NOT_FOUND',
-  MEETING_FULL: 'MEETING_FULL',
-  /** Already exists: one send and one receive transport, one producer per source. */
-  CONFLICT: 'CONFLICT',
-  /** A transport, producer or consumer id that is not this participant's; a participant not in the meeting. */
-  NOT_FOUND: 'NOT_FOUND',
-  /** In the waiting room: no media, no participant list, until a host admits you. */
-  IN_WAITING_ROOM: 'IN_WAITING_ROOM',
-  /** Your role does not allow this (host controls are for hosts and co-hosts). */
-  FORBIDDEN: 'FORBIDDEN',
-  /** Locked by a host: nobody new, not even to the waiting room. */
-  MEETING_LOCKED: 'MEETING_LOCKED',
-  /** Removed from this meeting by a host, and not allowed back (nor admitted by a host). */
-  BANNED: 'BANNED',
-  /**
-   * Too many at once for one person: signalling connections per account or per address, places
-   * (in the meeting or waiting) per person in one meeting, meetings per account at once, or
-   * receivers of one producer.
-   */
-  TOO_MANY: 'TOO_MANY',
-  /** A host muted your microphone; you can unmute once a host asks you to. */
-  HOST_MUTED: 'HOST_MUTED',
-  /** A host turned your camera off, or the meeting allows no cameras. */
-  CAMERA_NOT_ALLOWED: 'CAMERA_NOT_ALLOWED',
-  SCREEN_SHARE_NOT_ALLOWED: 'SCREEN_SHARE_NOT_ALLOWED',
-  CHAT_DISABLED: 'CHAT_DISABLED',
-  /**
-   * This meeting is end-to-end encrypted and your client said (`join`'s `e2ee: false`) it cannot
-   * encrypt: use a current Chromium, Firefox or Safari.
-   */
-  E2EE_UNSUPPORTED: 'E2EE_UNSUPPORTED',
-  /** The meeting is end-to-end encrypted: plaintext (chat `text`) is not accepted; send `sealed`. */
-  E2EE_REQUIRED: 'E2EE_REQUIRED',
-  /** The meeting is not end-to-end encrypted: no key material, no sealed chat. */
-  E2EE_OFF: 'E2EE_OFF',
-  /** Whether a meeting is end-to-end encrypted cannot change while it runs (`updatePolicy` with `e2ee`). */
-  E2EE_FIXED: 'E2EE_FIXED',
-  /** Announce your public key bundle (`announceE2eeKeys`) before sending media in an encrypted meeting. */
-  E2EE_KEYS_REQUIRED: 'E2EE_KEYS_REQUIRED',
-  /** Your bundle is announced once per join: it must not change under the participants' security code. */
-  E2EE_KEYS_ALREADY_ANNOUNCED: 'E2EE_KEYS_ALREADY_ANNOUNCED',
-  /** In an encrypted meeting only Opus (audio) and VP8 (video) may be sent. */
-  E2EE_CODEC: 'E2EE_CODEC',
-  /** The SFU refused the media operation (e.g. incompatible RTP capabilities). */
-  MEDIA_ERROR: 'MEDIA_ERROR',
-  INTERNAL: 'INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+import type { ErrorCode } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-/** Meeting ids: lowercase letters and digits without look-alikes, dash-separated groups. */
-export const MeetingId = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 3, maxLength: 64 });
-/** Ids the server hands out (participants, transports, producers, consumers): UUIDs. */
-export const ObjectId = Type.String({ maxLength: 36, pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
-/**
- * A display name: 1–64 characters, no control or format characters (no bidi overrides), no lone
- * surrogates (not text in any encoding), no leading/trailing space. Rendered as text only, never as HTML.
- */
-export const DisplayName = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  pattern: '^(?!\\s)[^\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
-});
 export const MediaKind = StringEnum(['audio', 'video']);
 export const MediaSource = StringEnum(['microphone', 'camera', 'screen']);
 
