@@ -1,10 +1,13 @@
 /**
- * Error codes, stable: clients switch on them. Signalling responses carry an `ErrorCode`
- * (docs/protocol.md), HTTP error bodies `{ "error": { "code", "message" } }` an `HttpErrorCode`
- * (docs/http-api.md). Plain constants: imported by the server and the browser client alike.
+ * Error codes, stable: clients switch on them. Signalling responses (docs/protocol.md) and HTTP
+ * error bodies `{ "error": { "code", "message" } }` (docs/http-api.md) carry an `ErrorCode`.
+ * Plain constants: imported by the server and the browser client alike.
  */
 
-/** Error codes a response can carry. Stable: clients switch on them. */
+/**
+ * Every error code, one vocabulary for signalling and HTTP: a refusal has the same name wherever it
+ * is answered (HTTP statuses are the HTTP edge's business: server/http/status.ts).
+ */
 export const ErrorCode = {
   /** Not JSON, or not a request envelope. */
   BAD_REQUEST: 'BAD_REQUEST',
@@ -62,15 +65,11 @@ export const ErrorCode = {
   /** The SFU refused the media operation (e.g. incompatible RTP capabilities). */
   MEDIA_ERROR: 'MEDIA_ERROR',
   INTERNAL: 'INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Error codes of the HTTP API (`{ "error": { "code", "message" } }`), stable for clients. */
-export const HttpErrorCode = {
+  // --- the HTTP API only (sign-in, accounts, guests' entry) ---
   INVALID_BODY: 'INVALID_BODY',
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
-  RATE_LIMITED: 'RATE_LIMITED',
   INVALID_CODE: 'INVALID_CODE',
   CODE_ALREADY_USED: 'CODE_ALREADY_USED',
   WEAK_PASSWORD: 'WEAK_PASSWORD',
@@ -80,18 +79,13 @@ export const HttpErrorCode = {
   PASSWORD_CHANGE_REQUIRED: 'PASSWORD_CHANGE_REQUIRED',
   WRONG_STEP: 'WRONG_STEP',
   CSRF_FAILED: 'CSRF_FAILED',
-  FORBIDDEN: 'FORBIDDEN',
   GUESTS_NOT_ALLOWED: 'GUESTS_NOT_ALLOWED',
-  /** `meetings.e2eeRequired`: a meeting cannot be created or edited with `policy.e2ee: false`. */
-  E2EE_REQUIRED: 'E2EE_REQUIRED',
-  /** Whether a meeting is end-to-end encrypted cannot change while someone is in it or waiting. */
-  E2EE_FIXED: 'E2EE_FIXED',
-  NOT_FOUND: 'NOT_FOUND',
-  /** This browser (guest device) was banned from the meeting by a host. */
-  BANNED: 'BANNED',
-  /** Too many at once: signalling connections per account or address. */
-  TOO_MANY: 'TOO_MANY',
   BUSY: 'BUSY',
-  INTERNAL: 'INTERNAL',
 } as const;
-export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+
+/** @deprecated transitional name while the HTTP edge moves to the one vocabulary. */
+export const HttpErrorCode = ErrorCode;
+/** @deprecated transitional name while the HTTP edge moves to the one vocabulary. */
+export type HttpErrorCode = ErrorCode;

@@ -6,7 +6,7 @@
  * this participant's own objects, so a forged id can never reach someone else's media.
  */
 import type { types } from 'mediasoup';
-import { AppError } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import type { Params, Result } from '../../protocol/signaling.ts';
 
 type Direction = 'send' | 'recv';
@@ -45,7 +45,7 @@ export class ParticipantMedia {
   async createTransport(direction: Direction): Promise<Result<'createTransport'>> {
     this.#assertOpen();
     if ([...this.#transports.values()].some((t) => t.appData.direction === direction)) {
-      throw new AppError('CONFLICT', `a ${direction} transport exists already`);
+      throw new DomainError('CONFLICT', `a ${direction} transport exists already`);
     }
     const transport = await this.#router.createWebRtcTransport({
       webRtcServer: this.#webRtcServer,
@@ -57,7 +57,7 @@ export class ParticipantMedia {
     });
     if (this.#closed) {
       transport.close();
-      throw new AppError('NOT_JOINED', 'left the meeting');
+      throw new DomainError('NOT_JOINED', 'left the meeting');
     }
     this.#transports.set(transport.id, transport);
     transport.observer.once('close', () => this.#transports.delete(transport.id));
@@ -82,7 +82,7 @@ export class ParticipantMedia {
   /** Finds one of this participant's producers, or NOT_FOUND. */
   producer(producerId: string): types.Producer {
     const producer = this.#producers.get(producerId);
-    if (!producer) throw new AppError('NOT_FOUND', 'no such producer');
+    if (!producer) throw new DomainError('NOT_FOUND', 'no such producer');
     return producer;
   }
 
@@ -95,9 +95,9 @@ export class ParticipantMedia {
     paused?: boolean;
   }): Promise<types.Producer> {
     const transport = this.#transport(p.transportId, 'send');
-    if (SOURCE_KIND[p.source] !== p.kind) throw new AppError('INVALID_PARAMS', `${p.source} must be ${SOURCE_KIND[p.source]}`);
+    if (SOURCE_KIND[p.source] !== p.kind) throw new DomainError('INVALID_PARAMS', `${p.source} must be ${SOURCE_KIND[p.source]}`);
     if ([...this.#producers.values()].some((x) => x.appData.source === p.source)) {
-      throw new AppError('CONFLICT', `a ${p.source} producer exists already`);
+      throw new DomainError('CONFLICT', `a ${p.source} producer exists already`);
     }
     const producer = await mediaCall(() =>
       transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, paused: p.paused ?? false, appData: { source: p.source } }),
@@ -116,10 +116,10 @@ export class ParticipantMedia {
     const transport = this.#transport(transportId, 'recv');
     // One receiver per producer: a second one would only double the SFU's work.
     if ([...this.#consumers.values()].some((c) => c.producerId === producer.id)) {
-      throw new AppError('TOO_MANY', 'this producer is received already');
+      throw new DomainError('TOO_MANY', 'this producer is received already');
     }
     if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new AppError('MEDIA_ERROR', 'cannot receive this producer with these RTP capabilities');
+      throw new DomainError('MEDIA_ERROR', 'cannot receive this producer with these RTP capabilities');
     }
     const consumer = await mediaCall(() => transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
     this.#consumers.set(consumer.id, consumer);
@@ -134,7 +134,7 @@ export class ParticipantMedia {
 
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.#consumers.get(consumerId);
-    if (!consumer) throw new AppError('NOT_FOUND', 'no such consumer');
+    if (!consumer) throw new DomainError('NOT_FOUND', 'no such consumer');
     await mediaCall(() => consumer.resume());
   }
 
@@ -146,15 +146,15 @@ export class ParticipantMedia {
   #transport(id: string, direction?: Direction): types.WebRtcTransport {
     this.#assertOpen();
     const transport = this.#transports.get(id);
-    if (!transport) throw new AppError('NOT_FOUND', 'no such transport');
+    if (!transport) throw new DomainError('NOT_FOUND', 'no such transport');
     if (direction && transport.appData.direction !== direction) {
-      throw new AppError('INVALID_PARAMS', `transport is not a ${direction} transport`);
+      throw new DomainError('INVALID_PARAMS', `transport is not a ${direction} transport`);
     }
     return transport;
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new AppError('NOT_JOINED', 'left the meeting');
+    if (this.#closed) throw new DomainError('NOT_JOINED', 'left the meeting');
   }
 }
 
@@ -163,7 +163,7 @@ async function mediaCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError('MEDIA_ERROR', (error as Error).message);
+    if (error instanceof DomainError) throw error;
+    throw new DomainError('MEDIA_ERROR', (error as Error).message);
   }
 }

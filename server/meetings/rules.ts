@@ -1,8 +1,8 @@
 /**
  * Who may do what in a running meeting: one place per rule, used by the signalling handlers.
- * Each function throws an AppError with the code the client shows, or returns.
+ * Each function throws an DomainError with the code the client shows, or returns.
  */
-import { AppError } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import type { Meeting } from './meeting.ts';
 import type { MeetingRole, Participant } from './participant.ts';
 
@@ -19,19 +19,19 @@ export function authority(p: Participant): number {
 
 /** Host controls are for hosts and co-hosts. */
 export function requireHostControls(actor: Participant): void {
-  if (!actor.isHostLike) throw new AppError('FORBIDDEN', 'only hosts and co-hosts can do this');
+  if (!actor.isHostLike) throw new DomainError('FORBIDDEN', 'only hosts and co-hosts can do this');
 }
 
 /** Only the host role itself (not co-hosts): roles and ending the meeting. */
 export function requireHost(actor: Participant): void {
-  if (actor.role !== 'host') throw new AppError('FORBIDDEN', 'only hosts can do this');
+  if (actor.role !== 'host') throw new DomainError('FORBIDDEN', 'only hosts can do this');
 }
 
 /** Acting on someone else needs a higher role than theirs: co-hosts cannot act on hosts. */
 export function requireAuthorityOver(actor: Participant, target: Participant): void {
   requireHostControls(actor);
-  if (actor === target) throw new AppError('FORBIDDEN', 'not on yourself');
-  if (authority(actor) <= authority(target)) throw new AppError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}${target.designatedHost ? ' of this meeting' : ''}`);
+  if (actor === target) throw new DomainError('FORBIDDEN', 'not on yourself');
+  if (authority(actor) <= authority(target)) throw new DomainError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}${target.designatedHost ? ' of this meeting' : ''}`);
 }
 
 /**
@@ -44,17 +44,17 @@ export function writesStoredPolicy(actor: Participant): boolean {
 
 /** A banned person is never admitted, by `admit` or `admitAll`. */
 export function requireNotBanned(banned: boolean): void {
-  if (banned) throw new AppError('BANNED', 'this person was banned from this meeting');
+  if (banned) throw new DomainError('BANNED', 'this person was banned from this meeting');
 }
 
 /** At most `max` places (inside or waiting) for one person in one meeting. */
 export function requirePlaceFor(places: number, max: number): void {
-  if (places >= max) throw new AppError('TOO_MANY', `you are in this meeting on ${places} connections already (at most ${max})`);
+  if (places >= max) throw new DomainError('TOO_MANY', `you are in this meeting on ${places} connections already (at most ${max})`);
 }
 
 /** At most `max` meetings at once for one account. */
 export function requireMeetingSlot(meetingsNow: number, max: number): void {
-  if (meetingsNow >= max) throw new AppError('TOO_MANY', `you are in ${meetingsNow} meetings at once already (at most ${max})`);
+  if (meetingsNow >= max) throw new DomainError('TOO_MANY', `you are in ${meetingsNow} meetings at once already (at most ${max})`);
 }
 
 export type Source = 'microphone' | 'camera' | 'screen';
@@ -62,18 +62,18 @@ export type Source = 'microphone' | 'camera' | 'screen';
 /** May `p` start sending this source now? */
 export function requireMaySend(meeting: Meeting, p: Participant, source: Source): void {
   const info = meeting.info(p);
-  if (source === 'camera' && !info.cameraAllowed) throw new AppError('CAMERA_NOT_ALLOWED', 'the camera is not allowed');
-  if (source === 'screen' && !info.screenShareAllowed) throw new AppError('SCREEN_SHARE_NOT_ALLOWED', 'screen sharing is not allowed');
+  if (source === 'camera' && !info.cameraAllowed) throw new DomainError('CAMERA_NOT_ALLOWED', 'the camera is not allowed');
+  if (source === 'screen' && !info.screenShareAllowed) throw new DomainError('SCREEN_SHARE_NOT_ALLOWED', 'screen sharing is not allowed');
 }
 
 /** May `p` resume a paused source? A host mute holds until a host asks to unmute. */
 export function requireMayResume(meeting: Meeting, p: Participant, source: Source): void {
-  if (source === 'microphone' && p.mutedByHost) throw new AppError('HOST_MUTED', 'a host muted your microphone');
+  if (source === 'microphone' && p.mutedByHost) throw new DomainError('HOST_MUTED', 'a host muted your microphone');
   requireMaySend(meeting, p, source);
 }
 
 export function requireChat(meeting: Meeting): void {
-  if (!meeting.policy.chat) throw new AppError('CHAT_DISABLED', 'chat is off in this meeting');
+  if (!meeting.policy.chat) throw new DomainError('CHAT_DISABLED', 'chat is off in this meeting');
 }
 
 // --- end-to-end encryption -------------------------------------------------------------------
@@ -85,7 +85,7 @@ const E2EE_CODECS: Record<'audio' | 'video', string> = { audio: 'audio/opus', vi
 /** Joining: a client that cannot encrypt is refused by an encrypted meeting (waiting room too). */
 export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: boolean): void {
   if (policy.e2ee && !clientEncrypts) {
-    throw new AppError('E2EE_UNSUPPORTED', 'this meeting is end-to-end encrypted and this browser cannot encrypt end to end; use a current Chromium, Firefox or Safari');
+    throw new DomainError('E2EE_UNSUPPORTED', 'this meeting is end-to-end encrypted and this browser cannot encrypt end to end; use a current Chromium, Firefox or Safari');
   }
 }
 
@@ -95,32 +95,32 @@ export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: bo
  */
 export function requireE2eeSendable(meeting: Meeting, p: Participant, kind: 'audio' | 'video', codecs: readonly { mimeType: string }[]): void {
   if (!meeting.policy.e2ee) return;
-  if (p.e2eeBundle === undefined) throw new AppError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
+  if (p.e2eeBundle === undefined) throw new DomainError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
   const allowed = E2EE_CODECS[kind];
   const [first, ...rest] = codecs.map((c) => c.mimeType.toLowerCase());
   // mediasoup-client sends the chosen codec, then (video) its RTX; nothing else is accepted.
   if (first !== allowed || rest.some((m) => !(kind === 'video' && m === 'video/rtx'))) {
-    throw new AppError('E2EE_CODEC', 'this meeting is end-to-end encrypted: audio must be Opus and video VP8');
+    throw new DomainError('E2EE_CODEC', 'this meeting is end-to-end encrypted: audio must be Opus and video VP8');
   }
 }
 
 /** Key material is only for E2EE meetings. */
 export function requireE2eeOn(meeting: Meeting): void {
-  if (!meeting.policy.e2ee) throw new AppError('E2EE_OFF', 'this meeting is not end-to-end encrypted');
+  if (!meeting.policy.e2ee) throw new DomainError('E2EE_OFF', 'this meeting is not end-to-end encrypted');
 }
 
 /** A participant's bundle is announced once per join: it must not change under the security code. */
 export function requireFirstAnnouncement(p: Participant): void {
-  if (p.e2eeBundle !== undefined) throw new AppError('E2EE_KEYS_ALREADY_ANNOUNCED', 'your end-to-end encryption keys are announced already (once per join)');
+  if (p.e2eeBundle !== undefined) throw new DomainError('E2EE_KEYS_ALREADY_ANNOUNCED', 'your end-to-end encryption keys are announced already (once per join)');
 }
 
 /** Chat in the meeting's form: sealed in E2EE meetings (the server never sees text), text otherwise. */
 export function requireChatForm(meeting: Meeting, sealed: boolean): void {
-  if (meeting.policy.e2ee && !sealed) throw new AppError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
-  if (!meeting.policy.e2ee && sealed) throw new AppError('E2EE_OFF', 'this meeting is not end-to-end encrypted: send chat as text');
+  if (meeting.policy.e2ee && !sealed) throw new DomainError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
+  if (!meeting.policy.e2ee && sealed) throw new DomainError('E2EE_OFF', 'this meeting is not end-to-end encrypted: send chat as text');
 }
 
 /** Whether a meeting is E2EE is fixed while it runs (senders get their transforms when created). */
 export function requireE2eeUnchanged(patch: { e2ee?: boolean }): void {
-  if (patch.e2ee !== undefined) throw new AppError('E2EE_FIXED', 'end-to-end encryption cannot be turned on or off during a meeting');
+  if (patch.e2ee !== undefined) throw new DomainError('E2EE_FIXED', 'end-to-end encryption cannot be turned on or off during a meeting');
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { AppError } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import { compile, describeErrors, type Validator } from '../validation.ts';
 import type { Caller, Services } from './context.ts';
 import { handlers } from './handlers/index.ts';
@@ -163,7 +163,7 @@ export class SignalingConnection implements Caller {
       const result = await handler(this.#services, this, params);
       this.#send({ id, ok: true, result });
     } catch (error) {
-      if (error instanceof AppError) {
+      if (error instanceof DomainError) {
         // Refusals no handler audited (e.g. host controls from the waiting room, media calls on
         // ids that are not the caller's): aggregated, so a flood of them costs a row a minute.
         if (!error.audited) this.#refuse(`signaling.${method}`, error.code);

@@ -1,4 +1,4 @@
-import { AppError } from '../../errors.ts';
+import { DomainError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
 import type { Caller, Services } from '../context.ts';
@@ -11,15 +11,15 @@ export type HandlerSet<M extends MethodName> = { [K in M]: Handler<K> };
 /** The caller as an admitted participant: waiting or absent callers are refused. */
 export function inMeeting(caller: Caller): { meeting: Meeting; participant: Participant } {
   const m = caller.membership;
-  if (!m) throw new AppError('NOT_JOINED', 'join a meeting first');
-  if (!m.participant) throw new AppError('IN_WAITING_ROOM', 'wait until a host admits you');
+  if (!m) throw new DomainError('NOT_JOINED', 'join a meeting first');
+  if (!m.participant) throw new DomainError('IN_WAITING_ROOM', 'wait until a host admits you');
   return { meeting: m.meeting, participant: m.participant };
 }
 
 /** Another participant of the caller's meeting, or NOT_FOUND (ids from elsewhere never match). */
 export function target(meeting: Meeting, participantId: string): Participant {
   const p = meeting.get(participantId);
-  if (!p) throw new AppError('NOT_FOUND', 'no such participant in this meeting');
+  if (!p) throw new DomainError('NOT_FOUND', 'no such participant in this meeting');
   return p;
 }
 
@@ -55,7 +55,7 @@ export async function auditedRefusals<T>(
   try {
     return await act();
   } catch (error) {
-    if (error instanceof AppError) {
+    if (error instanceof DomainError) {
       services.audit({ action, outcome: 'denied', actor: caller.account.id, meetingId, detail: { ...detail, code: error.code } });
       error.audited = true;
     }

@@ -2,7 +2,7 @@
  * Host controls. Each one is enforced here, at the SFU (producers paused or closed server-side),
  * never only in a client; there is no remote unmute and no remote camera start.
  */
-import { AppError } from '../../errors.ts';
+import { DomainError } from '../../errors.ts';
 import type { Meeting } from '../../meetings/meeting.ts';
 import type { Participant } from '../../meetings/participant.ts';
 import { isGuest } from '../../meetings/participant.ts';
@@ -123,7 +123,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       requireHost(participant);
       const who = target(meeting, params.participantId);
       requireAuthorityOver(participant, who);
-      if (isGuest(who.identity) && params.role === 'cohost') throw new AppError('FORBIDDEN', 'guests cannot be co-hosts');
+      if (isGuest(who.identity) && params.role === 'cohost') throw new DomainError('FORBIDDEN', 'guests cannot be co-hosts');
       meeting.setRole(who, params.role);
       return {};
     });

@@ -1,6 +1,6 @@
 /** A participant's own media: transports, producers (with the hosts' rules), consumers. */
 import type { types } from 'mediasoup';
-import { AppError } from '../../errors.ts';
+import { DomainError } from '../../errors.ts';
 import { requireE2eeSendable, requireMayResume, requireMaySend, type Source } from '../../meetings/rules.ts';
 import { auditedRefusals, inMeeting, type HandlerSet } from './common.ts';
 
@@ -72,7 +72,7 @@ export const mediaHandlers: HandlerSet<MediaMethods> = {
   async consume(_services, caller, params) {
     const { meeting, participant } = inMeeting(caller);
     const found = meeting.findProducer(params.producerId, participant.id);
-    if (!found) throw new AppError('NOT_FOUND', 'no such producer in this meeting');
+    if (!found) throw new DomainError('NOT_FOUND', 'no such producer in this meeting');
     const consumer = await participant.media.consume(params.transportId, found.producer, params.rtpCapabilities as types.RtpCapabilities);
     return {
       consumerId: consumer.id,

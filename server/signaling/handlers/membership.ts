@@ -1,5 +1,5 @@
 /** Entering and leaving a meeting, and the waiting room. */
-import { AppError } from '../../errors.ts';
+import { DomainError } from '../../errors.ts';
 import type { MemberLink } from '../../meetings/participant.ts';
 import { requireE2eeCapable, requireHostControls, requireMeetingSlot, requireNotBanned, requirePlaceFor } from '../../meetings/rules.ts';
 import type { Caller, Services } from '../context.ts';
@@ -20,12 +20,12 @@ function linkFor(caller: Caller): MemberLink {
 
 export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitAll' | 'deny'> = {
   async join(services, caller, params) {
-    if (caller.membership) throw new AppError('ALREADY_JOINED', 'this connection is in a meeting already');
+    if (caller.membership) throw new DomainError('ALREADY_JOINED', 'this connection is in a meeting already');
     const audit = (outcome: 'ok' | 'denied', detail: Record<string, unknown>) =>
       services.audit({ action: 'meeting.join', outcome, actor: caller.account.id, meetingId: params.meetingId, detail: { ip: caller.remoteAddress, ...detail } });
-    const refuse = (code: AppError['code'], message: string): never => {
+    const refuse = (code: DomainError['code'], message: string): never => {
       audit('denied', { code });
-      const error = new AppError(code, message);
+      const error = new DomainError(code, message);
       error.audited = true;
       throw error;
     };
@@ -34,7 +34,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       try {
         rule();
       } catch (error) {
-        if (error instanceof AppError) refuse(error.code, error.message);
+        if (error instanceof DomainError) refuse(error.code, error.message);
         throw error;
       }
     };
@@ -68,7 +68,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       caps(meeting.placesOf(caller.account.id));
     } catch (error) {
       meeting.releaseIfEmpty();
-      if (error instanceof AppError) return refuse(error.code, error.message);
+      if (error instanceof DomainError) return refuse(error.code, error.message);
       throw error;
     }
     const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
@@ -82,7 +82,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
       audit('ok', { participantId: participant.id, role: 'host' });
       return { status: 'joined', meeting: meeting.viewFor(participant) };
     }
-    const refuseAndRelease = (code: AppError['code'], message: string): never => {
+    const refuseAndRelease = (code: DomainError['code'], message: string): never => {
       meeting.releaseIfEmpty();
       return refuse(code, message);
     };
@@ -107,13 +107,13 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
 
   async leave(services, caller, params) {
     const m = caller.membership;
-    if (!m) throw new AppError('NOT_JOINED', 'join a meeting first');
+    if (!m) throw new DomainError('NOT_JOINED', 'join a meeting first');
     if (m.waiting) {
       m.meeting.dropWaiting(m.waiting.id, false);
     } else {
       if (params.handOverTo !== undefined) {
-        if (m.participant.role !== 'host') throw new AppError('FORBIDDEN', 'only hosts hand over the host role');
-        if (!m.meeting.get(params.handOverTo) || params.handOverTo === m.participant.id) throw new AppError('NOT_FOUND', 'no such participant in this meeting');
+        if (m.participant.role !== 'host') throw new DomainError('FORBIDDEN', 'only hosts hand over the host role');
+        if (!m.meeting.get(params.handOverTo) || params.handOverTo === m.participant.id) throw new DomainError('NOT_FOUND', 'no such participant in this meeting');
       }
       m.meeting.remove(m.participant.id, params.handOverTo);
     }
@@ -127,9 +127,9 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     return audited(services, caller, 'meeting.admit', { waitingId: params.waitingId }, () => {
       requireHostControls(participant);
       const entry = meeting.getWaiting(params.waitingId);
-      if (!entry) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      if (!entry) throw new DomainError('NOT_FOUND', 'nobody with that id is waiting');
       requireNotBanned(services.meetingStore.isBanned(meeting.id, entry.identity.accountId));
-      if (!meeting.hasRoom) throw new AppError('MEETING_FULL', 'the meeting is full');
+      if (!meeting.hasRoom) throw new DomainError('MEETING_FULL', 'the meeting is full');
       meeting.admit(params.waitingId);
       return {};
     });
@@ -155,7 +155,7 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     const { meeting, participant } = inMeeting(caller);
     return audited(services, caller, 'meeting.deny', { waitingId: params.waitingId }, () => {
       requireHostControls(participant);
-      if (!meeting.dropWaiting(params.waitingId, true)) throw new AppError('NOT_FOUND', 'nobody with that id is waiting');
+      if (!meeting.dropWaiting(params.waitingId, true)) throw new DomainError('NOT_FOUND', 'nobody with that id is waiting');
       return {};
     });
   },
