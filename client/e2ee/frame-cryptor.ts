@@ -25,7 +25,14 @@ export type StreamStats = {
   noKey: number;
   authFailed: number;
   malformed: number;
+  /** Frames under a CTR already used by another frame, or too old for the replay window. */
   replayed: number;
+  /**
+   * Frames that are an exact copy of one already passed (Chromium hands a receiver transform a
+   * video frame again when its packets were retransmitted twice): dropped, as a replay would be,
+   * but not a sign of one.
+   */
+  duplicates: number;
   bytesIn: number;
   bytesOut: number;
   /** Milliseconds each of the last frames (up to TIMING_SAMPLES) took to encrypt or decrypt. */
@@ -91,6 +98,7 @@ export class FrameCryptor {
       authFailed: 0,
       malformed: 0,
       replayed: 0,
+      duplicates: 0,
       bytesIn: 0,
       bytesOut: 0,
       recentMs: [],
@@ -183,7 +191,14 @@ export class FrameCryptor {
       this.#chatReplay.set(senderId, replay);
     }
     const metadata = chatMetadata(meetingId, senderId);
-    const opened = await this.#open(senderId, replay, (keys, window) => decrypt({ keys, metadata, frame: sealed, replayWindow: window }));
+    let opened;
+    try {
+      opened = await this.#open(senderId, replay, (keys, window) => decrypt({ keys, metadata, frame: sealed, replayWindow: window }));
+    } catch (err) {
+      // The server relays each sealed message once: a second copy is a replay, whatever its bytes.
+      if (err instanceof SFrameError && err.code === 'DUPLICATE') throw new SFrameError('REPLAYED', 'chat message seen before');
+      throw err;
+    }
     return new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext);
   }
 
@@ -264,6 +279,9 @@ function count(stats: StreamStats, code: SFrameErrorCode): void {
       break;
     case 'REPLAYED':
       stats.replayed++;
+      break;
+    case 'DUPLICATE':
+      stats.duplicates++;
       break;
   }
 }

@@ -3,13 +3,13 @@
  * the browser's RTCRtpScriptTransform Worker and in Node tests.
  */
 import { asBufferSource, bigEndian, concatBytes, utf8, type Bytes } from './bytes.ts';
-import { ReplayWindow } from './replay-window.ts';
+import { ReplayWindow, type ReplayVerdict } from './replay-window.ts';
 import { SFrameError } from './sframe-error.ts';
 import { decodeHeader, encodeHeader } from './sframe-header.ts';
 
 export { decodeHeader, encodeHeader, type SFrameHeader } from './sframe-header.ts';
 export { SFrameError, type SFrameErrorCode } from './sframe-error.ts';
-export { ReplayWindow };
+export { ReplayWindow, type ReplayVerdict };
 
 export const AES_128_GCM_SHA256_128 = 0x0004;
 export const AES_256_GCM_SHA512_128 = 0x0005;
@@ -97,7 +97,8 @@ export async function encrypt(params: {
 /**
  * Authenticates and decrypts one SFrame ciphertext. Refusals are SFrameErrors: MALFORMED_HEADER,
  * UNKNOWN_KID (the caller may buffer and retry once the key arrives, §4.4.4), AUTH_FAILED, and —
- * when a replay window is given — REPLAYED.
+ * when a replay window is given — DUPLICATE (this very frame was accepted before) or REPLAYED
+ * (another frame came under this CTR, or the CTR is too old for the window).
  */
 export async function decrypt(params: {
   keys: (kid: bigint) => SFrameKey | undefined;
@@ -121,8 +122,11 @@ export async function decrypt(params: {
   } catch {
     throw new SFrameError('AUTH_FAILED', 'SFrame authentication failed');
   }
-  if (replayWindow && !replayWindow.accept(kid, ctr)) {
-    throw new SFrameError('REPLAYED', `replayed or too old CTR ${ctr} for KID ${kid}`);
+  if (replayWindow) {
+    // Authenticated: the tag (the ciphertext's last Nt bytes) stands for the whole frame.
+    const verdict = replayWindow.accept(kid, ctr, frame.subarray(frame.length - CIPHER_SUITES[key.suite].nt));
+    if (verdict === 'duplicate') throw new SFrameError('DUPLICATE', `frame with CTR ${ctr} for KID ${kid} delivered again`);
+    if (verdict === 'replayed') throw new SFrameError('REPLAYED', `replayed or too old CTR ${ctr} for KID ${kid}`);
   }
   return { kid, ctr, plaintext: new Uint8Array(plaintext) };
 }

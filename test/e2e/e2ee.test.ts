@@ -4,22 +4,35 @@
  * security code and show the lock; a tap on the SFU (a PlainTransport consumer read over UDP) on
  * camera, microphone and a screen share started mid-call shows the SFU only ever forwards SFrame
  * ciphertext — it opens with the sender's key taken from
- * its browser, decodes as VP8 once decrypted and not before; a removed participant's keys stop
- * opening the frames within 2 s while the others keep decoding; a participant with wrong keys
- * decodes nothing and plays silence; a browser that cannot encrypt is refused with a clear
+ * its browser, decodes as VP8 once decrypted and not before, and no two frames of a sender share
+ * a (KID, CTR) across its streams; a removed participant's keys stop opening the frames soon
+ * after the removal and never again, while the others keep decoding; a participant with wrong
+ * keys decodes nothing and plays silence; a browser that cannot encrypt is refused with a clear
  * message. Screenshots: test-output/e2e/.
+ *
+ * Time limits are ones a loaded CI machine (2 cores, load average ≈ 20) meets; the tight figures
+ * are measured by bench/e2ee-frames.bench.ts. What is proven does not depend on them.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ratchet } from '../../client/e2ee/keys.ts';
-import { decryptFrame, kidForEpoch, type FrameKind } from '../../client/e2ee/media-frame.ts';
-import { AES_256_GCM_SHA512_128, deriveKeyMaterial, type SFrameKey } from '../../client/e2ee/sframe.ts';
+import { clearPrefixLength, decryptFrame, kidForEpoch, type FrameKind } from '../../client/e2ee/media-frame.ts';
+import { AES_256_GCM_SHA512_128, decodeHeader, deriveKeyMaterial, type SFrameKey } from '../../client/e2ee/sframe.ts';
 import { es } from '../../client/src/i18n/es.ts';
 import { deviceUse, signedInBrowser, spyOnDevicesAndSockets, type SignedInBrowser } from '../helpers/browser.ts';
 import { alertText, growth, joinMeeting, openMeeting, pageStats, received, screenshot, waitState } from '../helpers/page.ts';
 import { OPEN_POLICY, startTestServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { SfuTap, watchRouters, type TappedFrame } from '../helpers/sfu-tap.ts';
 import { waitFor } from '../helpers/wait.ts';
+
+/** Waits for frames at the SFU tap (≈2 s of the camera on an idle machine). */
+const TAP_TIMEOUT_MS = 30_000;
+/**
+ * A removed participant's keys stop opening frames within this long after the removal: the rekey
+ * (signalled leave, fresh key wrapped for the others, switch after at most REKEY_SWITCH_MAX_MS) is
+ * prompt, not the 5-minute ratchet. Idle machine ≈0.4–1 s, load average ≈ 20: 3.2 s.
+ */
+const REKEY_BOUND_MS = 6_000;
 
 type CapturedKey = { op: 'sendKey' | 'receiveKey'; senderId?: string; epoch: number; baseKey: number[]; at: number };
 
@@ -223,7 +236,13 @@ describe('end-to-end encryption in real browsers', () => {
       expect(v.peers).toBe(2);
       const recv = v.streams.filter((s) => s.direction === 'recv');
       expect(recv.length).toBeGreaterThanOrEqual(4);
-      expect(recv.every((s) => s.passed > 0 && s.authFailed === 0 && s.malformed === 0 && s.replayed === 0)).toBe(true);
+      // Nothing failed to open or was refused as a replay. Frames Chromium handed over a second time
+      // (after retransmissions) are dropped as `duplicates`: the same bytes, not a replay.
+      expect(recv.map(({ kind, passed, authFailed, malformed, replayed }) => ({ kind, opened: passed > 0, authFailed, malformed, replayed }))).toEqual(
+        recv.map(({ kind }) => ({ kind, opened: true, authFailed: 0, malformed: 0, replayed: 0 })),
+      );
+      const duplicates = recv.reduce((n, s) => n + s.duplicates, 0);
+      if (duplicates > 0) console.log(`frames handed to a receiver transform a second time (dropped as duplicates): ${duplicates}`);
       const send = v.streams.filter((s) => s.direction === 'send');
       expect(send.map((s) => s.kind).sort()).toEqual(['audio', 'video']);
       // Per-frame overhead: SFrame header (1–4 bytes) and the 16-byte tag.
@@ -240,27 +259,53 @@ describe('end-to-end encryption in real browsers', () => {
     // Ana (the host) shares her screen: a third sender, created mid-call.
     const anaCamera = await producerOf(bea.page, idAna, 'video');
     await ana.page.getByRole('button', { name: 'Compartir pantalla', exact: true }).click();
-    const anaScreen = await waitFor(async () => (await pageStats(bea.page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.producerId !== anaCamera && s.framesDecoded > 0)?.producerId, 20_000, {
+    const anaScreen = await waitFor(async () => (await pageStats(bea.page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.producerId !== anaCamera && s.framesDecoded > 0)?.producerId, 30_000, {
       message: "Bea decodes Ana's screen",
     });
 
-    // The tap: what the SFU forwards of Ana's camera, microphone and screen, and of Cris's (legacy) camera.
+    // The tap: what the SFU forwards of Ana's camera, microphone and screen, and of Cris's (legacy) camera and microphone.
     const router = await routers.routerFor(meetingId);
     const taps = await Promise.all([
       SfuTap.attach(router, anaCamera),
       SfuTap.attach(router, await producerOf(bea.page, idAna, 'audio')),
       SfuTap.attach(router, await producerOf(bea.page, idCris, 'video')),
       SfuTap.attach(router, anaScreen),
+      SfuTap.attach(router, await producerOf(bea.page, idCris, 'audio')),
     ]);
     try {
       const isKey = (f: TappedFrame) => (f.data[0]! & 1) === 0;
-      await Promise.all([0, 2, 3].map((i) => taps[i]!.waitForFrames(1, { filter: isKey, timeoutMs: 15_000 })));
-      const [anaVideo, anaAudio, crisVideo, anaScreenFrames] = await Promise.all([
-        taps[0]!.waitForFrames(60),
-        taps[1]!.waitForFrames(100),
-        taps[2]!.waitForFrames(60),
-        taps[3]!.waitForFrames(10, { timeoutMs: 15_000 }),
+      const timeoutMs = TAP_TIMEOUT_MS;
+      await Promise.all([0, 2, 3].map((i) => taps[i]!.waitForFrames(1, { filter: isKey, timeoutMs })));
+      const [anaVideo, anaAudio, crisVideo, anaScreenFrames, crisAudio] = await Promise.all([
+        taps[0]!.waitForFrames(60, { timeoutMs }),
+        taps[1]!.waitForFrames(100, { timeoutMs }),
+        taps[2]!.waitForFrames(60, { timeoutMs }),
+        taps[3]!.waitForFrames(10, { timeoutMs }),
+        taps[4]!.waitForFrames(100, { timeoutMs }),
       ]);
+
+      // One CTR per key across all of a sender's streams — camera, microphone and the screen share
+      // added mid-call (RTCRtpScriptTransform), camera and microphone on the legacy path: no two
+      // different frames the SFU forwarded share a (KID, CTR), which would be a reused AES-GCM nonce.
+      for (const [label, streams] of [
+        ['Ana', [[anaVideo, 'video'], [anaAudio, 'audio'], [anaScreenFrames, 'video']]],
+        ['Cris (legacy path)', [[crisVideo, 'video'], [crisAudio, 'audio']]],
+      ] as const) {
+        const byNonce = new Map<string, Buffer>();
+        let reused = 0;
+        for (const [frames, kind] of streams) {
+          for (const f of frames) {
+            const { kid, ctr } = decodeHeader(f.data.subarray(clearPrefixLength(kind, f.data)));
+            const nonce = `${kid}/${ctr}`;
+            const earlier = byNonce.get(nonce);
+            if (earlier && !earlier.equals(f.data)) reused++;
+            byNonce.set(nonce, f.data);
+          }
+        }
+        expect(reused, `${label}: frames reusing a (KID, CTR) of another frame`).toBe(0);
+        // Not vacuous: the streams' frames were tapped over the same seconds, under the same key.
+        expect(byNonce.size, `${label}: distinct (KID, CTR)`).toBeGreaterThan(Math.max(...streams.map(([frames]) => frames.length)));
+      }
       const sendKeys = async (page: Page) => keysFrom((await capturedKeys(page)).filter((k) => k.op === 'sendKey'));
 
       for (const [frames, kind, page, label] of [
@@ -301,9 +346,9 @@ describe('end-to-end encryption in real browsers', () => {
     } finally {
       for (const tap of taps) tap.close();
     }
-  }, 120_000);
+  }, 180_000);
 
-  it('a removed participant stops opening the frames within 2 s of the rekey, while the others keep decoding', async () => {
+  it('a removed participant stops opening the frames soon after the removal and never again, while the others keep decoding', async () => {
     onTestFailed(logs);
     const meetingId = server.createMeeting('Expulsión', { ownerId: users.get('ana')!.id, policy: OPEN_POLICY });
     const [ana, bea, cris] = await Promise.all([open('ana'), open('bea'), open('cris')]);
@@ -316,18 +361,19 @@ describe('end-to-end encryption in real browsers', () => {
     const router = await routers.routerFor(meetingId);
     const tap = await SfuTap.attach(router, await producerOf(bea.page, idAna, 'video'));
     try {
-      await tap.waitForFrames(30);
+      await tap.waitForFrames(30, { timeoutMs: TAP_TIMEOUT_MS });
       // Ana removes Cris; everything Cris's browser ever got for Ana's frames is kept by the test.
       await ana.page.getByRole('button', { name: 'Acciones para Cris', exact: true }).click();
       const removedAt = Date.now();
       await ana.page.getByRole('button', { name: 'Expulsar a Cris', exact: true }).click();
-      expect(await waitState(cris.page, 'ended', 5_000)).toMatchObject({ errorCode: 'REMOVED' });
+      expect(await waitState(cris.page, 'ended', 10_000)).toMatchObject({ errorCode: 'REMOVED' });
       const crisKeys = (await capturedKeys(cris.page)).filter((k) => k.op === 'receiveKey' && k.senderId === idAna);
       expect(crisKeys.length).toBeGreaterThan(0);
       // Cris could also ratchet any of them forward (that is how joins are followed): try 8 steps.
       const crisCanOpen = await keysFrom(crisKeys, 8);
-      await tap.waitForFrames(1, { filter: (f) => f.receivedAt > removedAt + 3_000, timeoutMs: 10_000 });
-      await waitFor(async () => (await growth(bea.page, idAna, 'video', 'framesDecoded', 1_000)) > 5, 10_000, { message: 'Bea keeps decoding Ana' });
+      // Frames well past the bound, to show none of them opens either.
+      await tap.waitForFrames(1, { filter: (f) => f.receivedAt > removedAt + REKEY_BOUND_MS + 1_000, timeoutMs: REKEY_BOUND_MS + TAP_TIMEOUT_MS });
+      await waitFor(async () => (await growth(bea.page, idAna, 'video', 'framesDecoded', 2_000)) > 5, 20_000, { message: 'Bea keeps decoding Ana' });
 
       const before = tap.frames.filter((f) => f.receivedAt < removedAt);
       const after = tap.frames.filter((f) => f.receivedAt > removedAt);
@@ -335,20 +381,22 @@ describe('end-to-end encryption in real browsers', () => {
       const openedAfter = await Promise.all(after.map((f) => open1(f, 'video', crisCanOpen)));
       // Control: Cris's keys did open Ana's frames while Cris was in.
       expect(openedBefore.every((o) => o !== null)).toBe(true);
-      // After the rekey nothing opens: the first frame Cris cannot open came within 2 s of the removal, and none opens after it.
+      // After the rekey nothing opens: the first frame Cris cannot open came within REKEY_BOUND_MS
+      // of the removal (bench/e2ee-frames.bench.ts measures it), and none opens after it.
       const firstClosed = openedAfter.findIndex((o) => o === null);
       expect(firstClosed).toBeGreaterThanOrEqual(0);
       const rekeyMs = after[firstClosed]!.receivedAt - removedAt;
       console.log(`removed participant's keys stop opening frames ${rekeyMs} ms after the removal`);
-      expect(rekeyMs).toBeLessThanOrEqual(2_000);
+      expect(rekeyMs).toBeLessThanOrEqual(REKEY_BOUND_MS);
       expect(openedAfter.slice(firstClosed).every((o) => o === null)).toBe(true);
+      expect(after.at(-1)!.receivedAt - removedAt).toBeGreaterThan(REKEY_BOUND_MS + 1_000);
       // Bea is keyed with Ana's new key.
       const beaView = await e2ee(bea.page);
       expect(beaView).toMatchObject({ complete: true, peers: 1 });
     } finally {
       tap.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('a participant with wrong keys decodes nothing and plays silence; the frames are dropped, not decoded', async () => {
     onTestFailed(logs);

@@ -152,12 +152,25 @@ describe('SFrame encryption (RFC 9605 §4.4)', () => {
     await expect(decrypt({ keys: () => sender, frame })).rejects.toThrow(TypeError);
   });
 
-  it('with a replay window, refuses the same authentic frame twice as REPLAYED', async () => {
+  it('with a replay window, refuses the same authentic frame twice as DUPLICATE', async () => {
     const { sender, receiver } = await keyPair();
     const replayWindow = new ReplayWindow();
     const frame = await encrypt({ key: sender, ctr: 10n, plaintext: Uint8Array.of(1) });
     await decrypt({ keys: () => receiver, frame, replayWindow });
-    expect(await refusal(decrypt({ keys: () => receiver, frame, replayWindow }))).toBe('REPLAYED');
+    expect(await refusal(decrypt({ keys: () => receiver, frame, replayWindow }))).toBe('DUPLICATE');
+    expect(await refusal(decrypt({ keys: () => receiver, frame, replayWindow }))).toBe('DUPLICATE');
+  });
+
+  it('with a replay window, refuses as REPLAYED another authentic frame under a CTR already used, and a CTR too old to tell', async () => {
+    const { sender, receiver } = await keyPair();
+    const replayWindow = new ReplayWindow(16);
+    await decrypt({ keys: () => receiver, frame: await encrypt({ key: sender, ctr: 10n, plaintext: Uint8Array.of(1) }), replayWindow });
+    // What a sender repeating a nonce would produce: same KID and CTR, other plaintext.
+    const reused = await encrypt({ key: sender, ctr: 10n, plaintext: Uint8Array.of(2) });
+    expect(await refusal(decrypt({ keys: () => receiver, frame: reused, replayWindow }))).toBe('REPLAYED');
+    await decrypt({ keys: () => receiver, frame: await encrypt({ key: sender, ctr: 40n, plaintext: Uint8Array.of(3) }), replayWindow });
+    const stale = await encrypt({ key: sender, ctr: 24n, plaintext: Uint8Array.of(4) });
+    expect(await refusal(decrypt({ keys: () => receiver, frame: stale, replayWindow }))).toBe('REPLAYED');
   });
 
   it('a forged frame does not advance the replay window', async () => {
@@ -171,36 +184,78 @@ describe('SFrame encryption (RFC 9605 §4.4)', () => {
 });
 
 describe('ReplayWindow', () => {
-  it('accepts each CTR once, in any order within the window', () => {
+  /** A distinct 16-byte stand-in for a frame's authentication tag. */
+  const tag = (n: number | bigint) => {
+    const t = new Uint8Array(16);
+    new DataView(t.buffer).setBigUint64(8, BigInt(n));
+    return t;
+  };
+
+  it('accepts each CTR once, in any order within the window; the same frame again is a duplicate', () => {
     const window = new ReplayWindow(128);
-    for (const ctr of [5n, 3n, 9n, 4n, 6n]) expect(window.accept(1n, ctr), `CTR ${ctr}`).toBe(true);
-    for (const ctr of [5n, 3n, 9n, 4n, 6n]) expect(window.accept(1n, ctr), `CTR ${ctr} again`).toBe(false);
+    for (const ctr of [5n, 3n, 9n, 4n, 6n]) expect(window.accept(1n, ctr, tag(ctr)), `CTR ${ctr}`).toBe('new');
+    for (const ctr of [5n, 3n, 9n, 4n, 6n]) expect(window.accept(1n, ctr, tag(ctr)), `CTR ${ctr} again`).toBe('duplicate');
+  });
+
+  it('refuses as replayed a CTR seen before with another frame', () => {
+    const window = new ReplayWindow(128);
+    expect(window.accept(1n, 5n, tag(5))).toBe('new');
+    expect(window.accept(1n, 5n, tag(6))).toBe('replayed');
+    // The first frame stays the one on record.
+    expect(window.accept(1n, 5n, tag(5))).toBe('duplicate');
   });
 
   it('refuses a CTR that has fallen out of the window, even if never seen', () => {
     const window = new ReplayWindow(128);
-    expect(window.accept(1n, 1000n)).toBe(true);
-    expect(window.accept(1n, 1000n - 127n)).toBe(true);
-    expect(window.accept(1n, 1000n - 128n)).toBe(false);
+    expect(window.accept(1n, 1000n, tag(1))).toBe('new');
+    expect(window.accept(1n, 1000n - 127n, tag(2))).toBe('new');
+    expect(window.accept(1n, 1000n - 128n, tag(3))).toBe('replayed');
   });
 
   it('remembers CTRs still inside the window after a large forward jump', () => {
     const window = new ReplayWindow(128);
-    expect(window.accept(1n, 100n)).toBe(true);
-    expect(window.accept(1n, 150n)).toBe(true);
-    expect(window.accept(1n, 100n)).toBe(false);
-    expect(window.accept(1n, 99n)).toBe(true);
-    expect(window.accept(1n, 1_000_000n)).toBe(true);
-    expect(window.accept(1n, 999_999n)).toBe(true);
-    expect(window.accept(1n, 999_999n)).toBe(false);
+    expect(window.accept(1n, 100n, tag(100))).toBe('new');
+    expect(window.accept(1n, 150n, tag(150))).toBe('new');
+    expect(window.accept(1n, 100n, tag(100))).toBe('duplicate');
+    expect(window.accept(1n, 99n, tag(99))).toBe('new');
+    // 228 shares 100's slot: 100 leaves the window, 228 is new.
+    expect(window.accept(1n, 228n, tag(228))).toBe('new');
+    expect(window.accept(1n, 100n, tag(100))).toBe('replayed');
+    expect(window.accept(1n, 1_000_000n, tag(1))).toBe('new');
+    expect(window.accept(1n, 999_999n, tag(2))).toBe('new');
+    expect(window.accept(1n, 999_999n, tag(2))).toBe('duplicate');
+    expect(window.accept(1n, 228n, tag(228))).toBe('replayed');
   });
 
-  it('tracks each KID separately, and forgets a KID on request', () => {
+  it('by default spans 1024 CTRs: late frames of one stream still open while the other streams of the sender advance the shared counter', () => {
     const window = new ReplayWindow();
-    expect(window.accept(1n, 7n)).toBe(true);
-    expect(window.accept(2n, 7n)).toBe(true);
-    expect(window.accept(1n, 7n)).toBe(false);
+    expect(window.size).toBe(1024);
+    // A camera frame held back by retransmission while the sender's microphone, screen and chat
+    // (same counter) moved the CTR on by 600: still accepted once.
+    expect(window.accept(1n, 1000n, tag(1000))).toBe('new');
+    expect(window.accept(1n, 1600n, tag(1600))).toBe('new');
+    expect(window.accept(1n, 1001n, tag(1001))).toBe('new');
+    expect(window.accept(1n, 1001n, tag(1001))).toBe('duplicate');
+    expect(window.accept(1n, 2024n, tag(2024))).toBe('new');
+    expect(window.accept(1n, 1000n, tag(1000))).toBe('replayed');
+  });
+
+  it('tracks each KID separately, forgets a KID on request, and keeps the last four KIDs', () => {
+    const window = new ReplayWindow();
+    expect(window.accept(1n, 7n, tag(7))).toBe('new');
+    expect(window.accept(2n, 7n, tag(7))).toBe('new');
+    expect(window.accept(1n, 7n, tag(7))).toBe('duplicate');
     window.forget(1n);
-    expect(window.accept(1n, 7n)).toBe(true);
+    expect(window.accept(1n, 7n, tag(7))).toBe('new');
+    for (const kid of [3n, 4n]) expect(window.accept(kid, 7n, tag(7))).toBe('new');
+    // KIDs 1, 2, 3, 4 are kept; a fifth drops the least recently used (2).
+    expect(window.accept(1n, 8n, tag(8))).toBe('new');
+    expect(window.accept(5n, 7n, tag(7))).toBe('new');
+    expect(window.accept(1n, 7n, tag(7))).toBe('duplicate');
+    expect(window.accept(2n, 7n, tag(7))).toBe('new');
+  });
+
+  it('takes a 16-byte tag only', () => {
+    expect(() => new ReplayWindow().accept(1n, 1n, new Uint8Array(12))).toThrow(RangeError);
   });
 });
