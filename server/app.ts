@@ -86,7 +86,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
-    const meetings = new MeetingRegistry(pool);
+    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }));
     const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);

@@ -105,7 +105,7 @@ describe('media core (real mediasoup worker)', () => {
   });
 
   it('replaces a worker that dies and tells its meetings to reconnect', async () => {
-    const meetings = new MeetingRegistry(pool);
+    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }));
     const record: MeetingRecord = {
       id: 'abcd-efgh',
       title: 'Prueba',
@@ -121,11 +121,11 @@ describe('media core (real mediasoup worker)', () => {
     const meeting = await meetings.open(record);
     const told: string[] = [];
     let evicted = false;
-    meeting.admitDirectly({ accountId: 'ana', displayName: 'Ana' }, 'host', {
+    meeting.enter({ accountId: 'ana', displayName: 'Ana' }, {
       notify: (name, params) => told.push(`${name}:${JSON.stringify(params)}`),
       admitted: () => {},
       evicted: () => (evicted = true),
-    });
+    }, { designatedHost: true });
     const replaced = new Promise<number>((resolve) => pool.once('workerReplaced', resolve));
     const oldPid = pool.slots[0]!.worker.pid;
     process.kill(oldPid, 'SIGKILL');

@@ -115,12 +115,10 @@ describe('bounds: every untrusted message has a size the server can afford', () 
       const lines = describeErrors(list, 'params');
       return { ms: performance.now() - started, lines };
     };
-    time(1000); // warm up
-    const small = time(2000);
-    const large = time(20_000);
+    const large = time(20_000); // 60,000 errors: quadratic work took 23 s for 4,500 of them
     expect(large.lines.length).toBe(MAX_DESCRIBED_ERRORS + 1);
     expect(large.lines.at(-1)).toMatch(/^… and \d+ more$/);
-    expect(large.ms).toBeLessThan(200);
-    expect(large.ms).toBeLessThan(small.ms * 10 + 20); // 10× the errors: about 10× the time, not 100×
+    // A bound no loaded machine misses and no quadratic description meets (the figure is in bench/).
+    expect(large.ms).toBeLessThan(2000);
   });
 });

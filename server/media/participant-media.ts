@@ -69,9 +69,9 @@ export class ParticipantMedia {
     };
   }
 
-  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+  async connectTransport(transportId: string, dtlsParameters: unknown): Promise<void> {
     const transport = this.#transport(transportId);
-    await mediaCall(() => transport.connect({ dtlsParameters }));
+    await mediaCall(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
   /** This participant's producer for a source, if any. */
@@ -90,7 +90,7 @@ export class ParticipantMedia {
     transportId: string;
     kind: 'audio' | 'video';
     source: Source;
-    rtpParameters: types.RtpParameters;
+    rtpParameters: unknown;
     /** Start paused at the SFU (mute on entry, or muted by a host): nothing is forwarded. */
     paused?: boolean;
   }): Promise<types.Producer> {
@@ -100,7 +100,7 @@ export class ParticipantMedia {
       throw new DomainError('CONFLICT', `a ${p.source} producer exists already`);
     }
     const producer = await mediaCall(() =>
-      transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, paused: p.paused ?? false, appData: { source: p.source } }),
+      transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters as types.RtpParameters, paused: p.paused ?? false, appData: { source: p.source } }),
     );
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#producers.delete(producer.id));
@@ -111,17 +111,21 @@ export class ParticipantMedia {
     this.producer(producerId).close();
   }
 
-  /** A paused consumer of someone else's producer; resumeConsumer() starts the flow. */
-  async consume(transportId: string, producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+  /**
+   * A paused consumer of a producer in this router (the meeting checked whose it is);
+   * resumeConsumer() starts the flow.
+   */
+  async consume(transportId: string, producerId: string, capabilities: unknown): Promise<{ id: string; kind: 'audio' | 'video'; rtpParameters: unknown }> {
     const transport = this.#transport(transportId, 'recv');
+    const rtpCapabilities = capabilities as types.RtpCapabilities;
     // One receiver per producer: a second one would only double the SFU's work.
-    if ([...this.#consumers.values()].some((c) => c.producerId === producer.id)) {
+    if ([...this.#consumers.values()].some((c) => c.producerId === producerId)) {
       throw new DomainError('TOO_MANY', 'this producer is received already');
     }
-    if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+    if (!this.#router.canConsume({ producerId, rtpCapabilities })) {
       throw new DomainError('MEDIA_ERROR', 'cannot receive this producer with these RTP capabilities');
     }
-    const consumer = await mediaCall(() => transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+    const consumer = await mediaCall(() => transport.consume({ producerId, rtpCapabilities, paused: true }));
     this.#consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
     const gone = () => {
@@ -129,7 +133,7 @@ export class ParticipantMedia {
       this.#events.consumerClosed(consumer.id);
     };
     consumer.once('producerclose', gone);
-    return consumer;
+    return { id: consumer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {

@@ -9,6 +9,7 @@ import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { SfuRoom } from './media-room.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { MEDIA_CODECS } from './codecs.ts';
@@ -70,6 +71,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     slot.routers++;
     router.observer.once('close', () => slot.routers--);
     return { router, webRtcServer: slot.webRtcServer };
+  }
+
+  /** A room for one meeting on the least-loaded worker. */
+  async createRoom(appData: Record<string, unknown> = {}): Promise<SfuRoom> {
+    const { router, webRtcServer } = await this.createRouter(appData);
+    return new SfuRoom(router, webRtcServer);
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,20 @@
 /**
- * A running meeting: who is in it and who waits, their roles, the live policy and lock. Media
- * plumbing lives in server/media (one router per meeting, ParticipantMedia per participant); who
- * may do what in rules.ts; the wire protocol in server/signaling.
+ * A running meeting and its rules. Every change is a verb (enter, admit, mute, remove, applyPolicy,
+ * startProducing, end, …) that checks who may do it (rules.ts), changes the state, tells whom it
+ * concerns through their MemberLink, and returns what the caller needs. The SFU is reached only
+ * through the media port (media-port.ts), so every rule runs in a unit test without a worker.
+ * Signalling handlers (server/signaling) call one verb each; the wire is protocol/.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Static } from '@sinclair/typebox';
-import type { types } from 'mediasoup';
-import { ParticipantMedia } from '../media/participant-media.ts';
-import type { MeetingView, NotificationName, NotificationParams } from '../../protocol/signaling.ts';
+import type { MeetingPolicy, MeetingPolicyPatch } from '../../protocol/policy.ts';
+import type { ChatMessage, MeetingView, NotificationParams } from '../../protocol/signaling.ts';
+import { DomainError } from '../errors.ts';
+import type { MediaKind, MediaRoom, Source } from './media-port.ts';
 import { isGuest, Participant, type Identity, type MeetingRole, type MemberLink, type Waiting, type WaitingReason } from './participant.ts';
-import type { MeetingPolicy } from '../../protocol/policy.ts';
+import { Roster } from './roster.ts';
+import * as rules from './rules.ts';
 import type { MeetingRecord } from './store.ts';
 
 type MeetingEvents = { closed: [reason: CloseReason | undefined, memory: MeetingMemory] };
@@ -31,75 +35,81 @@ export interface MeetingMemory {
   policy: MeetingPolicy;
 }
 
+export type Entered = { status: 'joined'; participant: Participant } | { status: 'waiting'; entry: Waiting };
+type ChatContent = { text: string } | { sealed: string };
+
 export class Meeting extends EventEmitter<MeetingEvents> {
   readonly id: string;
   readonly title: string;
-  policy: MeetingPolicy;
-  locked = false;
-  readonly #router: types.Router;
-  readonly #webRtcServer: types.WebRtcServer;
-  readonly #participants = new Map<string, Participant>();
-  readonly #waiting = new Map<string, Waiting>();
+  #policy: MeetingPolicy;
+  #locked: boolean;
+  readonly #room: MediaRoom;
+  readonly #roster = new Roster();
   /** Accounts removed from this running meeting (shown to hosts as "previously removed"). */
-  readonly removedAccounts: Set<string>;
+  readonly #removed: Set<string>;
   /** Accounts that were inside when the media failed: they come back without waiting. */
   readonly #readmit: Set<string>;
   readonly #rememberedCohosts: Set<string>;
   readonly #enteredMuted: Set<string>;
   #closed = false;
 
-  constructor(record: MeetingRecord, router: types.Router, webRtcServer: types.WebRtcServer, memory?: MeetingMemory) {
+  constructor(record: MeetingRecord, room: MediaRoom, memory?: MeetingMemory) {
     super();
     this.id = record.id;
     this.title = record.title;
-    this.policy = memory?.policy ?? record.policy;
+    this.#policy = memory?.policy ?? record.policy;
     this.#readmit = memory?.admitted ?? new Set();
-    this.removedAccounts = memory?.removed ?? new Set();
+    this.#removed = memory?.removed ?? new Set();
     this.#rememberedCohosts = memory?.cohosts ?? new Set();
     this.#enteredMuted = memory?.enteredMuted ?? new Set();
-    this.locked = memory?.locked ?? false;
-    this.#router = router;
-    this.#webRtcServer = webRtcServer;
-    // The media worker under this meeting died: everyone must reconnect (to a new router).
-    router.once('workerclose', () => this.close('media-worker-died'));
+    this.#locked = memory?.locked ?? false;
+    this.#room = room;
+    // The media under this meeting failed: everyone must reconnect (to a new room).
+    room.onFailure(() => this.close('media-worker-died'));
   }
+
+  // --- reading -------------------------------------------------------------------------------
 
   get closed(): boolean {
     return this.#closed;
   }
-
+  get policy(): MeetingPolicy {
+    return this.#policy;
+  }
+  get locked(): boolean {
+    return this.#locked;
+  }
   /** Admitted participants (the waiting room does not count). */
   get size(): number {
-    return this.#participants.size;
+    return this.#roster.size;
   }
-
   /** Whether one more may be admitted under the policy's `maxParticipants`. */
   get hasRoom(): boolean {
-    return this.#participants.size < this.policy.maxParticipants;
+    return this.#roster.size < this.#policy.maxParticipants;
   }
-
   get hostPresent(): boolean {
-    return [...this.#participants.values()].some((p) => p.isHostLike);
+    return this.#roster.hostPresent;
   }
-
+  get removedAccounts(): ReadonlySet<string> {
+    return this.#removed;
+  }
   participants(): Participant[] {
-    return [...this.#participants.values()];
+    return this.#roster.participants();
   }
-
   get(participantId: string): Participant | undefined {
-    return this.#participants.get(participantId);
+    return this.#roster.get(participantId);
   }
-
   waiting(): Waiting[] {
-    return [...this.#waiting.values()];
+    return this.#roster.waiting();
   }
-
   getWaiting(waitingId: string): Waiting | undefined {
-    return this.#waiting.get(waitingId);
+    return this.#roster.getWaiting(waitingId);
   }
-
+  placesOf(accountId: string): number {
+    return this.#roster.placesOf(accountId);
+  }
   info(p: Participant) {
-    return p.info(this.policy);
+    return p.info(this.#policy);
   }
 
   /** What a participant sees once inside. */
@@ -107,188 +117,278 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return {
       self: this.info(self),
       title: this.title,
-      policy: this.policy,
-      locked: this.locked,
-      routerRtpCapabilities: this.#router.rtpCapabilities,
+      policy: this.#policy,
+      locked: this.#locked,
+      routerRtpCapabilities: this.#room.rtpCapabilities,
       participants: this.participants().filter((p) => p !== self).map((p) => this.info(p)),
     };
   }
 
-  /** How many places (inside or waiting) one person holds here, over all their connections. */
-  placesOf(accountId: string): number {
-    let n = 0;
-    for (const p of this.#participants.values()) if (p.identity.accountId === accountId) n++;
-    for (const w of this.#waiting.values()) if (w.identity.accountId === accountId) n++;
-    return n;
-  }
-
-  // --- membership ---------------------------------------------------------------------------
-
-  /** Was this account inside when a media failure restarted the meeting? (Once: leaving and
-   *  coming back later means the waiting room again.) */
-  wasAdmitted(accountId: string): boolean {
-    return this.#readmit.delete(accountId) && !this.removedAccounts.has(accountId);
-  }
-
   memory(): MeetingMemory {
-    const cohosts = new Set(this.participants().filter((p) => p.role === 'cohost').map((p) => p.identity.accountId));
-    const enteredMuted = new Set([...this.#enteredMuted, ...this.participants().filter((p) => p.enteredMuted).map((p) => p.identity.accountId)]);
-    const inside = new Set(this.participants().map((p) => p.identity.accountId));
-    return { admitted: inside, enteredMuted, cohosts, removed: this.removedAccounts, locked: this.locked, policy: this.policy };
+    const inside = this.participants();
+    const cohosts = new Set(inside.filter((p) => p.role === 'cohost').map((p) => p.identity.accountId));
+    const enteredMuted = new Set([...this.#enteredMuted, ...inside.filter((p) => p.enteredMuted).map((p) => p.identity.accountId)]);
+    return { admitted: new Set(inside.map((p) => p.identity.accountId)), enteredMuted, cohosts, removed: this.#removed, locked: this.#locked, policy: this.#policy };
   }
+
+  // --- membership ----------------------------------------------------------------------------
 
   /**
-   * Adds a participant and tells everyone else. `designatedHost`: one of the meeting's own hosts
-   * (from the stored meeting), who outranks anyone who inherits the host role.
+   * Someone arrives. The meeting's own hosts enter directly, never locked out. Someone who was
+   * inside when the media failed comes back in (the lock was not meant for them). Others are
+   * refused while it is locked or full, wait (waiting room, guests always, or no host yet), or enter.
    */
-  admitDirectly(identity: Identity, role: MeetingRole, link: MemberLink, options: { designatedHost?: boolean } = {}): Participant {
-    const id = randomUUID();
-    if (role === 'participant' && this.#rememberedCohosts.has(identity.accountId)) role = 'cohost';
-    const media = new ParticipantMedia(this.#router, this.#webRtcServer, {
-      consumerClosed: (consumerId) => link.notify('consumerClosed', { consumerId }),
-    });
-    const participant = new Participant(id, identity, role, media, link, options.designatedHost ?? false);
-    participant.enteredMuted = this.#enteredMuted.has(identity.accountId);
-    this.#participants.set(id, participant);
-    this.broadcast('participantJoined', { participant: this.info(participant) }, id);
-    if (participant.isHostLike) this.#showWaitingRoom(participant);
-    return participant;
+  enter(identity: Identity, link: MemberLink, options: { designatedHost: boolean }): Entered {
+    if (options.designatedHost) {
+      const participant = this.#add(identity, 'host', link, true);
+      this.#admitThoseWaitingForAHost();
+      return { status: 'joined', participant };
+    }
+    // Once: leaving and coming back later means the waiting room again.
+    const readmit = this.#readmit.delete(identity.accountId) && !this.#removed.has(identity.accountId);
+    if (readmit) return { status: 'joined', participant: this.#add(identity, 'participant', link, false) };
+    const refuse = (code: 'MEETING_LOCKED' | 'MEETING_FULL', message: string): never => {
+      this.releaseIfEmpty();
+      throw new DomainError(code, message);
+    };
+    if (this.#locked) refuse('MEETING_LOCKED', 'the meeting is locked');
+    if (!this.hasRoom) refuse('MEETING_FULL', 'the meeting is full');
+    const p = this.#policy;
+    const reason: WaitingReason | null = p.waitingRoom || isGuest(identity) ? 'waiting-room' : !p.joinBeforeHost && !this.hostPresent ? 'no-host' : null;
+    if (!reason) return { status: 'joined', participant: this.#add(identity, 'participant', link, false) };
+    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), reason, previouslyRemoved: this.#removed.has(identity.accountId), link };
+    this.#roster.addWaiting(entry);
+    return { status: 'waiting', entry };
   }
 
-  /** Puts someone in the waiting room and tells the hosts; `knownRemoved` from earlier runs. */
-  addWaiting(identity: Identity, link: MemberLink, reason: WaitingReason, knownRemoved = false): Waiting {
-    const previouslyRemoved = knownRemoved || this.removedAccounts.has(identity.accountId);
-    const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), reason, previouslyRemoved, link };
-    this.#waiting.set(entry.id, entry);
-    this.#toHosts('waitingAdded', { entry: waitingInfo(entry) });
-    return entry;
+  /** Admits one waiting person (`banned`: whether a stored ban holds them). */
+  admit(actor: Participant, waitingId: string, banned: (accountId: string) => boolean): Participant {
+    rules.requireHostControls(actor);
+    const entry = this.#roster.getWaiting(waitingId);
+    if (!entry) throw new DomainError('NOT_FOUND', 'nobody with that id is waiting');
+    rules.requireNotBanned(banned(entry.identity.accountId));
+    if (!this.hasRoom) throw new DomainError('MEETING_FULL', 'the meeting is full');
+    return this.#admit(entry);
   }
 
-  /** Admits a waiting person as a participant; they receive `admitted` with the meeting view. */
-  admit(waitingId: string): Participant | undefined {
-    const entry = this.#waiting.get(waitingId);
-    if (!entry) return undefined;
-    this.#waiting.delete(waitingId);
-    this.#toHosts('waitingRemoved', { waitingId });
-    const participant = this.admitDirectly(entry.identity, 'participant', entry.link);
-    entry.link.admitted(participant);
-    entry.link.notify('admitted', { meeting: this.viewFor(participant) });
-    return participant;
-  }
-
-  /**
-   * People who wait only for a host to be there (no waiting room): let in once one is, as room
-   * allows. Guests and people removed before always wait for a host's own decision.
-   */
-  admitThoseWaitingForAHost(): Participant[] {
-    if (this.policy.waitingRoom || !this.hostPresent) return [];
-    const admitted: Participant[] = [];
+  /** Everyone waiting, as room allows — except people removed before: a host admits them one by one. */
+  admitAll(actor: Participant, banned: (accountId: string) => boolean): number {
+    rules.requireHostControls(actor);
+    let admitted = 0;
     for (const w of this.waiting()) {
       if (!this.hasRoom) break;
-      if (isGuest(w.identity) || w.previouslyRemoved) continue;
-      admitted.push(this.admit(w.id)!);
+      if (w.previouslyRemoved || banned(w.identity.accountId)) continue;
+      this.#admit(w);
+      admitted++;
     }
     return admitted;
   }
 
-  /** Turns a waiting person away (denied), or drops them (left); true if they were waiting. */
-  dropWaiting(waitingId: string, denied: boolean): boolean {
-    const entry = this.#waiting.get(waitingId);
-    if (!entry) return false;
-    this.#waiting.delete(waitingId);
-    if (denied) entry.link.notify('denied', {});
-    entry.link.evicted();
-    this.#toHosts('waitingRemoved', { waitingId });
-    this.releaseIfEmpty();
-    return true;
+  deny(actor: Participant, waitingId: string): void {
+    rules.requireHostControls(actor);
+    if (!this.#dropWaiting(waitingId, 'denied')) throw new DomainError('NOT_FOUND', 'nobody with that id is waiting');
+  }
+
+  /** Leaves (from inside or the waiting room); a host may hand the host role to someone inside. */
+  leave(member: { participant: Participant } | { waiting: Waiting }, handOverTo?: string): void {
+    if ('waiting' in member) {
+      this.#dropWaiting(member.waiting.id, 'left');
+      return;
+    }
+    if (handOverTo !== undefined) {
+      if (member.participant.role !== 'host') throw new DomainError('FORBIDDEN', 'only hosts hand over the host role');
+      if (!this.get(handOverTo) || handOverTo === member.participant.id) throw new DomainError('NOT_FOUND', 'no such participant in this meeting');
+    }
+    this.#removeParticipant(member.participant, handOverTo);
   }
 
   /**
    * Removes a person — every connection of theirs, inside and in the waiting room — telling each
-   * `removed`. They show as previously removed if they come back. Returns the participants removed.
+   * `removed`. They show as previously removed if they come back; a ban (stored by the caller)
+   * keeps them out. Returns everyone removed (their guest sessions may need ending).
    */
-  removePerson(accountId: string, banned: boolean): Participant[] {
-    this.removedAccounts.add(accountId);
+  removePerson(actor: Participant, targetId: string, banned: boolean): { target: Participant; removed: Participant[] } {
+    const target = this.#target(actor, targetId);
+    const person = target.identity.accountId;
+    this.#removed.add(person);
     for (const w of this.waiting()) {
-      if (w.identity.accountId !== accountId) continue;
+      if (w.identity.accountId !== person) continue;
       w.link.notify('removed', { banned });
-      this.dropWaiting(w.id, false);
+      this.#dropWaiting(w.id, 'left');
     }
-    const removed = this.participants().filter((p) => p.identity.accountId === accountId);
+    const removed = this.participants().filter((p) => p.identity.accountId === person);
     for (const p of removed) {
       p.link.notify('removed', { banned });
-      this.remove(p.id);
+      this.#removeParticipant(p);
     }
-    return removed;
+    return { target, removed };
+  }
+
+  // --- host controls -------------------------------------------------------------------------
+
+  /** Pauses their microphone at the SFU and holds it until a host asks them to unmute. */
+  async hardMute(actor: Participant, targetId: string): Promise<void> {
+    await this.#hardMute([this.#target(actor, targetId)]);
+  }
+
+  /** A host mutes everyone but hosts; a co-host, everyone below co-host. */
+  async muteAll(actor: Participant): Promise<number> {
+    rules.requireHostControls(actor);
+    const below = this.participants().filter((p) => p !== actor && (actor.role === 'host' ? p.role !== 'host' : p.role === 'participant'));
+    await this.#hardMute(below);
+    return below.length;
+  }
+
+  /** Lifts the hold and asks; the microphone stays paused until they resume it (no remote unmute). */
+  askToUnmute(actor: Participant, targetId: string): void {
+    const who = this.#target(actor, targetId);
+    who.mutedByHost = false;
+    who.link.notify('hostAction', { action: 'unmute-requested' });
+    this.#updated(who);
+  }
+
+  /** Forbids (closing their camera at the SFU) or allows a camera; never turns one on. */
+  setCameraAllowed(actor: Participant, targetId: string, allowed: boolean): void {
+    const who = this.#target(actor, targetId);
+    who.cameraForbidden = !allowed;
+    if (!allowed) this.#stopSource(who, 'camera');
+    who.link.notify('hostAction', { action: allowed ? 'camera-allowed' : 'camera-disallowed' });
+    this.#updated(who);
+  }
+
+  setScreenShareAllowed(actor: Participant, targetId: string, allowed: boolean): void {
+    const who = this.#target(actor, targetId);
+    who.screenShareByHost = allowed;
+    if (!allowed) this.#stopSource(who, 'screen');
+    who.link.notify('hostAction', { action: allowed ? 'screen-share-allowed' : 'screen-share-disallowed' });
+    this.#updated(who);
+  }
+
+  setRole(actor: Participant, targetId: string, role: 'cohost' | 'participant'): void {
+    rules.requireHost(actor);
+    const who = this.#target(actor, targetId);
+    if (isGuest(who.identity) && role === 'cohost') throw new DomainError('FORBIDDEN', 'guests cannot be co-hosts');
+    this.#setRole(who, role);
+  }
+
+  setLocked(actor: Participant, locked: boolean): void {
+    rules.requireHostControls(actor);
+    this.#locked = locked;
+    this.#roster.broadcast('lockChanged', { locked });
   }
 
   /**
-   * Removes a participant: closes all their media, tells everyone else. If they were the last
-   * host, the host role passes to `handOverTo` or else to the longest-present participant.
+   * Changes the live policy at once (what is no longer allowed stops at the SFU). The meeting's own
+   * hosts also change its stored defaults (`save`); a co-host's or inherited host's change lasts
+   * for the call. `e2ee` is fixed while the meeting runs.
    */
-  remove(participantId: string, handOverTo?: string): Participant | undefined {
-    const participant = this.#participants.get(participantId);
-    if (!participant) return undefined;
-    this.#participants.delete(participantId);
-    participant.media.close();
-    participant.link.evicted();
-    this.broadcast('participantLeft', { participantId });
-    if (participant.role === 'host' && ![...this.#participants.values()].some((p) => p.role === 'host')) {
-      // Guests never become hosts. The heir's role is inherited: the meeting's own hosts outrank it.
-      const staff = this.participants().filter((p) => !isGuest(p.identity));
-      const named = handOverTo ? staff.find((p) => p.id === handOverTo) : undefined;
-      const heir = named ?? staff.sort((a, b) => a.joinedAt - b.joinedAt)[0];
-      if (heir) this.setRole(heir, 'host');
+  applyPolicy(actor: Participant, patch: MeetingPolicyPatch, save: (patch: MeetingPolicyPatch) => void): { policy: MeetingPolicy; stored: boolean } {
+    rules.requireHostControls(actor);
+    rules.requireE2eeUnchanged(patch);
+    const stored = rules.writesStoredPolicy(actor);
+    if (stored) save(patch);
+    const before = new Map(this.participants().map((p) => [p, JSON.stringify(this.info(p))]));
+    this.#policy = { ...this.#policy, ...patch };
+    this.#roster.broadcast('policyChanged', { policy: this.#policy });
+    for (const p of this.participants()) {
+      const allowed = this.info(p);
+      if (!allowed.cameraAllowed) this.#stopSource(p, 'camera');
+      if (!allowed.screenShareAllowed) this.#stopSource(p, 'screen');
+      if (JSON.stringify(this.info(p)) !== before.get(p)) this.#updated(p);
     }
-    this.releaseIfEmpty();
-    return participant;
+    this.#admitThoseWaitingForAHost();
+    return { policy: this.#policy, stored };
   }
 
-  setRole(participant: Participant, role: MeetingRole): void {
-    const sawWaitingRoom = participant.isHostLike;
-    participant.role = role;
-    this.broadcast('participantUpdated', { participant: this.info(participant) });
-    if (participant.isHostLike && !sawWaitingRoom) this.#showWaitingRoom(participant);
-  }
-
-  /** Tells everyone a participant's state changed (roles, host-controlled permissions). */
-  updated(participant: Participant): void {
-    this.broadcast('participantUpdated', { participant: this.info(participant) });
-  }
-
-  // --- notifications ------------------------------------------------------------------------
-
-  broadcast<N extends NotificationName>(name: N, params: NotificationParams<N>, exceptParticipantId?: string): void {
-    for (const p of this.#participants.values()) if (p.id !== exceptParticipantId) p.link.notify(name, params);
-  }
-
-  /** Hosts and co-hosts see who waits; nobody else does. */
-  #toHosts<N extends 'waitingAdded' | 'waitingRemoved' | 'passwordChanged'>(name: N, params: NotificationParams<N>): void {
-    for (const p of this.#participants.values()) if (p.isHostLike) p.link.notify(name, params);
-  }
-
-  /** The whole waiting room, once, to someone who just became able to see it. */
-  #showWaitingRoom(p: Participant): void {
-    p.link.notify('waitingRoomChanged', { waiting: this.waiting().map(waitingInfo) });
+  /** Ends the meeting for everyone (hosts only). */
+  end(actor: Participant): void {
+    rules.requireHost(actor);
+    this.close('ended');
   }
 
   /** Tells the hosts the meeting password changed; the new one only to its own hosts. */
   passwordChanged(password: string | null): void {
-    for (const p of this.#participants.values()) {
-      if (!p.isHostLike) continue;
-      p.link.notify('passwordChanged', p.designatedHost && password !== null ? { password } : {});
+    for (const p of this.participants()) {
+      if (p.isHostLike) p.link.notify('passwordChanged', p.designatedHost && password !== null ? { password } : {});
     }
   }
 
-  /** A producer of another participant in this meeting (never one's own, never another meeting's). */
-  findProducer(producerId: string, exceptParticipantId: string): { owner: Participant; producer: types.Producer } | undefined {
-    for (const owner of this.#participants.values()) {
-      if (owner.id === exceptParticipantId) continue;
-      const producer = owner.media.producers.get(producerId);
-      if (producer) return { owner, producer };
+  // --- one's own media, chat, key relay ------------------------------------------------------
+
+  /**
+   * Starts sending a track, paused at the SFU when the rules say so (mute on entry, a host mute).
+   * The rules are checked again once the SFU has created it: a host may have acted meanwhile.
+   */
+  async startProducing(p: Participant, t: { transportId: string; kind: MediaKind; source: Source; rtpParameters: { codecs: readonly { mimeType: string }[] } }): Promise<{ producerId: string; paused: boolean }> {
+    rules.requireMaySend(this, p, t.source);
+    rules.requireE2eeSendable(this, p, t.kind, t.rtpParameters.codecs);
+    const paused = t.source === 'microphone' && (p.mutedByHost || (this.#policy.muteOnEntry && !p.isHostLike && !p.enteredMuted));
+    const producer = await p.media.produce({ ...t, paused });
+    if (t.source === 'microphone') p.enteredMuted = true;
+    try {
+      rules.requireMaySend(this, p, t.source);
+    } catch (error) {
+      producer.close();
+      throw error;
     }
-    return undefined;
+    const mutedMeanwhile = t.source === 'microphone' && p.mutedByHost && !paused;
+    if (mutedMeanwhile) await producer.pause();
+    this.#roster.broadcast('producerAdded', { participantId: p.id, producer: { id: producer.id, kind: t.kind, source: t.source } }, p.id);
+    return { producerId: producer.id, paused: paused || mutedMeanwhile };
   }
+
+  stopProducing(p: Participant, producerId: string): void {
+    p.media.producer(producerId).close();
+    this.#roster.broadcast('producerClosed', { participantId: p.id, producerId }, p.id);
+  }
+
+  async pauseProducing(p: Participant, producerId: string): Promise<void> {
+    await p.media.producer(producerId).pause();
+  }
+
+  /** A host mute holds until a host asks; a forbidden camera or screen stays off. */
+  async resumeProducing(p: Participant, producerId: string): Promise<void> {
+    const producer = p.media.producer(producerId);
+    rules.requireMayResume(this, p, producer.appData.source as Source);
+    await producer.resume();
+  }
+
+  /** Receives another participant's producer in this meeting (never one's own, never another meeting's). */
+  async receive(p: Participant, transportId: string, producerId: string, rtpCapabilities: unknown) {
+    const owner = this.participants().find((o) => o !== p && o.media.producers.has(producerId));
+    const producer = owner?.media.producers.get(producerId);
+    if (!owner || !producer) throw new DomainError('NOT_FOUND', 'no such producer in this meeting');
+    const consumer = await p.media.consume(transportId, producerId, rtpCapabilities);
+    return { consumerId: consumer.id, producerId, participantId: owner.id, kind: consumer.kind, source: producer.appData.source as Source, rtpParameters: consumer.rtpParameters };
+  }
+
+  sendChat(p: Participant, to: string | undefined, content: ChatContent): string {
+    rules.requireChat(this);
+    rules.requireChatForm(this, 'sealed' in content);
+    const recipient = to === undefined ? null : this.#member(to);
+    const message = { id: randomUUID(), from: p.id, fromName: p.displayName, to: recipient?.id ?? null, at: Date.now(), ...content } as Static<typeof ChatMessage>;
+    if (!recipient) this.#roster.broadcast('chatMessage', message);
+    else {
+      recipient.link.notify('chatMessage', message);
+      if (recipient !== p) p.link.notify('chatMessage', message);
+    }
+    return message.id;
+  }
+
+  /** Publishes a participant's public key bundle, once per join (it must not change under the security code). */
+  announceKeys(p: Participant, bundle: string): void {
+    rules.requireE2eeOn(this);
+    rules.requireFirstAnnouncement(p);
+    p.e2eeBundle = bundle;
+    this.#roster.broadcast('e2eeKeysAnnounced', { participantId: p.id, bundle }, p.id);
+  }
+
+  relayKey(p: Participant, to: string, blob: string): void {
+    rules.requireE2eeOn(this);
+    this.#member(to).link.notify('e2eeKey', { from: p.id, blob });
+  }
+
+  // --- the end -------------------------------------------------------------------------------
 
   /**
    * Ends the running meeting. `ended`: a host ended it for everyone; a reconnect reason: the
@@ -298,29 +398,116 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     if (this.#closed) return;
     this.#closed = true;
     const memory = this.memory();
-    for (const p of this.#participants.values()) {
-      p.media.close();
-      if (reason === 'ended') p.link.notify('meetingEnded', {});
-      else if (reason) p.link.notify('reconnect', { reason });
-      p.link.evicted();
+    const links = [...this.participants().map((p) => (p.media.close(), p.link)), ...this.waiting().map((w) => w.link)];
+    for (const link of links) {
+      if (reason === 'ended') link.notify('meetingEnded', {});
+      else if (reason) link.notify('reconnect', { reason });
+      link.evicted();
     }
-    for (const w of this.#waiting.values()) {
-      if (reason === 'ended') w.link.notify('meetingEnded', {});
-      else if (reason) w.link.notify('reconnect', { reason });
-      w.link.evicted();
-    }
-    this.#participants.clear();
-    this.#waiting.clear();
-    if (!this.#router.closed) this.#router.close();
+    this.#roster.clear();
+    this.#room.close();
     this.emit('closed', reason, memory);
   }
 
-  /** Stops the meeting (frees its router) once nobody is in it or waiting. */
+  /** Stops the meeting (frees its room in the SFU) once nobody is in it or waiting. */
   releaseIfEmpty(): void {
-    if (this.#participants.size === 0 && this.#waiting.size === 0) this.close();
+    if (this.#roster.empty) this.close();
   }
-}
 
-function waitingInfo(w: Waiting): NotificationParams<'waitingAdded'>['entry'] {
-  return { id: w.id, displayName: w.identity.displayName, guest: isGuest(w.identity), previouslyRemoved: w.previouslyRemoved, since: w.since };
+  // --- inside --------------------------------------------------------------------------------
+
+  #add(identity: Identity, role: MeetingRole, link: MemberLink, designatedHost: boolean): Participant {
+    if (role === 'participant' && this.#rememberedCohosts.has(identity.accountId)) role = 'cohost';
+    const media = this.#room.participantMedia({ consumerClosed: (consumerId) => link.notify('consumerClosed', { consumerId }) });
+    const participant = new Participant(randomUUID(), identity, role, media, link, designatedHost);
+    participant.enteredMuted = this.#enteredMuted.has(identity.accountId);
+    this.#roster.add(participant);
+    this.#roster.broadcast('participantJoined', { participant: this.info(participant) }, participant.id);
+    if (participant.isHostLike) this.#roster.showWaitingRoom(participant);
+    return participant;
+  }
+
+  #admit(entry: Waiting): Participant {
+    this.#roster.deleteWaiting(entry.id);
+    const participant = this.#add(entry.identity, 'participant', entry.link, false);
+    entry.link.admitted(participant);
+    entry.link.notify('admitted', { meeting: this.viewFor(participant) });
+    return participant;
+  }
+
+  /** Staff who wait only for a host (no waiting room) come in once one is there; guests and people removed before never do. */
+  #admitThoseWaitingForAHost(): void {
+    if (this.#policy.waitingRoom || !this.hostPresent) return;
+    for (const w of this.waiting()) {
+      if (!this.hasRoom) break;
+      if (!isGuest(w.identity) && !w.previouslyRemoved) this.#admit(w);
+    }
+  }
+
+  #dropWaiting(waitingId: string, why: 'denied' | 'left'): boolean {
+    const entry = this.#roster.getWaiting(waitingId);
+    if (!entry) return false;
+    this.#roster.deleteWaiting(waitingId);
+    if (why === 'denied') entry.link.notify('denied', {});
+    entry.link.evicted();
+    this.releaseIfEmpty();
+    return true;
+  }
+
+  /** Closes all their media and tells everyone; if they were the last host, the role is inherited. */
+  #removeParticipant(participant: Participant, handOverTo?: string): void {
+    if (!this.#roster.delete(participant.id)) return;
+    participant.media.close();
+    participant.link.evicted();
+    this.#roster.broadcast('participantLeft', { participantId: participant.id });
+    if (participant.role === 'host' && !this.participants().some((p) => p.role === 'host')) {
+      // Guests never become hosts. The heir's role is inherited: the meeting's own hosts outrank it.
+      const staff = this.participants().filter((p) => !isGuest(p.identity));
+      const heir = staff.find((p) => p.id === handOverTo) ?? staff.sort((a, b) => a.joinedAt - b.joinedAt)[0];
+      if (heir) this.#setRole(heir, 'host');
+    }
+    this.releaseIfEmpty();
+  }
+
+  #setRole(participant: Participant, role: MeetingRole): void {
+    const sawWaitingRoom = participant.isHostLike;
+    participant.role = role;
+    this.#updated(participant);
+    if (participant.isHostLike && !sawWaitingRoom) this.#roster.showWaitingRoom(participant);
+  }
+
+  /** Another participant the actor outranks (NOT_FOUND for ids not in this meeting). */
+  #target(actor: Participant, targetId: string): Participant {
+    const who = this.#member(targetId);
+    rules.requireAuthorityOver(actor, who);
+    return who;
+  }
+
+  #member(participantId: string): Participant {
+    const p = this.get(participantId);
+    if (!p) throw new DomainError('NOT_FOUND', 'no such participant in this meeting');
+    return p;
+  }
+
+  /** The hold is set first (so no resume slips in), the microphones paused at the SFU together. */
+  async #hardMute(people: readonly Participant[]): Promise<void> {
+    for (const p of people) p.mutedByHost = true;
+    await Promise.all(people.map((p) => p.media.producerFor('microphone')?.pause()));
+    for (const p of people) {
+      p.link.notify('hostAction', { action: 'muted' });
+      this.#updated(p);
+    }
+  }
+
+  /** Closes a producer at the SFU because the rules no longer allow it, and tells everyone. */
+  #stopSource(p: Participant, source: Source): void {
+    const producer = p.media.producerFor(source);
+    if (!producer) return;
+    producer.close();
+    this.#roster.broadcast('producerClosed', { participantId: p.id, producerId: producer.id });
+  }
+
+  #updated(p: Participant): void {
+    this.#roster.broadcast('participantUpdated', { participant: this.info(p) });
+  }
 }

@@ -3,7 +3,7 @@
  * Someone not yet admitted is a `Waiting` entry: no media at all.
  */
 import type { Static } from '@sinclair/typebox';
-import type { ParticipantMedia } from '../media/participant-media.ts';
+import { sourceOf, type ParticipantMediaPort } from './media-port.ts';
 import type { NotificationName, NotificationParams, ParticipantInfo, Role } from '../../protocol/signaling.ts';
 
 export type MeetingRole = Static<typeof Role>;
@@ -45,7 +45,7 @@ export function isGuest(identity: Identity): boolean {
 export class Participant {
   readonly id: string;
   readonly identity: Identity;
-  readonly media: ParticipantMedia;
+  readonly media: ParticipantMediaPort;
   readonly link: MemberLink;
   readonly joinedAt = Date.now();
   role: MeetingRole;
@@ -66,7 +66,7 @@ export class Participant {
   /** Latest public key bundle for end-to-end encryption (opaque to the server). */
   e2eeBundle: string | undefined;
 
-  constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMedia, link: MemberLink, designatedHost = false) {
+  constructor(id: string, identity: Identity, role: MeetingRole, media: ParticipantMediaPort, link: MemberLink, designatedHost = false) {
     this.id = id;
     this.identity = identity;
     this.role = role;
@@ -92,7 +92,7 @@ export class Participant {
       producers: [...this.media.producers.values()].map((p) => ({
         id: p.id,
         kind: p.kind,
-        source: p.appData.source as 'microphone' | 'camera' | 'screen',
+        source: sourceOf(p),
       })),
       mutedByHost: this.mutedByHost,
       cameraAllowed: !this.cameraForbidden && (policy.cameraAllowed || this.isHostLike),

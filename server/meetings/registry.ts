@@ -1,20 +1,21 @@
 /**
- * Running meetings by id. A meeting starts (gets a router on the least-loaded media worker) when
+ * Running meetings by id. A meeting starts (gets a room in the SFU) when
  * its first participant enters and stops when its last one leaves or its worker dies.
  */
-import type { WorkerPool } from '../media/worker-pool.ts';
+import type { MediaRoom } from './media-port.ts';
 import { Meeting, type MeetingMemory } from './meeting.ts';
 import type { MeetingRecord } from './store.ts';
 
 export class MeetingRegistry {
-  readonly #pool: WorkerPool;
+  /** A room in the SFU for a meeting that starts (server/media: a router on the least-loaded worker). */
+  readonly #openRoom: (meetingId: string) => Promise<MediaRoom>;
   readonly #running = new Map<string, Meeting>();
   readonly #starting = new Map<string, Promise<Meeting>>();
   /** Meetings whose media failed, remembered until they start again (bounded by meeting count). */
   readonly #interrupted = new Map<string, MeetingMemory>();
 
-  constructor(pool: WorkerPool) {
-    this.#pool = pool;
+  constructor(openRoom: (meetingId: string) => Promise<MediaRoom>) {
+    this.#openRoom = openRoom;
   }
 
   get running(): number {
@@ -60,8 +61,7 @@ export class MeetingRegistry {
 
   async #start(record: MeetingRecord): Promise<Meeting> {
     const meetingId = record.id;
-    const { router, webRtcServer } = await this.#pool.createRouter({ meetingId });
-    const meeting = new Meeting(record, router, webRtcServer, this.#interrupted.get(meetingId));
+    const meeting = new Meeting(record, await this.#openRoom(meetingId), this.#interrupted.get(meetingId));
     this.#interrupted.delete(meetingId);
     this.#running.set(meetingId, meeting);
     meeting.once('closed', (reason, memory) => {

@@ -182,8 +182,7 @@ export class SignalingConnection implements Caller {
       const membership = this.membership;
       if (!membership) return;
       this.membership = undefined;
-      if (membership.waiting) membership.meeting.dropWaiting(membership.waiting.id, false);
-      else membership.meeting.remove(membership.participant.id);
+      membership.meeting.leave(membership.waiting ? { waiting: membership.waiting } : { participant: membership.participant });
       this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
     });
   }

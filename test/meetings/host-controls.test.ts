@@ -3,6 +3,7 @@
  * at the SFU (producers paused or closed in mediasoup), whatever a client does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParticipantMedia } from '../../server/media/participant-media.ts';
 import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -182,7 +183,7 @@ describe('host controls at the SFU', () => {
     const { meetingId, host } = await hosted();
     const ivan = await admitted('ivan', meetingId, host);
     const recv = await ivan.client.request('createTransport', { direction: 'recv' });
-    const transport = live(meetingId).get(ivan.id)!.media.transports.get(recv.id)!;
+    const transport = (live(meetingId).get(ivan.id)!.media as ParticipantMedia).transports.get(recv.id)!; // the mediasoup object itself
     expect(transport.closed).toBe(false);
     const t0 = Date.now();
     await host.request('remove', { participantId: ivan.id, ban: true });

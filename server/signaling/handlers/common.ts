@@ -4,7 +4,10 @@ import type { Participant } from '../../meetings/participant.ts';
 import type { Caller, Services } from '../context.ts';
 import type { MethodName, Params, Result } from '../../../protocol/signaling.ts';
 
-/** A method's handler: params arrive validated; it reads authorise → act → notify → audit. */
+/**
+ * A method's handler: params arrive validated; it reads authorise (who the caller is here) → one
+ * verb of the meeting core (which decides, acts and notifies) → audit.
+ */
 export type Handler<M extends MethodName> = (services: Services, caller: Caller, params: Params<M>) => Promise<Result<M>>;
 export type HandlerSet<M extends MethodName> = { [K in M]: Handler<K> };
 
@@ -14,13 +17,6 @@ export function inMeeting(caller: Caller): { meeting: Meeting; participant: Part
   if (!m) throw new DomainError('NOT_JOINED', 'join a meeting first');
   if (!m.participant) throw new DomainError('IN_WAITING_ROOM', 'wait until a host admits you');
   return { meeting: m.meeting, participant: m.participant };
-}
-
-/** Another participant of the caller's meeting, or NOT_FOUND (ids from elsewhere never match). */
-export function target(meeting: Meeting, participantId: string): Participant {
-  const p = meeting.get(participantId);
-  if (!p) throw new DomainError('NOT_FOUND', 'no such participant in this meeting');
-  return p;
 }
 
 /**
