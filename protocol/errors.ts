@@ -83,9 +83,3 @@ export const ErrorCode = {
   BUSY: 'BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-
-/** @deprecated transitional name while the HTTP edge moves to the one vocabulary. */
-export const HttpErrorCode = ErrorCode;
-/** @deprecated transitional name while the HTTP edge moves to the one vocabulary. */
-export type HttpErrorCode = ErrorCode;

@@ -9,13 +9,13 @@ import { Title } from '../protocol/ids.ts';
 import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { createAudit } from './audit/audit.ts';
-import { AccountStore, type Role } from './auth/accounts.ts';
+import { AccountStore } from './auth/accounts.ts';
 import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
-import { HttpError } from './http/errors.ts';
+import { DomainError } from './errors.ts';
 import { compile } from './validation.ts';
 
 /** The meetings API's rule for titles, so a title the API would refuse cannot come in here. */
@@ -114,7 +114,7 @@ async function userCommand(config: Config, sub: string | undefined, args: string
         const username = positionals[0];
         if (!username || !values.name) die(`user add needs USERNAME and --name\n${HELP}`);
         if (values.role !== 'staff' && values.role !== 'admin') die('--role: staff or admin');
-        const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role as Role, actor });
+        const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role, actor });
         process.stdout.write(`created ${username}\none-time password (shown only now): ${created.password}\n`);
         break;
       }
@@ -160,7 +160,7 @@ async function userCommand(config: Config, sub: string | undefined, args: string
         die(`unknown: user ${sub ?? ''}\n${HELP}`);
     }
   } catch (error) {
-    if (error instanceof HttpError) die(error.message);
+    if (error instanceof DomainError) die(error.message);
     throw error;
   } finally {
     db.close();

@@ -3,20 +3,34 @@
  * session's CSRF token (taken from the last session view the server returned) and turns an error
  * reply `{ error: { code } }` into an ApiError whose `.code` the views translate.
  */
-import type { SessionView, SignedInView as SignedIn, SignedOutView as SignedOut } from '../../server/auth/routes.ts';
-import { HttpErrorCode } from '../../protocol/errors.ts';
+import type {
+  AccountView,
+  ConfirmEnrolmentBody,
+  CreateMeetingBody,
+  EndedView,
+  EnrolledView,
+  Enrolment,
+  GuestBody,
+  GuestEntry,
+  Invitation,
+  LoginBody,
+  MeetingList,
+  MeetingView,
+  PasswordBody,
+  RecoveryCodesView,
+  SecondFactorBody,
+  SessionInfo,
+  SessionView,
+  SignedInView as SignedIn,
+  SignedOutEverywhereView,
+  SignedOutView as SignedOut,
+} from '../../protocol/http.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 
-export type { SessionView, SignedIn, SignedOut };
-
-export type SessionInfo = { id: string; current: boolean; createdAt: number; lastSeenAt: number; ip: string | null; userAgent: string | null };
-export type AccountView = SignedIn & { recoveryCodesLeft: number; sessions: SessionInfo[] };
-export type Enrolment = { secret: string; uri: string; qrSvg: string };
-/** How people are invited: the link, and the password for guests (null: the meeting has none). */
-export type Invitation = { link: string; password: string | null };
-/** A guest's entry to one meeting (POST /api/meetings/:id/guest); the browser keeps `deviceToken`. */
-export type GuestEntry = { deviceToken: string; meetingId: string; displayName: string };
-/** A meeting as its hosts see it (GET/POST /api/meetings). */
-export type MeetingSummary = { id: string; title: string; createdAt: number; startsAt: number | null; durationMinutes: number | null; invitation: Invitation };
+/** The wire's types (protocol/http.ts), under the names the views use. */
+export type { AccountView, Enrolment, GuestEntry, Invitation, SessionInfo, SessionView, SignedIn, SignedOut };
+/** A meeting as its hosts see it (GET/POST /api/meetings), with its invitation. */
+export type MeetingSummary = MeetingView;
 
 type Endpoint<Body, Result> = { body: Body; result: Result };
 /** Every endpoint the client uses: request body (undefined: none) and reply. */
@@ -24,21 +38,21 @@ type Endpoints = {
   GET: {
     '/api/session': Endpoint<undefined, SessionView>;
     '/api/account': Endpoint<undefined, AccountView>;
-    '/api/meetings': Endpoint<undefined, MeetingSummary[]>;
+    '/api/meetings': Endpoint<undefined, MeetingList>;
   };
   POST: {
-    '/api/auth/login': Endpoint<{ username: string; password: string }, SignedIn>;
-    '/api/auth/second-factor': Endpoint<{ code: string } | { recoveryCode: string }, SignedIn>;
+    '/api/auth/login': Endpoint<LoginBody, SignedIn>;
+    '/api/auth/second-factor': Endpoint<SecondFactorBody, SignedIn>;
     '/api/auth/enrol/start': Endpoint<undefined, Enrolment>;
-    '/api/auth/enrol/confirm': Endpoint<{ code: string }, SignedIn & { recoveryCodes: string[] }>;
+    '/api/auth/enrol/confirm': Endpoint<ConfirmEnrolmentBody, EnrolledView>;
     '/api/auth/logout': Endpoint<undefined, SignedOut>;
-    '/api/account/password': Endpoint<{ currentPassword: string; newPassword: string }, SignedIn>;
-    '/api/account/recovery-codes': Endpoint<undefined, { recoveryCodes: string[] }>;
-    '/api/account/sessions/end-all': Endpoint<undefined, SignedOut & { ended: number }>;
-    [endOne: `/api/account/sessions/${string}/end`]: Endpoint<undefined, { ended: number }>;
-    '/api/meetings': Endpoint<{ title: string }, MeetingSummary>;
+    '/api/account/password': Endpoint<PasswordBody, SignedIn>;
+    '/api/account/recovery-codes': Endpoint<undefined, RecoveryCodesView>;
+    '/api/account/sessions/end-all': Endpoint<undefined, SignedOutEverywhereView>;
+    [endOne: `/api/account/sessions/${string}/end`]: Endpoint<undefined, EndedView>;
+    '/api/meetings': Endpoint<CreateMeetingBody, MeetingView>;
     /** No session needed: the meeting password opens a guest session (cookie) for this meeting only. */
-    [guest: `/api/meetings/${string}/guest`]: Endpoint<{ displayName: string; password: string; deviceToken?: string }, GuestEntry>;
+    [guest: `/api/meetings/${string}/guest`]: Endpoint<GuestBody, GuestEntry>;
   };
 };
 type Method = keyof Endpoints;
@@ -46,7 +60,7 @@ type BodyArgs<E> = E extends Endpoint<infer B, unknown> ? ([B] extends [undefine
 type ResultOf<E> = E extends Endpoint<unknown, infer R> ? R : never;
 
 /** The API's error codes, plus CONNECTION_FAILED when no reply arrived at all. */
-export type ApiErrorCode = HttpErrorCode | 'CONNECTION_FAILED';
+export type ApiErrorCode = ErrorCode | 'CONNECTION_FAILED';
 
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
@@ -71,8 +85,8 @@ export function needsSignIn(err: unknown): boolean {
 
 let csrfToken: string | null = null;
 
-function isHttpErrorCode(code: unknown): code is HttpErrorCode {
-  return typeof code === 'string' && Object.hasOwn(HttpErrorCode, code);
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ErrorCode, code);
 }
 
 export async function api<M extends Method, P extends keyof Endpoints[M] & string>(
@@ -92,7 +106,7 @@ export async function api<M extends Method, P extends keyof Endpoints[M] & strin
   const data: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const code = isHttpErrorCode(error?.code) ? error.code : 'INTERNAL';
+    const code = isErrorCode(error?.code) ? error.code : 'INTERNAL';
     const retryAfter = Number(response.headers.get('retry-after'));
     throw new ApiError(code, response.status, typeof error?.message === 'string' ? error.message : response.statusText, retryAfter > 0 ? retryAfter : undefined);
   }

@@ -1,9 +1,9 @@
 /**
- * Every error code the client can show: the signalling protocol's, the HTTP API's and the
- * client's own. The translation tables must have a message for each (checked by the compiler).
+ * Every error code the client can show: the server's (one vocabulary for signalling and the HTTP
+ * API) and the client's own. The translation tables must have a message for each (checked by the
+ * compiler).
  */
-import type { ErrorCode as SignalingErrorCode } from '../../protocol/errors.ts';
-import type { HttpErrorCode } from '../../protocol/errors.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 
 /** Errors the client raises itself. */
 export type ClientErrorCode =
@@ -34,4 +34,4 @@ export type ClientErrorCode =
   /** The guest's name is not a valid display name. */
   | 'INVALID_NAME';
 
-export type AnyErrorCode = SignalingErrorCode | HttpErrorCode | ClientErrorCode;
+export type AnyErrorCode = ErrorCode | ClientErrorCode;

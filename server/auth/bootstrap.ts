@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Audit } from '../audit/audit.ts';
-import { HttpError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import type { AccountStore, Role } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { DisplayName } from '../../protocol/ids.ts';
@@ -28,10 +28,10 @@ export async function createAccount(
   input: { username: string; displayName: string; role: Role; actor: string },
 ): Promise<{ id: string; password: string }> {
   if (!USERNAME_PATTERN.test(input.username)) {
-    throw new HttpError(400, 'INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
+    throw new DomainError('INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
   }
-  if (!isDisplayName(input.displayName)) throw new HttpError(400, 'INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
-  if (deps.accounts.byUsername(input.username)) throw new HttpError(400, 'INVALID_BODY', `username ${input.username} is taken`);
+  if (!isDisplayName(input.displayName)) throw new DomainError('INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
+  if (deps.accounts.byUsername(input.username)) throw new DomainError('INVALID_BODY', `username ${input.username} is taken`);
   const password = oneTimePassword();
   const account = deps.accounts.create({
     username: input.username,

@@ -3,7 +3,7 @@
  * length limits only, no composition rules.
  *
  * Each hash costs tens of MiB of memory, so hashing runs through a bounded semaphore: at most N
- * at once, a bounded FIFO queue behind them, and `HasherBusyError` (HTTP 503) beyond that, which
+ * at once, a bounded FIFO queue behind them, and `HasherBusyError` (BUSY for the caller) beyond that, which
  * keeps memory flat under a login flood instead of crashing the server.
  */
 import { randomBytes } from 'node:crypto';

@@ -5,39 +5,35 @@
 import { timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../app.ts';
 import type { Config } from '../config/schema.ts';
-import { HttpError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
+import {
+  AccountView,
+  AdminUserList,
+  ConfirmEnrolmentBody,
+  EndedView,
+  EnrolledView,
+  Enrolment,
+  ErrorBody,
+  LoginBody,
+  PasswordBody,
+  RecoveryCodesView,
+  SecondFactorBody,
+  SessionParams,
+  SessionView,
+  SignedInView,
+  SignedOutEverywhereView,
+  SignedOutView,
+  UserParams,
+} from '../../protocol/http.ts';
 import type { Account } from './accounts.ts';
 import type { AuthService, RequestMeta } from './service.ts';
 import { SESSION_COOKIE, type Session } from './sessions.ts';
 
-const Strict = { additionalProperties: false } as const;
-const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 128 }) }, Strict);
-const TotpCode = Type.String({ pattern: '^[0-9]{6}$' });
-const SecondFactorBody = Type.Union([
-  Type.Object({ code: TotpCode }, Strict),
-  Type.Object({ recoveryCode: Type.String({ minLength: 1, maxLength: 32 }) }, Strict),
-]);
-const ConfirmBody = Type.Object({ code: TotpCode }, Strict);
-// Up to 4×128 so the policy, not the schema, explains a too-long new password.
-const PasswordBody = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Type.String({ maxLength: 512 }) }, Strict);
-const SessionParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, Strict);
-const UserParam = Type.Object({ userId: Type.String({ format: 'uuid' }) }, Strict);
-
-/** What the API says about the caller's session; the client imports these types. */
-export interface SignedInView {
-  signedIn: true;
-  user: { id: string; username: string; displayName: string; role: Account['role'] };
-  stage: Session['stage'];
-  /** The sign-in step still to do; null once the account may use meetings. */
-  next: ReturnType<AuthService['nextStep']>;
-  csrfToken: string;
-}
-export type SignedOutView = { signedIn: false };
-export type SessionView = SignedInView | SignedOutView;
+/** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
+const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
 export interface AuthContext {
   session: Session;
@@ -71,31 +67,31 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: () => new HttpError(429, 'RATE_LIMITED', 'too many attempts from this address; wait a minute'),
+    errorResponseBuilder: () => new DomainError('RATE_LIMITED', 'too many attempts from this address; wait a minute'),
   });
   const signInLimit = { rateLimit: { max: config.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } };
 
   /** The caller's live session and account, or a 401/403 with the step that is missing. */
   function requireSession(request: FastifyRequest, need: SessionRequirement = {}): AuthContext {
     const session = auth.sessions.lookup(request.cookies[SESSION_COOKIE]);
-    if (!session) throw new HttpError(401, 'NOT_SIGNED_IN', 'sign in first');
+    if (!session) throw new DomainError('NOT_SIGNED_IN', 'sign in first');
     const account = auth.accounts.byId(session.userId);
     if (!account || account.disabled) {
       auth.sessions.end([session.idHash]);
-      throw new HttpError(401, 'NOT_SIGNED_IN', 'sign in first');
+      throw new DomainError('NOT_SIGNED_IN', 'sign in first');
     }
     if (need.csrf ?? request.method !== 'GET') {
       const sent = Buffer.from(String(request.headers['x-csrf-token'] ?? ''));
       const expected = Buffer.from(session.csrfToken);
-      if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new HttpError(403, 'CSRF_FAILED', 'missing or wrong CSRF token');
+      if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new DomainError('CSRF_FAILED', 'missing or wrong CSRF token');
     }
     if (need.verified ?? true) {
       const next = auth.nextStep(session, account);
-      if (next === 'second-factor') throw new HttpError(401, 'SECOND_FACTOR_REQUIRED', 'enter your authentication code first');
-      if (next === 'enrol') throw new HttpError(401, 'ENROLMENT_REQUIRED', 'set up two-factor authentication first');
-      if (next === 'change-password' && (need.passwordCurrent ?? true)) throw new HttpError(403, 'PASSWORD_CHANGE_REQUIRED', 'change your password first');
+      if (next === 'second-factor') throw new DomainError('SECOND_FACTOR_REQUIRED', 'enter your authentication code first');
+      if (next === 'enrol') throw new DomainError('ENROLMENT_REQUIRED', 'set up two-factor authentication first');
+      if (next === 'change-password' && (need.passwordCurrent ?? true)) throw new DomainError('PASSWORD_CHANGE_REQUIRED', 'change your password first');
     }
-    if (need.role && account.role !== need.role) throw new HttpError(403, 'FORBIDDEN', 'not allowed');
+    if (need.role && account.role !== need.role) throw new DomainError('FORBIDDEN', 'not allowed');
     return { session, account };
   }
 
@@ -107,13 +103,13 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     csrfToken: session.csrfToken,
   });
 
-  app.get('/api/session', async (request) => {
+  app.get<{ Reply: SessionView }>('/api/session', { schema: { response: { 200: SessionView, ...errorReplies } } }, async (request) => {
     const session = auth.sessions.lookup(request.cookies[SESSION_COOKIE]);
     const account = session && auth.accounts.byId(session.userId);
-    return session && account && !account.disabled ? view(session, account) : { signedIn: false };
+    return session && account && !account.disabled ? view(session, account) : { signedIn: false as const };
   });
 
-  app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { schema: { body: LoginBody }, config: signInLimit }, async (request, reply) => {
+  app.post<{ Body: LoginBody; Reply: SignedInView }>('/api/auth/login', { schema: { body: LoginBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
     const { id, session, account } = await auth.signInWithPassword(request.body.username, request.body.password, meta(request));
     // A sign-in replaces whatever session this browser had.
     const previous = auth.sessions.lookup(request.cookies[SESSION_COOKIE]);
@@ -122,33 +118,33 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     return view(session, account);
   });
 
-  app.post<{ Body: Static<typeof SecondFactorBody> }>('/api/auth/second-factor', { schema: { body: SecondFactorBody }, config: signInLimit }, async (request, reply) => {
+  app.post<{ Body: SecondFactorBody; Reply: SignedInView }>('/api/auth/second-factor', { schema: { body: SecondFactorBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
     const { session, account } = requireSession(request, { verified: false });
     const rotated = await auth.secondFactor(session, request.body, meta(request));
     setSessionCookie(reply, rotated.id);
     return view(rotated.session, account);
   });
 
-  app.post('/api/auth/enrol/start', async (request) => {
+  app.post<{ Reply: Enrolment }>('/api/auth/enrol/start', { schema: { response: { 200: Enrolment, ...errorReplies } } }, async (request) => {
     const { session } = requireSession(request, { verified: false });
     return auth.startEnrolment(session);
   });
 
-  app.post<{ Body: Static<typeof ConfirmBody> }>('/api/auth/enrol/confirm', { schema: { body: ConfirmBody }, config: signInLimit }, async (request, reply) => {
+  app.post<{ Body: ConfirmEnrolmentBody; Reply: EnrolledView }>('/api/auth/enrol/confirm', { schema: { body: ConfirmEnrolmentBody, response: { 200: EnrolledView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
     const { session, account } = requireSession(request, { verified: false });
     const done = auth.confirmEnrolment(session, request.body.code, meta(request));
     setSessionCookie(reply, done.id);
     return { ...view(done.session, account), recoveryCodes: done.recoveryCodes };
   });
 
-  app.post('/api/auth/logout', async (request, reply) => {
+  app.post<{ Reply: SignedOutView }>('/api/auth/logout', { schema: { response: { 200: SignedOutView, ...errorReplies } } }, async (request, reply) => {
     const { session } = requireSession(request, { verified: false });
     auth.logout(session);
     reply.clearCookie(SESSION_COOKIE, cookieOptions());
-    return { signedIn: false };
+    return { signedIn: false as const };
   });
 
-  app.get('/api/account', async (request) => {
+  app.get<{ Reply: AccountView }>('/api/account', { schema: { response: { 200: AccountView, ...errorReplies } } }, async (request) => {
     const { session, account } = requireSession(request, { passwordCurrent: false });
     return {
       ...view(session, account),
@@ -164,31 +160,31 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     };
   });
 
-  app.post<{ Body: Static<typeof PasswordBody> }>('/api/account/password', { schema: { body: PasswordBody }, config: signInLimit }, async (request) => {
+  app.post<{ Body: PasswordBody; Reply: SignedInView }>('/api/account/password', { schema: { body: PasswordBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request) => {
     const { session, account } = requireSession(request, { passwordCurrent: false });
     await auth.changePassword(session, request.body.currentPassword, request.body.newPassword, meta(request));
     return view(session, auth.accounts.byId(account.id)!);
   });
 
-  app.post('/api/account/recovery-codes', async (request) => {
+  app.post<{ Reply: RecoveryCodesView }>('/api/account/recovery-codes', { schema: { response: { 200: RecoveryCodesView, ...errorReplies } } }, async (request) => {
     const { session } = requireSession(request);
     return { recoveryCodes: auth.regenerateRecoveryCodes(session) };
   });
 
-  app.post('/api/account/sessions/end-all', async (request, reply) => {
+  app.post<{ Reply: SignedOutEverywhereView }>('/api/account/sessions/end-all', { schema: { response: { 200: SignedOutEverywhereView, ...errorReplies } } }, async (request, reply) => {
     const { account } = requireSession(request, { passwordCurrent: false });
     const ended = auth.endAllSessions(account.id, { actor: account.id, role: 'self' });
     reply.clearCookie(SESSION_COOKIE, cookieOptions());
-    return { signedIn: false, ended };
+    return { signedIn: false as const, ended };
   });
 
-  app.post<{ Params: Static<typeof SessionParam> }>('/api/account/sessions/:sessionId/end', { schema: { params: SessionParam } }, async (request) => {
+  app.post<{ Params: SessionParams; Reply: EndedView }>('/api/account/sessions/:sessionId/end', { schema: { params: SessionParams, response: { 200: EndedView, ...errorReplies } } }, async (request) => {
     const { account } = requireSession(request, { passwordCurrent: false });
     auth.endOwnSession(account.id, request.params.sessionId);
     return { ended: 1 };
   });
 
-  app.get('/api/admin/users', async (request) => {
+  app.get<{ Reply: AdminUserList }>('/api/admin/users', { schema: { response: { 200: AdminUserList, ...errorReplies } } }, async (request) => {
     requireSession(request, { role: 'admin' });
     return auth.accounts.list().map((a) => ({
       id: a.id,
@@ -201,7 +197,7 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     }));
   });
 
-  app.post<{ Params: Static<typeof UserParam> }>('/api/admin/users/:userId/sessions/end', { schema: { params: UserParam } }, async (request) => {
+  app.post<{ Params: UserParams; Reply: EndedView }>('/api/admin/users/:userId/sessions/end', { schema: { params: UserParams, response: { 200: EndedView, ...errorReplies } } }, async (request) => {
     const { account: admin } = requireSession(request, { role: 'admin' });
     return { ended: auth.endAllSessions(request.params.userId, { actor: admin.id, role: 'admin' }) };
   });

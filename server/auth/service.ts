@@ -2,13 +2,14 @@
  * The sign-in rules: password step (argon2id, lockout, same answer for unknown names), second
  * factor (TOTP once per code, or a single-use recovery code), TOTP enrolment, password change,
  * recovery-code regeneration. Every failure, lockout, 2FA change and revocation is audited.
- * HTTP concerns (cookies, CSRF, status codes) stay in routes.ts.
+ * Refusals are DomainErrors (codes from protocol/errors.ts); HTTP concerns (cookies, CSRF,
+ * statuses) stay at the edge: routes.ts and server/http/status.ts.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { Audit } from '../audit/audit.ts';
 import type { Config } from '../config/schema.ts';
-import { HttpError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import type { Account, AccountStore } from './accounts.ts';
 import { lockAfterFailures, UnknownNameLockout, type LockoutPolicy } from './lockout.ts';
 import { HasherBusyError, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordPolicy, type PasswordHasher } from './passwords.ts';
@@ -82,7 +83,7 @@ export class AuthService {
         this.#unknown.recordFailure(username, now);
         audit({ action: 'auth.login', outcome: 'denied', detail: { reason, usernameHash: this.#usernameHash(username), ip: meta.ip } });
       }
-      throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
+      throw new DomainError('INVALID_CREDENTIALS', 'wrong username or password');
     }
     if (check.needsRehash) {
       accounts.setPassword(account.id, await this.#hashing(() => this.#d.hasher.hash(password)), account.mustChangePassword);
@@ -100,7 +101,7 @@ export class AuthService {
 
   async secondFactor(session: Session, input: { code?: string; recoveryCode?: string }, meta: RequestMeta): Promise<{ id: string; session: Session }> {
     const account = this.#accountOf(session);
-    if (session.stage !== 'password' || !account.totpSecret) throw new HttpError(409, 'WRONG_STEP', 'no second factor is expected now');
+    if (session.stage !== 'password' || !account.totpSecret) throw new DomainError('WRONG_STEP', 'no second factor is expected now');
     const now = Date.now();
     this.#assertNotLocked(account, now, 'auth.second_factor', meta);
 
@@ -109,7 +110,7 @@ export class AuthService {
       const index = matchRecoveryCode(input.recoveryCode, hashes);
       if (index < 0 || !this.#d.accounts.useRecoveryCode(account.id, hashes[index]!)) {
         this.#failed(account, 'auth.second_factor', 'wrong-recovery-code', meta);
-        throw new HttpError(401, 'INVALID_CODE', 'wrong or used recovery code');
+        throw new DomainError('INVALID_CODE', 'wrong or used recovery code');
       }
       this.#d.audit({ action: 'auth.recovery_code_used', outcome: 'ok', actor: account.id, detail: { left: hashes.length - 1 } });
     } else {
@@ -118,7 +119,7 @@ export class AuthService {
       if (!result.ok || !this.#d.accounts.claimTotpStep(account.id, result.step)) {
         const replayed = result.ok || result.reason === 'REPLAYED';
         this.#failed(account, 'auth.second_factor', replayed ? 'replayed-code' : 'wrong-code', meta);
-        throw replayed ? new HttpError(401, 'CODE_ALREADY_USED', 'this code was used already; wait for the next one') : new HttpError(401, 'INVALID_CODE', 'wrong code');
+        throw replayed ? new DomainError('CODE_ALREADY_USED', 'this code was used already; wait for the next one') : new DomainError('INVALID_CODE', 'wrong code');
       }
     }
     this.#d.accounts.recordLogin(account.id);
@@ -132,7 +133,7 @@ export class AuthService {
   /** A new pending TOTP secret for an account without one; shown once as QR code and text. */
   async startEnrolment(session: Session): Promise<{ secret: string; uri: string; qrSvg: string }> {
     const account = this.#accountOf(session);
-    if (account.totpSecret) throw new HttpError(409, 'WRONG_STEP', 'two-factor authentication is set up already');
+    if (account.totpSecret) throw new DomainError('WRONG_STEP', 'two-factor authentication is set up already');
     const secret = generateTotpSecret();
     this.#d.accounts.setPendingTotp(account.id, seal(this.#d.secretKey, secret, account.id));
     const uri = totpUri({ secret, account: account.username, issuer: this.#d.config.institution });
@@ -144,13 +145,13 @@ export class AuthService {
   /** Completes enrolment with a valid code; returns ten recovery codes (shown once). */
   confirmEnrolment(session: Session, code: string, meta: RequestMeta): { id: string; session: Session; recoveryCodes: string[] } {
     const account = this.#accountOf(session);
-    if (account.totpSecret || !account.totpPendingSecret) throw new HttpError(409, 'WRONG_STEP', 'start the enrolment first');
+    if (account.totpSecret || !account.totpPendingSecret) throw new DomainError('WRONG_STEP', 'start the enrolment first');
     this.#assertNotLocked(account, Date.now(), 'auth.totp_enrolment', meta);
     const secret = open(this.#d.secretKey, account.totpPendingSecret, account.id);
     const result = verifyTotp({ secret, code });
     if (!result.ok) {
       this.#failed(account, 'auth.totp_enrolment', 'wrong-code', meta);
-      throw new HttpError(401, 'INVALID_CODE', 'wrong code; check the time on your phone');
+      throw new DomainError('INVALID_CODE', 'wrong code; check the time on your phone');
     }
     const recoveryCodes = generateRecoveryCodes();
     this.#d.accounts.activateTotp(account.id, account.totpPendingSecret, result.step);
@@ -163,7 +164,7 @@ export class AuthService {
 
   regenerateRecoveryCodes(session: Session): string[] {
     const account = this.#accountOf(session);
-    if (session.stage !== 'verified' || !account.totpSecret) throw new HttpError(409, 'WRONG_STEP', 'set up two-factor authentication first');
+    if (session.stage !== 'verified' || !account.totpSecret) throw new DomainError('WRONG_STEP', 'set up two-factor authentication first');
     const codes = generateRecoveryCodes();
     this.#d.accounts.replaceRecoveryCodes(account.id, codes.map(hashRecoveryCode));
     this.#d.audit({ action: 'auth.recovery_codes_regenerated', outcome: 'ok', actor: account.id });
@@ -177,16 +178,16 @@ export class AuthService {
     const before = this.#accountOf(session);
     this.#assertNotLocked(before, Date.now(), 'auth.password_change', meta);
     const violation = passwordPolicy(next);
-    if (violation) throw new HttpError(400, 'WEAK_PASSWORD', violation === 'TOO_SHORT' ? `at least ${PASSWORD_MIN_LENGTH} characters` : `at most ${PASSWORD_MAX_LENGTH} characters`);
+    if (violation) throw new DomainError('WEAK_PASSWORD', violation === 'TOO_SHORT' ? `at least ${PASSWORD_MIN_LENGTH} characters` : `at most ${PASSWORD_MAX_LENGTH} characters`);
     const check = await this.#hashing(() => this.#d.hasher.verify(before.passwordHash, current));
     // As for sign-in: a lock set by a parallel request while this one was hashing applies to it.
     const account = this.#accountOf(session);
     this.#assertNotLocked(account, Date.now(), 'auth.password_change', meta);
     if (!check.ok) {
       this.#failed(account, 'auth.password_change', 'wrong-password', meta);
-      throw new HttpError(401, 'INVALID_CREDENTIALS', 'the current password is wrong');
+      throw new DomainError('INVALID_CREDENTIALS', 'the current password is wrong');
     }
-    if (current === next) throw new HttpError(400, 'WEAK_PASSWORD', 'choose a new password');
+    if (current === next) throw new DomainError('WEAK_PASSWORD', 'choose a new password');
     this.#d.accounts.setPassword(account.id, await this.#hashing(() => this.#d.hasher.hash(next)), false);
     const ended = this.#d.sessions.endAllForUser(account.id, session.idHash);
     this.#d.audit({ action: 'auth.password_changed', outcome: 'ok', actor: account.id, detail: { otherSessionsEnded: ended } });
@@ -201,7 +202,7 @@ export class AuthService {
 
   /** "Sign out everywhere" (by the user) or an admin's revocation of a user's sessions. */
   endAllSessions(userId: string, by: { actor: string; role: 'self' | 'admin' }): number {
-    if (!this.#d.accounts.byId(userId)) throw new HttpError(404, 'NOT_FOUND', 'no such user');
+    if (!this.#d.accounts.byId(userId)) throw new DomainError('NOT_FOUND', 'no such user');
     const ended = this.#d.sessions.endAllForUser(userId);
     this.#d.audit({ action: 'auth.sessions_revoked', outcome: 'ok', actor: by.actor, detail: { by: by.role, user: userId, ended } });
     return ended;
@@ -209,7 +210,7 @@ export class AuthService {
 
   /** Ends one of the user's own sessions (from the account page). */
   endOwnSession(userId: string, idHash: string): void {
-    if (!this.#d.sessions.forUser(userId).some((s) => s.idHash === idHash)) throw new HttpError(404, 'NOT_FOUND', 'no such session');
+    if (!this.#d.sessions.forUser(userId).some((s) => s.idHash === idHash)) throw new DomainError('NOT_FOUND', 'no such session');
     this.#d.sessions.end([idHash]);
     this.#d.audit({ action: 'auth.sessions_revoked', outcome: 'ok', actor: userId, detail: { by: 'self', user: userId, ended: 1 } });
   }
@@ -220,15 +221,15 @@ export class AuthService {
     const account = this.#d.accounts.byId(session.userId);
     if (!account || account.disabled) {
       this.#d.sessions.end([session.idHash]);
-      throw new HttpError(401, 'NOT_SIGNED_IN', 'signed out');
+      throw new DomainError('NOT_SIGNED_IN', 'signed out');
     }
     return account;
   }
 
   /**
    * Every step that checks a credential (password, TOTP or recovery code) calls this before
-   * judging it, and again after hashing when it awaited one: a locked account gets 429 whichever
-   * step is tried.
+   * judging it, and again after hashing when it awaited one: a locked account gets TOO_MANY_ATTEMPTS
+   * whichever step is tried.
    */
   #assertNotLocked(account: Account, now: number, action: string, meta: RequestMeta): void {
     if (account.lockedUntil === null || account.lockedUntil <= now) return;
@@ -267,17 +268,17 @@ export class AuthService {
     return createHmac('sha256', this.#auditNameKey).update(username.toLowerCase(), 'utf8').digest('base64url').slice(0, 22);
   }
 
-  /** Password hashing is bounded; when saturated the caller gets 503 instead of waiting forever. */
+  /** Password hashing is bounded; when saturated the caller gets BUSY instead of waiting forever. */
   async #hashing<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof HasherBusyError) throw new HttpError(503, 'BUSY', 'the server is busy; try again in a moment', 2);
+      if (error instanceof HasherBusyError) throw new DomainError('BUSY', 'the server is busy; try again in a moment', { retryAfterSeconds: 2 });
       throw error;
     }
   }
 }
 
-function tooManyAttempts(lockedUntil: number, now: number): HttpError {
-  return new HttpError(429, 'TOO_MANY_ATTEMPTS', 'too many failed attempts; try again later', Math.ceil((lockedUntil - now) / 1000));
+function tooManyAttempts(lockedUntil: number, now: number): DomainError {
+  return new DomainError('TOO_MANY_ATTEMPTS', 'too many failed attempts; try again later', { retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) });
 }

@@ -8,8 +8,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../app.ts';
 import { describeErrors } from '../validation.ts';
 import type { RefusalAudit } from '../audit/refusals.ts';
-import { HttpError } from './errors.ts';
+import { DomainError } from '../errors.ts';
 import type { OriginPolicy } from './origin.ts';
+import { httpStatus } from './status.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -50,13 +51,13 @@ export async function registerHardening(app: RecintoApp, origins: OriginPolicy, 
     try {
       text = utf8.decode(body);
     } catch {
-      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid UTF-8'), undefined);
+      done(new DomainError('INVALID_BODY', 'the body is not valid UTF-8'), undefined);
       return;
     }
     try {
       done(null, text.length === 0 ? {} : JSON.parse(text));
     } catch {
-      done(new HttpError(400, 'INVALID_BODY', 'the body is not valid JSON'), undefined);
+      done(new DomainError('INVALID_BODY', 'the body is not valid JSON'), undefined);
     }
   });
 
@@ -64,25 +65,27 @@ export async function registerHardening(app: RecintoApp, origins: OriginPolicy, 
   // per-session token in routes.ts is the second).
   app.addHook('onRequest', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    if (!origins.accepts(request)) throw new HttpError(403, 'CSRF_FAILED', 'cross-origin request refused');
+    if (!origins.accepts(request)) throw new DomainError('CSRF_FAILED', 'cross-origin request refused');
   });
 
-  app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof HttpError) {
+  // Domain errors get the status of their code (status.ts); Fastify's own 4xx keep theirs.
+  app.setErrorHandler((error: FastifyError | DomainError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof DomainError) {
+      const status = httpStatus(error.code);
       // Refusals that come in floods are audited aggregated (CSRF, rate limits).
-      if (error.status === 429 || error.code === 'CSRF_FAILED') {
+      if (status === 429 || error.code === 'CSRF_FAILED') {
         refusals.record({ action: 'http.refused', code: error.code, ip: request.ip, detail: { route: request.routeOptions.url ?? null, method: request.method } });
       }
       if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+      return reply.code(status).send({ error: { code: error.code, message: error.message } });
     }
     if (error.validation) {
-      return reply.code(400).send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
+      return reply.code(httpStatus('INVALID_BODY')).send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'INVALID_BODY', message: error.message } });
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+    return reply.code(httpStatus('INTERNAL')).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
 }

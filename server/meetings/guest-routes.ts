@@ -9,21 +9,17 @@
  * 10 s): past it — many addresses guessing together — each address gets one try a minute on that
  * meeting, and the attack is audited.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import type { RecintoApp } from '../app.ts';
 import type { Audit } from '../audit/audit.ts';
 import { GUEST_COOKIE, guestAccountId, hashDeviceToken, isDeviceToken, newDeviceToken, type GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { Config } from '../config/schema.ts';
-import { HttpError } from '../http/errors.ts';
-import { DisplayName, MeetingId } from '../../protocol/ids.ts';
+import { DomainError } from '../errors.ts';
+import { ErrorBody, GuestBody, GuestEntry, MeetingParams } from '../../protocol/http.ts';
 import { FailureLimiter } from '../signaling/rate-limit.ts';
 import type { MeetingStore } from './store.ts';
 
-const GuestBody = Type.Object(
-  { displayName: DisplayName, password: Type.String({ minLength: 1, maxLength: 64 }), deviceToken: Type.Optional(Type.String({ maxLength: 64 })) },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: MeetingId }, { additionalProperties: false });
+/** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
+const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
 export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; meetingStore: MeetingStore; guests: GuestSessionStore; audit: Audit }): void {
   const perAddress = new FailureLimiter(10, 60);
@@ -32,14 +28,14 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
   /** Under a distributed attack on one meeting: one try a minute per address, no burst. */
   const perAddressUnderAttack = new FailureLimiter(1, 60);
 
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof GuestBody> }>(
+  app.post<{ Params: MeetingParams; Body: GuestBody; Reply: GuestEntry }>(
     '/api/meetings/:id/guest',
-    { schema: { params: IdParams, body: GuestBody }, config: { rateLimit: { max: deps.config.auth.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } } },
+    { schema: { params: MeetingParams, body: GuestBody, response: { 200: GuestEntry, ...errorReplies } }, config: { rateLimit: { max: deps.config.auth.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } } },
     async (request, reply) => {
       const meetingId = request.params.id;
-      const deny = (code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS' | 'BANNED', status: number, message: string, retryAfterSeconds?: number): never => {
+      const deny = (code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS' | 'BANNED', message: string, retryAfterSeconds?: number): never => {
         deps.audit({ action: 'guest.enter', outcome: 'denied', meetingId, detail: { code, ip: request.ip } });
-        throw new HttpError(status, code, message, retryAfterSeconds);
+        throw new DomainError(code, message, { retryAfterSeconds });
       };
       const sentToken = isDeviceToken(request.body.deviceToken) ? request.body.deviceToken : undefined;
       const deviceHash = sentToken ? hashDeviceToken(sentToken) : undefined;
@@ -51,7 +47,7 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
         deviceHash ? perDevice.retryAfterSeconds(deviceHash) : 0,
         underAttack ? perAddressUnderAttack.retryAfterSeconds(attackKey) : 0,
       );
-      if (wait > 0) deny('TOO_MANY_ATTEMPTS', 429, `too many wrong passwords from here; try again in ${wait} s`, wait);
+      if (wait > 0) deny('TOO_MANY_ATTEMPTS', `too many wrong passwords from here; try again in ${wait} s`, wait);
 
       const meeting = deps.meetingStore.get(meetingId);
       if (!meeting || !deps.meetingStore.checkPassword(meetingId, request.body.password)) {
@@ -60,11 +56,11 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
         perMeeting.fail(meetingId);
         if (underAttack) perAddressUnderAttack.fail(attackKey);
         else if (!perMeeting.allowed(meetingId)) deps.audit({ action: 'guest.password_guessing', outcome: 'denied', meetingId, detail: { ip: request.ip } });
-        deny('INVALID_CREDENTIALS', 401, 'wrong meeting or password');
+        deny('INVALID_CREDENTIALS', 'wrong meeting or password');
       }
-      if (meeting!.policy.guests !== 'password') deny('GUESTS_NOT_ALLOWED', 403, 'this meeting is for staff only');
+      if (meeting!.policy.guests !== 'password') deny('GUESTS_NOT_ALLOWED', 'this meeting is for staff only');
       // A banned browser is refused for good (a fresh one needs the password, changed at the ban).
-      if (deviceHash && deps.meetingStore.isBanned(meetingId, guestAccountId(deviceHash))) deny('BANNED', 403, 'a host removed you from this meeting');
+      if (deviceHash && deps.meetingStore.isBanned(meetingId, guestAccountId(deviceHash))) deny('BANNED', 'a host removed you from this meeting');
 
       const deviceToken = sentToken ?? newDeviceToken();
       const device = deviceHash ?? hashDeviceToken(deviceToken);

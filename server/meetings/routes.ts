@@ -3,7 +3,6 @@
  * invitation), edit, delete, and an .ics file for calendars. Each handler: validate (schema) →
  * authorise (requireSession, host or owner) → act → audit.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import icalGenerator from 'ical-generator';
 import type { RecintoApp } from '../app.ts';
@@ -11,24 +10,13 @@ import type { Audit } from '../audit/audit.ts';
 import type { AccountStore } from '../auth/accounts.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import type { Config } from '../config/schema.ts';
-import { HttpError } from '../http/errors.ts';
-import type { OriginPolicy } from '../http/origin.ts';
-import { MeetingId, Title } from '../../protocol/ids.ts';
-import { MeetingPolicyPatch } from '../../protocol/policy.ts';
+import { DomainError } from '../errors.ts';
+import { CreateMeetingBody, ErrorBody, MeetingList, MeetingParams, MeetingView, UpdateMeetingBody } from '../../protocol/http.ts';
 import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
 
-const Schedule = {
-  /** Start, in milliseconds since the epoch; absent: an instant meeting. */
-  startsAt: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 8.64e15 }), Type.Null()])),
-  durationMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 5, maximum: 24 * 60 }), Type.Null()])),
-  /** Usernames of further hosts (the creator always is one). */
-  hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20, uniqueItems: true })),
-  policy: Type.Optional(MeetingPolicyPatch),
-};
-const CreateBody = Type.Object({ title: Title, ...Schedule, password: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-const UpdateBody = Type.Object({ title: Type.Optional(Title), ...Schedule }, { additionalProperties: false, minProperties: 1 });
-const IdParams = Type.Object({ id: MeetingId }, { additionalProperties: false });
+/** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
+const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
 type Deps = {
   config: Config;
@@ -37,8 +25,8 @@ type Deps = {
   meetings: MeetingRegistry;
   accounts: AccountStore;
   audit: Audit;
-  /** Where invitation links point: never the request's Host unless it is one of ours. */
-  origins: OriginPolicy;
+  /** Where invitation links point (the HTTP edge's OriginPolicy): never the request's Host unless it is one of ours. */
+  origins: { publicOrigin(request: FastifyRequest): string };
   requireSession: (request: FastifyRequest, need?: SessionRequirement) => AuthContext;
 };
 
@@ -48,7 +36,7 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
   const origin = (request: FastifyRequest) => deps.origins.publicOrigin(request);
 
   /** Hosts see everything, including the invitation; everyone else gets 404 (no probing). */
-  const hostView = (request: FastifyRequest, m: MeetingRecord) => ({
+  const hostView = (request: FastifyRequest, m: MeetingRecord): MeetingView => ({
     ...m,
     hosts: m.hostIds.map((id) => accounts.byId(id)).filter((a) => a !== undefined).map((a) => ({ id: a.id, username: a.username, displayName: a.displayName })),
     invitation: { link: `${origin(request)}/m/${m.id}`, password: meetingStore.password(m.id) },
@@ -58,7 +46,7 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     const meeting = meetingStore.get(id);
     if (!meeting || !meeting.hostIds.includes(ctx.account.id)) {
       audit({ action: 'meeting.access', outcome: 'denied', actor: ctx.account.id, meetingId: id, detail: { route: request.routeOptions.url } });
-      throw new HttpError(404, 'NOT_FOUND', 'no such meeting');
+      throw new DomainError('NOT_FOUND', 'no such meeting');
     }
     return meeting;
   };
@@ -68,24 +56,24 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
    * never changed while the meeting is live. Refusals are audited and change nothing.
    */
   const checkE2ee = (ctx: AuthContext, action: string, e2ee: boolean | undefined, current?: MeetingRecord): void => {
-    const refuse = (status: number, code: 'E2EE_REQUIRED' | 'E2EE_FIXED', message: string): never => {
+    const refuse = (code: 'E2EE_REQUIRED' | 'E2EE_FIXED', message: string): never => {
       audit({ action, outcome: 'denied', actor: ctx.account.id, meetingId: current?.id, detail: { code } });
-      throw new HttpError(status, code, message);
+      throw new DomainError(code, message);
     };
-    if (e2ee === false && deps.config.meetings.e2eeRequired) refuse(400, 'E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
+    if (e2ee === false && deps.config.meetings.e2eeRequired) refuse('E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
     if (current && e2ee !== undefined && e2ee !== current.policy.e2ee && deps.meetings.isLive(current.id)) {
-      refuse(409, 'E2EE_FIXED', 'policy.e2ee: cannot change while someone is in the meeting or waiting');
+      refuse('E2EE_FIXED', 'policy.e2ee: cannot change while someone is in the meeting or waiting');
     }
   };
 
   const hostIds = (usernames: string[] | undefined): string[] | undefined =>
     usernames?.map((username) => {
       const account = accounts.byUsername(username);
-      if (!account || account.disabled) throw new HttpError(400, 'INVALID_BODY', `hosts: no active account ${JSON.stringify(username)}`);
+      if (!account || account.disabled) throw new DomainError('INVALID_BODY', `hosts: no active account ${JSON.stringify(username)}`);
       return account.id;
     });
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/api/meetings', { schema: { body: CreateBody } }, async (request, reply) => {
+  app.post<{ Body: CreateMeetingBody; Reply: MeetingView }>('/api/meetings', { schema: { body: CreateMeetingBody, response: { 201: MeetingView, ...errorReplies } } }, async (request, reply) => {
     const ctx = deps.requireSession(request);
     const b = request.body;
     checkE2ee(ctx, 'meeting.create', b.policy?.e2ee);
@@ -102,20 +90,24 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     return reply.code(201).send(hostView(request, meeting));
   });
 
-  app.get('/api/meetings', async (request) => {
+  app.get<{ Reply: MeetingList }>('/api/meetings', { schema: { response: { 200: MeetingList, ...errorReplies } } }, async (request) => {
     const ctx = deps.requireSession(request);
     return meetingStore.listForHost(ctx.account.id).map((m) => hostView(request, m));
   });
 
   // Reading a meeting by id is where ids could be probed: limit it per address.
-  app.get<{ Params: Static<typeof IdParams> }>('/api/meetings/:id', { schema: { params: IdParams }, config: { rateLimit: { max: 60, timeWindow: '1 minute' } } }, async (request) => {
-    const ctx = deps.requireSession(request);
-    return hostView(request, hostedMeeting(request, request.params.id, ctx));
-  });
-
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateBody> }>(
+  app.get<{ Params: MeetingParams; Reply: MeetingView }>(
     '/api/meetings/:id',
-    { schema: { params: IdParams, body: UpdateBody } },
+    { schema: { params: MeetingParams, response: { 200: MeetingView, ...errorReplies } }, config: { rateLimit: { max: 60, timeWindow: '1 minute' } } },
+    async (request) => {
+      const ctx = deps.requireSession(request);
+      return hostView(request, hostedMeeting(request, request.params.id, ctx));
+    },
+  );
+
+  app.patch<{ Params: MeetingParams; Body: UpdateMeetingBody; Reply: MeetingView }>(
+    '/api/meetings/:id',
+    { schema: { params: MeetingParams, body: UpdateMeetingBody, response: { 200: MeetingView, ...errorReplies } } },
     async (request) => {
       const ctx = deps.requireSession(request);
       const current = hostedMeeting(request, request.params.id, ctx);
@@ -134,17 +126,18 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
     },
   );
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/api/meetings/:id', { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete<{ Params: MeetingParams }>('/api/meetings/:id', { schema: { params: MeetingParams, response: errorReplies } }, async (request, reply) => {
     const ctx = deps.requireSession(request);
     const meeting = hostedMeeting(request, request.params.id, ctx);
-    if (meeting.ownerId !== ctx.account.id) throw new HttpError(403, 'FORBIDDEN', 'only the owner can delete a meeting');
+    if (meeting.ownerId !== ctx.account.id) throw new DomainError('FORBIDDEN', 'only the owner can delete a meeting');
     meetingStore.delete(meeting.id);
     audit({ action: 'meeting.delete', outcome: 'ok', actor: ctx.account.id, meetingId: meeting.id });
     return reply.code(204).send();
   });
 
-  // The calendar entry carries the link only: the password travels separately.
-  app.get<{ Params: Static<typeof IdParams> }>('/api/meetings/:id/invite.ics', { schema: { params: IdParams } }, async (request, reply: FastifyReply) => {
+  // The calendar entry carries the link only: the password travels separately. Text/calendar,
+  // not JSON: no reply schema but the errors'.
+  app.get<{ Params: MeetingParams }>('/api/meetings/:id/invite.ics', { schema: { params: MeetingParams, response: errorReplies } }, async (request, reply: FastifyReply) => {
     const ctx = deps.requireSession(request);
     const meeting = hostedMeeting(request, request.params.id, ctx);
     const link = `${origin(request)}/m/${meeting.id}`;

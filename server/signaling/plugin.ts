@@ -10,7 +10,7 @@ import type { RecintoApp } from '../app.ts';
 import { GUEST_COOKIE, guestAccountId } from '../auth/guest-sessions.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
-import { HttpError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import { SignalingConnection } from './connection.ts';
 import { CloseCode } from '../../protocol/close-codes.ts';
 import type { Services } from './context.ts';
@@ -42,14 +42,14 @@ export async function registerSignaling(
     preValidation: async (request) => {
       if (!services.origins.accepts(request)) {
         services.refusals.record({ action: 'signaling.connect', code: 'CSRF_FAILED', ip: request.ip, detail: { reason: 'origin', origin: request.headers.origin?.slice(0, 200) ?? null } });
-        throw new HttpError(403, 'CSRF_FAILED', 'cross-origin WebSocket refused');
+        throw new DomainError('CSRF_FAILED', 'cross-origin WebSocket refused');
       }
       try {
         const who = identify(request);
         refuseOverCap(who.account.id, request.ip);
         opened.set(request, who);
       } catch (error) {
-        if (error instanceof HttpError) {
+        if (error instanceof DomainError) {
           services.refusals.record({ action: 'signaling.connect', code: error.code, ip: request.ip, detail: { reason: error.code } });
         }
         throw error;
@@ -78,8 +78,8 @@ export async function registerSignaling(
       if (c.account.id === accountId) byAccount++;
       if (c.remoteAddress === address) byAddress++;
     }
-    if (byAccount >= maxConnectionsPerAccount) throw new HttpError(429, 'TOO_MANY', `at most ${maxConnectionsPerAccount} signalling connections per account`);
-    if (byAddress >= maxConnectionsPerAddress) throw new HttpError(429, 'TOO_MANY', `at most ${maxConnectionsPerAddress} signalling connections per address`);
+    if (byAccount >= maxConnectionsPerAccount) throw new DomainError('TOO_MANY', `at most ${maxConnectionsPerAccount} signalling connections per account`);
+    if (byAddress >= maxConnectionsPerAddress) throw new DomainError('TOO_MANY', `at most ${maxConnectionsPerAddress} signalling connections per address`);
   }
   /**
    * Staff by a live staff session; otherwise a guest by a live guest session; else refused with
