@@ -134,7 +134,7 @@ export class E2eeSession {
     session.#cryptor.setSendKey(session.#epoch, session.#baseKey);
     await options.relay.announce(toBase64(announcement));
     for (const peer of options.peers) session.peerJoined(peer.id);
-    await Promise.all(options.peers.map((peer) => (peer.bundle ? session.#setBundle(peer.id, peer.bundle) : false)));
+    await Promise.all(options.peers.map((peer) => (peer.bundle ? session.#setBundle(peer.id, peer.bundle) : Promise.resolve(false))));
     void session.#run(() => session.#giveKeyToNewPeers(false));
     const interval = options.ratchetIntervalMs ?? RATCHET_INTERVAL_MS;
     if (interval > 0) session.#timer = setInterval(() => void session.#run(() => session.#ratchetOwnKey()), interval);

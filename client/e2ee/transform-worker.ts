@@ -13,7 +13,7 @@ import type { ToWorker, WorkerReply } from './worker-protocol.ts';
 type EncodedFrame = { data: ArrayBuffer };
 type WorkerScope = {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  onrtctransform: ((event: { transformer: { options: StreamOptions; readable: ReadableStream; writable: WritableStream } }) => void) | null;
+  onrtctransform: ((event: { transformer: { options: StreamOptions; readable: ReadableStream<EncodedFrame>; writable: WritableStream<EncodedFrame> } }) => void) | null;
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 };
 
@@ -68,7 +68,8 @@ scope.onmessage = (event) => {
       cryptor.forgetSender(message.senderId);
       return;
     case 'stream':
-      pipe(message.options, message.readable, message.writable);
+      // The page posts the streams of createEncodedStreams(), typed there as streams of anything.
+      pipe(message.options, message.readable as ReadableStream<EncodedFrame>, message.writable as WritableStream<EncodedFrame>);
       return;
     case 'stats':
       reply(message.id, async () => cryptor.stats());

@@ -23,8 +23,9 @@ export class TestClient {
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
+    // ws's default binaryType ('nodebuffer'): one Buffer per message, however it was framed.
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as Reply & { notification?: NotificationName; params?: Record<string, unknown> };
+      const message = JSON.parse((data as Buffer).toString('utf8')) as Reply & { notification?: NotificationName; params?: Record<string, unknown> };
       if (message.notification) {
         this.notifications.push({ notification: message.notification, params: message.params ?? {} });
         return;
@@ -50,7 +51,7 @@ export class TestClient {
       socket.once('open', () => resolve(new TestClient(socket)));
       socket.once('unexpected-response', (_req, res) => {
         let body = '';
-        res.on('data', (d: Buffer) => (body += d));
+        res.on('data', (d: Buffer) => (body += d.toString('utf8')));
         res.on('end', () => reject(new Error(`HTTP ${res.statusCode} ${body}`)));
       });
       socket.once('error', reject);

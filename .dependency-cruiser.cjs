@@ -1,0 +1,116 @@
+// Recinto's layering, checked by dependency-cruiser (`./recinto lint`, `npm run lint:layers`).
+// Paths are relative to the repository root. Type-only imports count like any other import
+// (tsPreCompilationDeps), so a type cannot smuggle a forbidden dependency or close a cycle.
+// CommonJS because dependency-cruiser loads its configuration with require().
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'No import cycle anywhere, type-only imports included: every folder is a layer, and a ' +
+        'module is readable (and testable) from its imports down.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'protocol-is-a-leaf',
+      severity: 'error',
+      comment:
+        'protocol/ is the wire, imported by server and client: it imports only itself and npm ' +
+        'packages (no server/, client/, test/, bench/, scripts/, and no Node built-ins, since the ' +
+        'browser bundle includes it).',
+      from: { path: '^protocol/' },
+      to: { pathNot: '^(protocol/|node_modules/)' },
+    },
+    {
+      name: 'media-below-meetings',
+      severity: 'error',
+      comment:
+        'server/media is the SFU adapter: it implements the meeting core\'s media port and knows ' +
+        'nothing of meetings, signalling or accounts.',
+      from: { path: '^server/media/' },
+      to: { path: '^server/(meetings|signaling|auth)/' },
+    },
+    {
+      name: 'meetings-below-transports',
+      severity: 'error',
+      comment:
+        'server/meetings holds the meeting rules; the transports (signalling, HTTP) call it, never ' +
+        'the other way round.',
+      from: { path: '^server/meetings/' },
+      to: { path: '^server/(signaling|http)/' },
+    },
+    {
+      name: 'auth-beside-meetings',
+      severity: 'error',
+      comment: 'server/auth (accounts, sessions) knows nothing of meetings or media.',
+      from: { path: '^server/auth/' },
+      to: { path: '^server/(meetings|media)/' },
+    },
+    {
+      name: 'store-is-the-bottom',
+      severity: 'error',
+      comment: 'server/store (SQLite, migrations) imports nothing of server/ but itself.',
+      from: { path: '^server/store/' },
+      to: { path: '^server/', pathNot: '^server/store/' },
+    },
+    {
+      name: 'audit-above-store-only',
+      severity: 'error',
+      comment: 'server/audit imports nothing of server/ but itself and server/store.',
+      from: { path: '^server/audit/' },
+      to: { path: '^server/', pathNot: '^server/(audit|store)/' },
+    },
+    {
+      name: 'client-not-to-server',
+      severity: 'error',
+      comment:
+        'The browser client shares only protocol/ with the server: nothing of server/ (nor of ' +
+        'test/, bench/, scripts/) goes into the bundle.',
+      from: { path: '^client/' },
+      to: { path: '^(server|test|bench|scripts)/' },
+    },
+    {
+      name: 'e2ee-not-to-client-src',
+      severity: 'error',
+      comment:
+        'client/e2ee is the dependency-free encryption leaf: the call (client/src) uses it, it ' +
+        'never uses the call.',
+      from: { path: '^client/e2ee/' },
+      to: { path: '^client/src/' },
+    },
+    {
+      name: 'no-production-to-tests',
+      severity: 'error',
+      comment: 'Shipped code (protocol/, server/, client/) imports nothing of test/ or bench/.',
+      from: { path: '^(protocol|server|client)/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment:
+        'Every import resolves (a module that does not resolve would slip past the rules above).',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    // Only our own modules are followed; npm packages are leaves.
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|client/dist|test-output)/' },
+    // Count `import type` and type-only re-exports: TypeScript erases them, the layering does not.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
