@@ -84,8 +84,9 @@ export function wireNotifications(core: CallCore, connection: CallConnection, si
   });
   sig.on('passwordChanged', ({ password }) => {
     if (!inside()) return;
-    if (password !== undefined) core.view.status('statusMeetingPasswordChangedTo', { password });
-    else core.view.status('statusMeetingPasswordChanged');
+    // Kept in the alert region: the host needs it to invite again (a status line is soon replaced).
+    if (password !== undefined) core.view.alert('statusMeetingPasswordChangedTo', { password });
+    else core.view.alert('statusMeetingPasswordChanged');
   });
   sig.on('hostAction', ({ action }) => {
     if (inside()) onHostAction(core, connection, action);

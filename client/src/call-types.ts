@@ -20,6 +20,8 @@ export type HostMethod = 'admit' | 'admitAll' | 'deny' | 'mute' | 'muteAll' | 'a
 export interface CallView {
   setState(state: CallState, errorCode: AnyErrorCode | null): void;
   status(key: MessageKey, vars?: Record<string, string>): void;
+  /** Something the person must know and keep seeing (not an error of theirs), in the alert region. */
+  alert(key: MessageKey, vars?: Record<string, string>): void;
   showLocal(stream: MediaStream | null): void;
   addParticipant(id: string, displayName: string): void;
   removeParticipant(id: string): void;

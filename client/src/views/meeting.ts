@@ -211,6 +211,10 @@ class MeetingView implements CallView {
     announce([key, vars]);
   }
 
+  alert(key: MessageKey, vars: Vars = {}): void {
+    showAlert([key, vars]);
+  }
+
   /** Controls and panels from the call's current state. */
   update(): void {
     const call = this.call;
