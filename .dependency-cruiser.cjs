@@ -10,8 +10,10 @@ module.exports = {
       severity: 'error',
       comment:
         'No import cycle anywhere, type-only imports included: every folder is a layer, and a ' +
-        'module is readable (and testable) from its imports down.',
-      from: {},
+        'module is readable (and testable) from its imports down. One known cycle is exempt until ' +
+        'the client call becomes objects with explicit ports (issue 10, item 4): call-join ↔ ' +
+        'call-notifications ↔ call-own-media. Remove the exemption with that change.',
+      from: { pathNot: '^client/src/call-(join|notifications|own-media)\\.ts$' },
       to: { circular: true },
     },
     {

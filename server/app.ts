@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { availableParallelism } from 'node:os';
 import { AccountStore } from './auth/accounts.ts';
@@ -17,6 +17,7 @@ import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import { RefusalAudit } from './audit/refusals.ts';
+import type { RecintoApp } from './fastify.ts';
 import { registerHardening } from './http/hardening.ts';
 import { OriginPolicy } from './http/origin.ts';
 import type { Config } from './config/schema.ts';
@@ -31,11 +32,10 @@ import { GuestSessionStore } from './auth/guest-sessions.ts';
 import { MeetingStore } from './meetings/store.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
-import { FailureLimiter } from './signaling/rate-limit.ts';
+import { FailureLimiter } from './rate-limit.ts';
 import { openDatabase, type Db } from './store/db.ts';
 
-/** The Fastify instance type: HTTPS server, pino logger. */
-export type RecintoApp = FastifyInstance<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>;
+export type { RecintoApp };
 
 export interface Recinto {
   url: string;
@@ -103,8 +103,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 
-    const app: RecintoApp = Fastify({
-      loggerInstance: log as FastifyBaseLogger,
+    const app: RecintoApp = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+      loggerInstance: log,
       https: { key: tls.key, cert: tls.cert },
       bodyLimit: 64 * 1024,
       // Refuse what does not match a schema: no silent stripping of unknown fields, no coercion.

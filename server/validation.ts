@@ -8,7 +8,7 @@
  * one with a single bad value. The configuration, written by an admin, is checked with every
  * problem reported at once.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 
 const options = { strict: true, coerceTypes: false, useDefaults: false } as const;
@@ -21,12 +21,12 @@ export type Validator<T extends TSchema> = ((data: unknown) => data is Static<T>
 
 /** For untrusted input: stops at the first problem. */
 export function compile<T extends TSchema>(schema: T): Validator<T> {
-  return firstError.compile(schema) as ValidateFunction<Static<T>> as Validator<T>;
+  return firstError.compile<Static<T>>(schema) as Validator<T>;
 }
 
 /** For trusted input that should be fixed in one go (the configuration): every problem. */
 export function compileReportingAll<T extends TSchema>(schema: T): Validator<T> {
-  return everyError.compile(schema) as ValidateFunction<Static<T>> as Validator<T>;
+  return everyError.compile<Static<T>>(schema) as Validator<T>;
 }
 
 /** At most this many problems are described; the rest are counted ("… and N more"). */

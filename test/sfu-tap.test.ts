@@ -122,7 +122,7 @@ function send(packet: Buffer): void {
 
 /** The router's payload type for a codec, as a browser's sender would use it. */
 function payloadTypeOf(mimeType: string): number {
-  return router.rtpCapabilities.codecs!.find((c) => c.mimeType === mimeType)!.preferredPayloadType!;
+  return router.rtpCapabilities.codecs!.find((c) => c.mimeType === mimeType)!.preferredPayloadType;
 }
 
 /** A fake participant's VP8 camera: a producer on `ingress` (asking for key frames by PLI or FIR,

@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from './helpers/http-client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { waitFor } from './helpers/wait.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
 let server: TestServer;

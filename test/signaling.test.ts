@@ -96,7 +96,7 @@ describe('session upkeep', () => {
     const client = await TestClient.connect(http);
     const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
     const replies: string[] = [];
-    client.socket.on('message', (data) => replies.push(String(data)));
+    client.socket.on('message', (data: Buffer) => replies.push(data.toString('utf8')));
     server.recinto.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashSessionId(http.session!));
     client.socket.send(JSON.stringify({ id: 1, method: 'leave', params: {} }));
     expect(await closed).toBe(4401);
@@ -117,7 +117,7 @@ describe('connection rules', () => {
     expect(invalid.error?.message).toMatch(/params\.meetingId/);
     expect((await client.send('join', { meetingId, e2ee: true, displayName: 'Somebody Else' })).error?.code).toBe('INVALID_PARAMS');
     const binary = await new Promise<string>((resolve) => {
-      client.socket.once('message', (d) => resolve(String(d)));
+      client.socket.once('message', (d: Buffer) => resolve(d.toString('utf8')));
       client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     });
     expect(JSON.parse(binary).error.code).toBe('BAD_REQUEST');

@@ -8,13 +8,13 @@
  * The Worker drops frames until keys exist, so nothing leaves or plays in clear while keys are
  * being exchanged.
  */
+import type { Device } from 'mediasoup-client';
 import type { RtpCodecCapability } from 'mediasoup-client/types';
 import type { StreamOptions, StreamStats } from '../e2ee/frame-cryptor.ts';
 import type { FrameKind } from '../e2ee/media-frame.ts';
 import { generateParticipantKeyPairs, type ParticipantKeyPairs } from '../e2ee/keys.ts';
 import { E2eeSession, type E2eeCryptorPort, type E2eeStatus } from '../e2ee/session.ts';
 import type { ToWorker, WorkerReply } from '../e2ee/worker-protocol.ts';
-import type { CallConnection } from './call-connection.ts';
 import { SendPacer } from './send-pacer.ts';
 import type { Signaling } from './signaling.ts';
 
@@ -166,7 +166,7 @@ export class CallE2ee {
       return;
     }
     const { readable, writable } = (endpoint as unknown as LegacyEndpoint).createEncodedStreams();
-    this.#post({ op: 'stream', options, readable, writable }, [readable as unknown as Transferable, writable as unknown as Transferable]);
+    this.#post({ op: 'stream', options, readable, writable }, [readable, writable]);
   }
 
   #withSession(event: (session: E2eeSession) => void): void {
@@ -198,7 +198,7 @@ export class CallE2ee {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#replies.set(id, { resolve, reject });
-      this.#post({ ...message, id } as ToWorker);
+      this.#post({ ...message, id });
     });
   }
 }
@@ -207,7 +207,7 @@ export class CallE2ee {
  * What `produce` needs in an encrypted meeting: the transform hook, and VP8 for video (the SFU
  * reads VP8's clear key-frame byte; the server refuses other codecs there). Empty otherwise.
  */
-export function produceOptions(connection: CallConnection, kind: FrameKind): { onRtpSender?: (sender: RTCRtpSender) => void; codec?: RtpCodecCapability } {
+export function produceOptions(connection: { readonly e2ee: CallE2ee | null; readonly device: Device | null }, kind: FrameKind): { onRtpSender?: (sender: RTCRtpSender) => void; codec?: RtpCodecCapability } {
   const e2ee = connection.e2ee;
   if (!e2ee) return {};
   const codec = kind === 'video' ? connection.device?.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8') : undefined;

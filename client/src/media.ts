@@ -2,7 +2,7 @@
  * Local media and per-consumer statistics: the browser-API side of the call, without signalling.
  */
 import type { AnyErrorCode } from './errors.ts';
-import type { MediaKind } from './call.ts';
+import type { MediaKind } from './call-types.ts';
 import type { ConsumerEntry } from './call-connection.ts';
 import { SignalingError } from './signaling.ts';
 
@@ -72,7 +72,7 @@ export async function consumerStats(entries: ConsumerEntry[]): Promise<ConsumerS
     }
     for (const s of report.values() as IterableIterator<Record<string, unknown>>) {
       if (s['type'] !== 'inbound-rtp') continue;
-      const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+      const num = (k: string) => (typeof s[k] === 'number' ? (s[k]) : 0);
       out.push({
         participantId: entry.participantId,
         consumerId: entry.consumer.id,

@@ -98,7 +98,7 @@ export class Signaling {
       set = new Set();
       this.#handlers.set(name, set);
     }
-    set.add(handler as (params: never) => void);
+    set.add(handler);
   }
 
   /** Called when the socket closes for any reason other than our own `close()`. */

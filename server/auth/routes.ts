@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import type { Config } from '../config/schema.ts';
 import { DomainError } from '../errors.ts';
 import {

@@ -76,7 +76,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     sources.set(key, name);
   }
   merged = deepMerge(merged, fromEnv);
-  if (options.overrides) merged = deepMerge(merged, options.overrides as JsonObject);
+  if (options.overrides) merged = deepMerge(merged, options.overrides);
 
   if (filesParsed && !validateConfig(merged)) {
     const unparsed = new Set(problems.map((p) => p.slice(0, p.indexOf(' '))));
@@ -134,7 +134,7 @@ function readJsonFile(file: string, problems: string[]): JsonObject | undefined 
 /** The JSON-Schema type of a dotted key, read from ConfigSchema itself. */
 function typeAt(key: string): string {
   let schema: { type?: string; properties?: Record<string, unknown> } = ConfigSchema;
-  for (const part of key.split('.')) schema = (schema.properties?.[part] ?? {}) as typeof schema;
+  for (const part of key.split('.')) schema = (schema.properties?.[part] ?? {});
   return schema.type ?? 'string';
 }
 

@@ -5,7 +5,7 @@
  */
 import helmet from '@fastify/helmet';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import { describeErrors } from '../validation.ts';
 import type { RefusalAudit } from '../audit/refusals.ts';
 import { DomainError } from '../errors.ts';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import type { Db } from '../store/db.ts';
 import type { WorkerPool } from '../media/worker-pool.ts';
 import { PROJECT_ROOT } from '../config/load.ts';

@@ -9,13 +9,13 @@
  * 10 s): past it — many addresses guessing together — each address gets one try a minute on that
  * meeting, and the attack is audited.
  */
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import type { Audit } from '../audit/audit.ts';
 import { GUEST_COOKIE, guestAccountId, hashDeviceToken, isDeviceToken, newDeviceToken, type GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { Config } from '../config/schema.ts';
 import { DomainError } from '../errors.ts';
 import { ErrorBody, GuestBody, GuestEntry, MeetingParams } from '../../protocol/http.ts';
-import { FailureLimiter } from '../signaling/rate-limit.ts';
+import { FailureLimiter } from '../rate-limit.ts';
 import type { MeetingStore } from './store.ts';
 
 /** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */

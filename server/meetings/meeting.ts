@@ -187,7 +187,7 @@ export class Meeting extends MeetingState {
   /** The hold is set first (so no resume slips in), the microphones paused at the SFU together. */
   async #hardMute(people: readonly Participant[]): Promise<void> {
     for (const p of people) p.mutedByHost = true;
-    await Promise.all(people.map((p) => p.media.producerFor('microphone')?.pause()));
+    await Promise.all(people.map((p) => p.media.producerFor('microphone')?.pause() ?? Promise.resolve()));
     for (const p of people) {
       p.link.notify('hostAction', { action: 'muted' });
       this.updated(p);

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import icalGenerator from 'ical-generator';
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { AccountStore } from '../auth/accounts.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';

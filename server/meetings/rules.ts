@@ -3,7 +3,13 @@
  * Each function throws an DomainError with the code the client shows, or returns.
  */
 import { DomainError } from '../errors.ts';
-import type { Meeting } from './meeting.ts';
+import type { MeetingPolicy } from '../../protocol/policy.ts';
+
+/** What the rules read of a meeting: its live policy, and what a participant is allowed. */
+export interface MeetingView {
+  readonly policy: MeetingPolicy;
+  info(p: Participant): { cameraAllowed: boolean; screenShareAllowed: boolean };
+}
 import type { MeetingRole, Participant } from './participant.ts';
 
 const RANK: Record<MeetingRole, number> = { participant: 0, cohost: 1, host: 2 };
@@ -60,19 +66,19 @@ export function requireMeetingSlot(meetingsNow: number, max: number): void {
 export type Source = 'microphone' | 'camera' | 'screen';
 
 /** May `p` start sending this source now? */
-export function requireMaySend(meeting: Meeting, p: Participant, source: Source): void {
+export function requireMaySend(meeting: MeetingView, p: Participant, source: Source): void {
   const info = meeting.info(p);
   if (source === 'camera' && !info.cameraAllowed) throw new DomainError('CAMERA_NOT_ALLOWED', 'the camera is not allowed');
   if (source === 'screen' && !info.screenShareAllowed) throw new DomainError('SCREEN_SHARE_NOT_ALLOWED', 'screen sharing is not allowed');
 }
 
 /** May `p` resume a paused source? A host mute holds until a host asks to unmute. */
-export function requireMayResume(meeting: Meeting, p: Participant, source: Source): void {
+export function requireMayResume(meeting: MeetingView, p: Participant, source: Source): void {
   if (source === 'microphone' && p.mutedByHost) throw new DomainError('HOST_MUTED', 'a host muted your microphone');
   requireMaySend(meeting, p, source);
 }
 
-export function requireChat(meeting: Meeting): void {
+export function requireChat(meeting: MeetingView): void {
   if (!meeting.policy.chat) throw new DomainError('CHAT_DISABLED', 'chat is off in this meeting');
 }
 
@@ -93,7 +99,7 @@ export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: bo
  * May `p` send this track in an E2EE meeting? Only after announcing their key bundle (others
  * must be able to receive their keys), and only Opus or VP8 (plus VP8's RTX).
  */
-export function requireE2eeSendable(meeting: Meeting, p: Participant, kind: 'audio' | 'video', codecs: readonly { mimeType: string }[]): void {
+export function requireE2eeSendable(meeting: MeetingView, p: Participant, kind: 'audio' | 'video', codecs: readonly { mimeType: string }[]): void {
   if (!meeting.policy.e2ee) return;
   if (p.e2eeBundle === undefined) throw new DomainError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
   const allowed = E2EE_CODECS[kind];
@@ -105,7 +111,7 @@ export function requireE2eeSendable(meeting: Meeting, p: Participant, kind: 'aud
 }
 
 /** Key material is only for E2EE meetings. */
-export function requireE2eeOn(meeting: Meeting): void {
+export function requireE2eeOn(meeting: MeetingView): void {
   if (!meeting.policy.e2ee) throw new DomainError('E2EE_OFF', 'this meeting is not end-to-end encrypted');
 }
 
@@ -115,7 +121,7 @@ export function requireFirstAnnouncement(p: Participant): void {
 }
 
 /** Chat in the meeting's form: sealed in E2EE meetings (the server never sees text), text otherwise. */
-export function requireChatForm(meeting: Meeting, sealed: boolean): void {
+export function requireChatForm(meeting: MeetingView, sealed: boolean): void {
   if (meeting.policy.e2ee && !sealed) throw new DomainError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
   if (!meeting.policy.e2ee && sealed) throw new DomainError('E2EE_OFF', 'this meeting is not end-to-end encrypted: send chat as text');
 }

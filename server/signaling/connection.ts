@@ -14,7 +14,7 @@ import { handlers } from './handlers/index.ts';
 import { CloseCode } from '../../protocol/close-codes.ts';
 import { Methods, RequestEnvelope, type MethodName, type NotificationName, type NotificationParams, type ResponseEnvelope } from '../../protocol/signaling.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../rate-limit.ts';
 
 const isEnvelope = compile(RequestEnvelope);
 const paramValidators = Object.fromEntries(

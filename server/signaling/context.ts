@@ -3,7 +3,7 @@ import type { Audit } from '../audit/audit.ts';
 import type { RefusalAudit } from '../audit/refusals.ts';
 import type { GuestSessionStore } from '../auth/guest-sessions.ts';
 import type { SessionStore } from '../auth/sessions.ts';
-import type { FailureLimiter } from './rate-limit.ts';
+import type { FailureLimiter } from '../rate-limit.ts';
 import type { OriginPolicy } from '../http/origin.ts';
 import type { Config } from '../config/schema.ts';
 import type { Meeting } from '../meetings/meeting.ts';

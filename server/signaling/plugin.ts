@@ -6,7 +6,7 @@
  */
 import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
-import type { RecintoApp } from '../app.ts';
+import type { RecintoApp } from '../fastify.ts';
 import { GUEST_COOKIE, guestAccountId } from '../auth/guest-sessions.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';

@@ -277,11 +277,11 @@ describe('end-to-end encryption in real browsers', () => {
       const timeoutMs = TAP_TIMEOUT_MS;
       await Promise.all([0, 2, 3].map((i) => taps[i]!.waitForFrames(1, { filter: isKey, timeoutMs })));
       const [anaVideo, anaAudio, crisVideo, anaScreenFrames, crisAudio] = await Promise.all([
-        taps[0]!.waitForFrames(60, { timeoutMs }),
-        taps[1]!.waitForFrames(100, { timeoutMs }),
-        taps[2]!.waitForFrames(60, { timeoutMs }),
-        taps[3]!.waitForFrames(10, { timeoutMs }),
-        taps[4]!.waitForFrames(100, { timeoutMs }),
+        taps[0].waitForFrames(60, { timeoutMs }),
+        taps[1].waitForFrames(100, { timeoutMs }),
+        taps[2].waitForFrames(60, { timeoutMs }),
+        taps[3].waitForFrames(10, { timeoutMs }),
+        taps[4].waitForFrames(100, { timeoutMs }),
       ]);
 
       // One CTR per key across all of a sender's streams — camera, microphone and the screen share

@@ -50,7 +50,7 @@ describe('media worker failure', () => {
     const before = await Promise.all([decoding(one!.page), decoding(two!.page)]);
 
     const worker = server!.recinto.pool.slots[0]!.worker;
-    process.kill(worker.pid!, 'SIGKILL');
+    process.kill(worker.pid, 'SIGKILL');
 
     // Each client goes through 'joining' again and ends up decoding the other with a new identity.
     await waitFor(async () => (await pageInfo(one!.page)).id !== before[0] && (await pageInfo(two!.page)).id !== before[1], 10_000, {

@@ -64,10 +64,10 @@ describe('OriginPolicy', () => {
   });
 
   it('learns the port after listen: nothing is accepted before, and the empty answer is not kept', () => {
-    let port: number | undefined;
-    const p = new OriginPolicy({ host: '127.0.0.1', publicUrl: '' }, { port: () => port, machineNames: () => [] });
+    const listening: { port?: number } = {};
+    const p = new OriginPolicy({ host: '127.0.0.1', publicUrl: '' }, { port: () => listening.port, machineNames: () => [] });
     expect(p.accepts(req({ origin: 'https://127.0.0.1:8443' }))).toBe(false);
-    port = 41234;
+    listening.port = 41234;
     expect(p.accepts(req({ origin: 'https://127.0.0.1:41234' }))).toBe(true);
   });
 });

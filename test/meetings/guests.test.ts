@@ -82,7 +82,7 @@ describe('guests', () => {
   it('many addresses guessing one meeting trip its ceiling: one try a minute per address, right passwords still open', async () => {
     const m = await meetingWithGuests();
     for (let a = 0; a < 10; a++) for (let i = 0; i < 10; i++) expect((await enterAsGuest(m.id, `wrong-${i}`, undefined, `127.0.2.${a + 1}`)).reply.status).toBe(401);
-    expect(await auditCount('guest.password_guessing', m.id)).toBe(1);
+    expect(auditCount('guest.password_guessing', m.id)).toBe(1);
     const fresh = '127.0.2.100';
     expect((await enterAsGuest(m.id, 'wrong-x', undefined, fresh)).reply.status).toBe(401);
     expect((await enterAsGuest(m.id, 'wrong-y', undefined, fresh)).reply.status).toBe(429);

@@ -8,7 +8,7 @@
 import type { Call } from '../call.ts';
 import { h, translate, type Text } from '../dom.ts';
 import type { MessageKey } from '../i18n/translate.ts';
-import type { MeetingState, Participant, Policy, PolicyPatch, Role, WaitingPerson } from '../meeting-state.ts';
+import type { MeetingState, Participant, Policy, Role, WaitingPerson } from '../meeting-state.ts';
 import { ask } from './dialog.ts';
 import { section } from './layout.ts';
 
@@ -98,10 +98,13 @@ class ParticipantRow {
     this.#screen.addEventListener('click', () => void act(() => call.hostRequest('setScreenShareAllowed', { participantId: id(), allowed: !this.#info.screenShareAllowed }), 'statusDone'));
     this.#role.addEventListener('click', () => void act(() => call.hostRequest('setRole', { participantId: id(), role: this.#info.role === 'cohost' ? 'participant' : 'cohost' }), 'statusDone'));
     this.#remove.addEventListener('click', () => void act(() => call.hostRequest('remove', { participantId: id(), ban: false }), () => ['statusDidRemove', { name: name() }]));
-    this.#ban.addEventListener('click', async () => {
+    this.#ban.addEventListener('click', () => {
       const who = name();
-      const sure = await ask({ id: 'ban-dialog', message: ['confirmBan', { name: who }], confirm: 'confirmBanButton', danger: true });
-      if (sure) await act(() => call.hostRequest('remove', { participantId: id(), ban: true }), ['statusDidRemove', { name: who }]);
+      void ask({ id: 'ban-dialog', message: ['confirmBan', { name: who }], confirm: 'confirmBanButton', danger: true }).then(
+        (sure) => {
+          if (sure) void act(() => call.hostRequest('remove', { participantId: id(), ban: true }), ['statusDidRemove', { name: who }]);
+        },
+      );
     });
   }
 
@@ -263,7 +266,7 @@ export class HostToolbar {
     const checks = POLICY_TOGGLES.map(([key, label]) => {
       const input = h('input', { id: `policy-${key}`, attrs: { type: 'checkbox', name: key } });
       this.toggles.set(key, input);
-      input.addEventListener('change', () => void act(() => call.updatePolicy({ [key]: input.checked } as PolicyPatch), 'statusPolicySaved'));
+      input.addEventListener('change', () => void act(() => call.updatePolicy({ [key]: input.checked }), 'statusPolicySaved'));
       return h('div', { class: 'check' }, [input, h('label', { text: label, attrs: { for: input.id } })]);
     });
     this.screenShare.addEventListener('change', () => {
@@ -293,9 +296,10 @@ export class HostToolbar {
       const locked = call.meeting?.locked ?? false;
       void act(() => call.setLocked(!locked));
     });
-    this.end.addEventListener('click', async () => {
-      const sure = await ask({ id: 'end-dialog', message: 'confirmEnd', confirm: 'confirmEndButton', danger: true });
-      if (sure) await act(() => call.endForEveryone());
+    this.end.addEventListener('click', () => {
+      void ask({ id: 'end-dialog', message: 'confirmEnd', confirm: 'confirmEndButton', danger: true }).then((sure) => {
+        if (sure) void act(() => call.endForEveryone());
+      });
     });
   }
 

@@ -2,7 +2,7 @@
 import { DomainError } from '../../errors.ts';
 import type { MemberLink } from '../../meetings/participant.ts';
 import { requireE2eeCapable, requireMeetingSlot, requirePlaceFor } from '../../meetings/rules.ts';
-import type { Caller, Services } from '../context.ts';
+import type { Caller } from '../context.ts';
 import { audited, inMeeting, type HandlerSet } from './common.ts';
 
 /** How the meeting reaches this connection; keeps the connection's membership in step. */
