@@ -124,3 +124,12 @@ export class TestClient {
     });
   }
 }
+
+/** Joins `meetingId` on `client` and, if it has to wait, has `host` admit it: the participant id. */
+export async function joinAdmitted(client: TestClient, meetingId: string, host: TestClient): Promise<string> {
+  const r = await client.join(meetingId);
+  if (r.status === 'joined') return r.meeting.self.id;
+  await host.request('admit', { waitingId: r.waitingId });
+  const note = await client.waitForNotification('admitted');
+  return (note.meeting as { self: { id: string } }).self.id;
+}

@@ -7,7 +7,7 @@ import type { ParticipantMedia } from '../../server/media/participant-media.ts';
 import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { TestClient } from '../helpers/ws-client.ts';
+import { joinAdmitted, TestClient } from '../helpers/ws-client.ts';
 
 let server: TestServer;
 const http: Record<string, HttpClient> = {};
@@ -42,11 +42,7 @@ async function hosted(policy: Record<string, unknown> = {}) {
 /** Joins as `name` and, if waiting, gets admitted by `host`; returns the participant id. */
 async function admitted(name: string, meetingId: string, host: TestClient): Promise<{ client: TestClient; id: string }> {
   const client = await connect(name);
-  const r = await client.join(meetingId);
-  if (r.status === 'joined') return { client, id: r.meeting.self.id };
-  await host.request('admit', { waitingId: r.waitingId });
-  const note = await client.waitForNotification('admitted');
-  return { client, id: (note.meeting as { self: { id: string } }).self.id };
+  return { client, id: await joinAdmitted(client, meetingId, host) };
 }
 
 const live = (meetingId: string) => server.recinto.meetings.find(meetingId)!;

@@ -10,7 +10,7 @@ import { HttpClient } from '../helpers/http-client.ts';
 import { OPUS, RECV_CAPS } from '../helpers/rtp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { TestClient } from '../helpers/ws-client.ts';
+import { joinAdmitted, TestClient } from '../helpers/ws-client.ts';
 
 let server: TestServer;
 const http: Record<string, HttpClient> = {};
@@ -47,11 +47,7 @@ async function hosted(policy: Record<string, unknown> = {}) {
 /** Joins on a new connection as `name`, admitted by `host` if needed. */
 async function admitted(name: string, meetingId: string, host: TestClient): Promise<{ client: TestClient; id: string }> {
   const client = await connect(name);
-  const r = await client.join(meetingId);
-  if (r.status === 'joined') return { client, id: r.meeting.self.id };
-  await host.request('admit', { waitingId: r.waitingId });
-  const note = await client.waitForNotification('admitted');
-  return { client, id: (note.meeting as { self: { id: string } }).self.id };
+  return { client, id: await joinAdmitted(client, meetingId, host) };
 }
 
 async function enterAsGuest(meetingId: string, name: string, from: string): Promise<TestClient> {
