@@ -9,6 +9,7 @@ import { HttpClient } from './helpers/http-client.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from './helpers/server.ts';
 import { TestClient } from './helpers/ws-client.ts';
 import { waitFor } from './helpers/wait.ts';
+import { OPUS } from './helpers/rtp.ts';
 
 let server: TestServer;
 let meetingId: string;
@@ -198,7 +199,7 @@ describe('membership and media ownership', () => {
       transportId: beaRecv.id,
       kind: 'audio',
       source: 'microphone',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1 }] },
+      rtpParameters: OPUS,
     });
     expect(produce.error?.code).toBe('INVALID_PARAMS');
     await Promise.all([ana.client.close(), bea.client.close()]);

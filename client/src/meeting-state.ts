@@ -35,8 +35,8 @@ export class MeetingState {
     for (const p of info.participants) if (p.id !== info.self.id) this.others.set(p.id, p);
   }
 
-  /** Hosts and co-hosts: they see the waiting room and have the host controls. */
-  get isStaff(): boolean {
+  /** Host or co-host: sees the waiting room and has the host controls (as the server says: the role it sent). */
+  get hasHostControls(): boolean {
     return this.self.role !== 'participant';
   }
 

@@ -11,6 +11,7 @@ import { Methods } from '../../protocol/signaling.ts';
 import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { OPUS } from '../helpers/rtp.ts';
 
 type RoleName = 'host' | 'cohost' | 'participant' | 'guest' | 'waiting' | 'removed' | 'outsider';
 const ROLES: RoleName[] = ['host', 'cohost', 'participant', 'guest', 'waiting', 'removed', 'outsider'];
@@ -110,7 +111,7 @@ async function cell(role: RoleName) {
 function paramsFor(method: MethodName, c: { meetingId: string; victimId: string; waitingId: string }): unknown {
   const id = randomUUID();
   const fingerprints = [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }];
-  const rtp = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 11 }] };
+  const rtp = OPUS;
   const byMethod: Partial<Record<MethodName, unknown>> = {
     join: { meetingId: c.meetingId, e2ee: true },
     leave: {},

@@ -19,6 +19,7 @@ import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { OPUS, VP8 } from '../helpers/rtp.ts';
 
 /** Default configuration: every meeting must be end-to-end encrypted. */
 let required: TestServer;
@@ -48,8 +49,6 @@ afterAll(async () => {
 
 const b64 = (bytes: number, fill: number) => Buffer.alloc(bytes, fill).toString('base64');
 const BUNDLE = b64(1666, 7);
-const OPUS = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
-const VP8 = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] };
 const VP9 = { codecs: [{ mimeType: 'video/VP9', payloadType: 103, clockRate: 90000, parameters: { 'profile-id': 0 } }], encodings: [{ ssrc: 3333 }] };
 
 const accountId = (server: TestServer, name: Name) => server.recinto.auth.accounts.byUsername(name)!.id;

@@ -8,15 +8,12 @@ import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { joinAdmitted, TestClient } from '../helpers/ws-client.ts';
+import { OPUS, VP8, VP8_SCREEN } from '../helpers/rtp.ts';
 
 let server: TestServer;
 const http: Record<string, HttpClient> = {};
 let hostId: string;
 
-const OPUS = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
-const VP8 = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] };
-/** A second video track on the same transport needs its own SSRC. */
-const VP8_SCREEN = { ...VP8, encodings: [{ ssrc: 3333 }] };
 
 beforeAll(async () => {
   // Meetings are end-to-end encrypted by default; the plaintext chat test needs one that is not.

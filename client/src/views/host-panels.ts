@@ -230,8 +230,8 @@ export class WaitingRoomPanel {
   }
 
   update(meeting: MeetingState | null): void {
-    this.element.hidden = !meeting?.isStaff;
-    const waiting = meeting?.isStaff ? meeting.waiting : [];
+    this.element.hidden = !meeting?.hasHostControls;
+    const waiting = meeting?.hasHostControls ? meeting.waiting : [];
     syncRows(this.list, this.#rows, waiting, (person) => new WaitingRow(person, this.#call, this.#act), (row, person) => row.update(person));
     this.empty.hidden = waiting.length > 0;
     this.admitAll.hidden = waiting.length === 0;
@@ -304,7 +304,7 @@ export class HostToolbar {
   }
 
   update(meeting: MeetingState | null): void {
-    this.element.hidden = !meeting?.isStaff;
+    this.element.hidden = !meeting?.hasHostControls;
     if (!meeting) return;
     const policy: Policy = meeting.policy;
     for (const [key, input] of this.toggles) input.checked = policy[key];
