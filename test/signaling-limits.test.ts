@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from './helpers/http-client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { TestClient } from './helpers/ws-client.ts';
+import { auditRows } from './helpers/audit.ts';
 
 let server: TestServer;
 let http: HttpClient;
@@ -100,11 +101,11 @@ describe('a flooding socket', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       const floodLines = logLines.slice(before).filter((l) => l.includes('flood'));
       expect(floodLines).toHaveLength(1);
-      const rows = (action: string) => flood.recinto.db.prepare('SELECT detail FROM audit_log WHERE action = ?').pluck().all(action) as string[];
+      const rows = (action: string) => auditRows(flood.recinto.db, { action }).map((r) => r.detail);
       expect(rows('signaling.flood_disconnect')).toHaveLength(1);
       expect(rows('signaling.message')).toHaveLength(1); // the first refusal; its repeats are counted
       flood.recinto.refusals.flush();
-      const repeats = rows('signaling.message').map((d) => JSON.parse(d) as { repeated?: number });
+      const repeats = rows('signaling.message');
       expect(repeats).toHaveLength(2);
       expect(repeats[1]!.repeated).toBeGreaterThanOrEqual(198);
     } finally {
@@ -121,13 +122,13 @@ describe('refusals that come in floods are audited, aggregated', () => {
     for (let i = 0; i < 30; i++) expect((await waiting.send('mute', { participantId: uuid })).error?.code).toBe('IN_WAITING_ROOM');
     const outsider = await TestClient.connect(await server.signIn(await server.createUser('ajeno')));
     expect((await outsider.send('resumeConsumer', { consumerId: uuid })).error?.code).toBe('NOT_JOINED');
-    const rows = (action: string) => server.recinto.db.prepare('SELECT actor, meeting_id AS meetingId, detail FROM audit_log WHERE action = ?').all(action) as { actor: string; meetingId: string | null; detail: string }[];
+    const rows = (action: string) => auditRows(server.recinto.db, { action });
     expect(rows('signaling.mute')).toHaveLength(1);
     expect(rows('signaling.mute')[0]).toMatchObject({ meetingId });
-    expect(JSON.parse(rows('signaling.mute')[0]!.detail)).toMatchObject({ code: 'IN_WAITING_ROOM', ip: '127.0.0.1' });
-    expect(JSON.parse(rows('signaling.resumeConsumer')[0]!.detail)).toMatchObject({ code: 'NOT_JOINED' });
+    expect(rows('signaling.mute')[0]!.detail).toMatchObject({ code: 'IN_WAITING_ROOM', ip: '127.0.0.1' });
+    expect(rows('signaling.resumeConsumer')[0]!.detail).toMatchObject({ code: 'NOT_JOINED' });
     server.recinto.refusals.flush();
-    expect(JSON.parse(rows('signaling.mute')[1]!.detail)).toMatchObject({ code: 'IN_WAITING_ROOM', repeated: 29 });
+    expect(rows('signaling.mute')[1]!.detail).toMatchObject({ code: 'IN_WAITING_ROOM', repeated: 29 });
     await Promise.all([waiting.close(), outsider.close()]);
   });
 });

@@ -10,6 +10,7 @@ import { OPEN_POLICY, startTestServer, type TestServer } from './helpers/server.
 import { TestClient } from './helpers/ws-client.ts';
 import { waitFor } from './helpers/wait.ts';
 import { OPUS } from './helpers/rtp.ts';
+import { auditRows } from './helpers/audit.ts';
 
 let server: TestServer;
 let meetingId: string;
@@ -42,8 +43,8 @@ async function joined(name: string): Promise<{ client: TestClient; participantId
   return { client, participantId: result.meeting.self.id };
 }
 
-function auditRows(action: string, outcome: string): { detail: string }[] {
-  return server.recinto.db.prepare('SELECT detail FROM audit_log WHERE action = ? AND outcome = ?').all(action, outcome) as { detail: string }[];
+function denials(action: string): Record<string, unknown>[] {
+  return auditRows(server.recinto.db, { action, outcome: 'denied' }).map((r) => r.detail);
 }
 
 describe('who may connect', () => {
@@ -51,7 +52,7 @@ describe('who may connect', () => {
     const http = await signedIn('Olga');
     await expect(TestClient.connect(http, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
     await expect(TestClient.connect(http, { origin: null })).rejects.toThrow('HTTP 403');
-    expect(auditRows('signaling.connect', 'denied').some((r) => JSON.parse(r.detail).reason === 'origin')).toBe(true); // aggregated: repeats are counted
+    expect(denials('signaling.connect').some((d) => d.reason === 'origin')).toBe(true); // aggregated: repeats are counted
   });
 
   it('refuses a WebSocket without a session, or with one that has not passed the second factor', async () => {
@@ -162,7 +163,7 @@ describe('connection rules', () => {
     expect((await client.tryJoin('zzzz-zzzz-zzzz-zzzz')).error?.code).toBe('MEETING_NOT_FOUND');
     expect((await client.send('createTransport', { direction: 'recv' })).error?.code).toBe('NOT_JOINED');
     expect(server.recinto.meetings.find('zzzz-zzzz-zzzz-zzzz')).toBeUndefined();
-    const denied = auditRows('meeting.join', 'denied').map((r) => JSON.parse(r.detail).code);
+    const denied = denials('meeting.join').map((d) => d.code);
     expect(denied).toContain('MEETING_NOT_FOUND');
     await client.close();
   });
@@ -214,7 +215,7 @@ describe('meeting policy', () => {
     expect((await clients[1]!.tryJoin(small)).ok).toBe(true);
     expect((await clients[2]!.tryJoin(small)).error?.code).toBe('MEETING_FULL');
     expect(server.recinto.meetings.find(small)?.size).toBe(2);
-    expect(auditRows('meeting.join', 'denied').map((r) => JSON.parse(r.detail).code)).toContain('MEETING_FULL');
+    expect(denials('meeting.join').map((d) => d.code)).toContain('MEETING_FULL');
     await Promise.all(clients.map((c) => c.close()));
   });
 });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 let server: TestServer;
 
@@ -14,8 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-type Row = { actor: string | null; detail: string };
-const loginDenials = (): Row[] => server.recinto.db.prepare("SELECT actor, detail FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied' ORDER BY seq").all() as Row[];
+const loginDenials = () => auditRows(server.recinto.db, { action: 'auth.login', outcome: 'denied' });
 
 describe('audit of failed sign-ins', () => {
   it('stores a keyed hash, not the name, for names without an account; the same name gives the same hash', async () => {
@@ -30,12 +30,12 @@ describe('audit of failed sign-ins', () => {
 
     const rows = loginDenials().slice(before);
     expect(rows).toHaveLength(4);
-    const all = server.recinto.db.prepare('SELECT detail FROM audit_log').pluck().all() as string[];
+    const all = auditRows(server.recinto.db).map((r) => r.rawDetail);
     for (const detail of all) {
       expect(detail.toLowerCase()).not.toContain(typedPassword.toLowerCase());
       expect(detail).not.toContain('otro-nombre-cualquiera');
     }
-    const details = rows.map((r) => JSON.parse(r.detail) as Record<string, unknown>);
+    const details = rows.map((r) => r.detail);
     expect(details.map((d) => d.reason)).toEqual(['unknown-user', 'unknown-user', 'locked', 'unknown-user']);
     for (const d of details) {
       expect(d).not.toHaveProperty('username');
@@ -53,6 +53,6 @@ describe('audit of failed sign-ins', () => {
     expect((await new HttpClient(server.url).post('/api/auth/login', { username: 'rosa', password: 'not the password' })).status).toBe(401);
     const [row] = loginDenials().slice(before);
     expect(row!.actor).toBe(user.id);
-    expect(JSON.parse(row!.detail)).toMatchObject({ reason: 'wrong-password' });
+    expect(row!.detail).toMatchObject({ reason: 'wrong-password' });
   });
 });

@@ -8,6 +8,7 @@ import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import { totpAt } from '../../server/auth/totp.ts';
 import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 let server: TestServer;
 
@@ -135,7 +136,7 @@ describe('brute force and enumeration', () => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2100));
     expect((await client.post('/api/auth/login', { username: 'carla', password: user.password })).status).toBe(200);
-    const audit = server.recinto.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'auth.lockout'").pluck().get() as number;
+    const audit = auditRows(server.recinto.db, { action: 'auth.lockout' }).length;
     expect(audit).toBeGreaterThanOrEqual(1);
   });
 
@@ -328,7 +329,7 @@ describe('CSRF, sessions and bad input', () => {
   it('refuses malformed, non-UTF-8, overlong and unexpected input with 400 and stores nothing', async () => {
     const client = new HttpClient(server.url);
     const count = users();
-    const audits = server.recinto.db.prepare('SELECT count(*) FROM audit_log').pluck().get();
+    const audits = auditRows(server.recinto.db).length;
     const cases: [unknown, { raw?: Buffer | string }][] = [
       [undefined, { raw: '{"username": "a", ' }],
       [undefined, { raw: Buffer.concat([Buffer.from('{"username":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","password":"x"}')]) }],
@@ -349,6 +350,6 @@ describe('CSRF, sessions and bad input', () => {
     expect(unknownKey.body.error.message).toBe('body.admin: unknown key');
     expect(client.session).toBeUndefined();
     expect(users()).toBe(count);
-    expect(server.recinto.db.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(audits);
+    expect(auditRows(server.recinto.db).length).toBe(audits);
   });
 });

@@ -12,6 +12,7 @@ import { OriginPolicy } from '../../server/http/origin.ts';
 import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as FastifyRequest;
 const policy = (server: { host?: string; publicUrl?: string }, port: number | undefined = 8443, machineNames: string[] = ['recinto-box', '192.168.1.20', 'fd00::5']) =>
@@ -138,8 +139,8 @@ describe('the real server, without publicUrl', () => {
 
   it('refuses a WebSocket upgrade whose Origin matches a forged Host, and audits it', async () => {
     expect(await upgrade(server.url, ana, evil.host, evil.origin)).toBe(403);
-    const denied = server.recinto.db.prepare("SELECT detail FROM audit_log WHERE action = 'signaling.connect' AND outcome = 'denied'").pluck().all() as string[];
-    expect(denied.map((d) => JSON.parse(d))).toContainEqual(expect.objectContaining({ reason: 'origin', origin: evil.origin }));
+    const denied = auditRows(server.recinto.db, { action: 'signaling.connect', outcome: 'denied' });
+    expect(denied.map((d) => d.detail)).toContainEqual(expect.objectContaining({ reason: 'origin', origin: evil.origin }));
     const own = await TestClient.connect(ana);
     await own.close();
   });

@@ -12,6 +12,7 @@ import { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 import { OPUS } from '../helpers/rtp.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 type RoleName = 'host' | 'cohost' | 'participant' | 'guest' | 'waiting' | 'removed' | 'outsider';
 const ROLES: RoleName[] = ['host', 'cohost', 'participant', 'guest', 'waiting', 'removed', 'outsider'];
@@ -173,7 +174,7 @@ describe('authorization matrix (method × role, real server)', () => {
   });
 
   it('audits refused host actions', () => {
-    const denied = server.recinto.db.prepare("SELECT count(*) FROM audit_log WHERE action LIKE 'host.%' AND outcome = 'denied'").pluck().get() as number;
+    const denied = auditRows(server.recinto.db, { action: 'host.', outcome: 'denied' }).length;
     expect(denied).toBeGreaterThan(10);
   });
 });

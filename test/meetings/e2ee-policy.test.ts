@@ -20,6 +20,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 import { OPUS, VP8 } from '../helpers/rtp.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 /** Default configuration: every meeting must be end-to-end encrypted. */
 let required: TestServer;
@@ -73,10 +74,7 @@ async function meeting(server: TestServer, policy: Record<string, unknown>, gues
 }
 
 function audits(server: TestServer, action: string, meetingId?: string): { outcome: string; detail: Record<string, unknown> }[] {
-  const rows = server.recinto.db
-    .prepare(`SELECT outcome, detail FROM audit_log WHERE action = ? ${meetingId ? 'AND meeting_id = ?' : ''} ORDER BY seq`)
-    .all(...(meetingId ? [action, meetingId] : [action])) as { outcome: string; detail: string }[];
-  return rows.map((r) => ({ outcome: r.outcome, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  return auditRows(server.recinto.db, { action, ...(meetingId ? { meetingId } : {}) });
 }
 const deniedCodes = (server: TestServer, action: string, meetingId?: string) => audits(server, action, meetingId).filter((a) => a.outcome === 'denied').map((a) => a.detail.code);
 

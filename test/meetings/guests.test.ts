@@ -8,6 +8,7 @@ import { HttpClient } from '../helpers/http-client.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 let server: TestServer;
 let hostHttp: HttpClient;
@@ -23,7 +24,7 @@ function live(meetingId: string) {
 }
 
 function auditCount(action: string, meetingId: string): number {
-  return server.recinto.db.prepare('SELECT count(*) FROM audit_log WHERE action = ? AND meeting_id = ?').pluck().get(action, meetingId) as number;
+  return auditRows(server.recinto.db, { action, meetingId }).length;
 }
 
 async function meetingWithGuests(policy?: Record<string, unknown>) {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpClient } from '../helpers/http-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { auditRows } from '../helpers/audit.ts';
 
 let server: TestServer;
 let ana: HttpClient;
@@ -40,7 +41,7 @@ describe('meetings API', () => {
     expect((await carmen.get(`/api/meetings/${m.id}`)).status).toBe(404);
     expect((await carmen.send('PATCH', `/api/meetings/${m.id}`, { title: 'Mía' })).status).toBe(404);
     expect((await carmen.get('/api/meetings')).body.map((x: { id: string }) => x.id)).not.toContain(m.id);
-    const denied = server.recinto.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'meeting.access' AND outcome = 'denied' AND meeting_id = ?").pluck().get(m.id);
+    const denied = auditRows(server.recinto.db, { action: 'meeting.access', outcome: 'denied', meetingId: m.id }).length;
     expect(denied).toBe(2);
 
     const patched = await ana.send('PATCH', `/api/meetings/${m.id}`, { policy: { waitingRoom: false }, hosts: ['carmen'] });
