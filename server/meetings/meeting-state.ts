@@ -106,6 +106,12 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
   placesOf(accountId: string): number {
     return this.roster.placesOf(accountId);
   }
+  /** The guest sessions of everyone inside or waiting (the others may be ended). */
+  guestSessionsInUse(): Set<string> {
+    const hashes = [...this.participants(), ...this.waiting()].map((m) => m.identity.guestSessionHash);
+    return new Set(hashes.filter((h) => h !== undefined));
+  }
+
   info(p: Participant) {
     return p.info(this.#policy);
   }

@@ -11,7 +11,7 @@ import type { Static } from '@sinclair/typebox';
 import type { MeetingPolicy, MeetingPolicyPatch } from '../../protocol/policy.ts';
 import type { ChatMessage } from '../../protocol/signaling.ts';
 import { DomainError } from '../errors.ts';
-import type { MediaKind, Source } from './media-port.ts';
+import { sourceOf, type MediaKind, type Source } from './media-port.ts';
 import { MeetingState } from './meeting-state.ts';
 import { isGuest, type Participant } from './participant.ts';
 import * as rules from './rules.ts';
@@ -145,7 +145,7 @@ export class Meeting extends MeetingState {
   /** A host mute holds until a host asks; a forbidden camera or screen stays off. */
   async resumeProducing(p: Participant, producerId: string): Promise<void> {
     const producer = p.media.producer(producerId);
-    rules.requireMayResume(this, p, producer.appData.source as Source);
+    rules.requireMayResume(this, p, sourceOf(producer));
     await producer.resume();
   }
 
@@ -155,7 +155,7 @@ export class Meeting extends MeetingState {
     const producer = owner?.media.producers.get(producerId);
     if (!owner || !producer) throw new DomainError('NOT_FOUND', 'no such producer in this meeting');
     const consumer = await p.media.consume(transportId, producerId, rtpCapabilities);
-    return { consumerId: consumer.id, producerId, participantId: owner.id, kind: consumer.kind, source: producer.appData.source as Source, rtpParameters: consumer.rtpParameters };
+    return { consumerId: consumer.id, producerId, participantId: owner.id, kind: consumer.kind, source: sourceOf(producer), rtpParameters: consumer.rtpParameters };
   }
 
   sendChat(p: Participant, to: string | undefined, content: ChatContent): string {

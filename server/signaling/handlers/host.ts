@@ -61,8 +61,7 @@ export const hostHandlers: HandlerSet<HostMethods> = {
       if (guest) {
         services.guests.end(removed.map((p) => p.identity.guestSessionHash!));
         const password = services.meetingStore.rotatePassword(meeting.id);
-        const inUse = new Set([...meeting.participants(), ...meeting.waiting()].map((m) => m.identity.guestSessionHash).filter((h) => h !== undefined));
-        services.guests.endForMeeting(meeting.id, inUse);
+        services.guests.endForMeeting(meeting.id, meeting.guestSessionsInUse());
         meeting.passwordChanged(password);
       }
       return {};
