@@ -129,6 +129,14 @@ export const E2eeKeyBlob = E2eeBlob(Math.ceil(4096 / 3) * 4);
 /** A chat message encrypted end to end by the sender's client: base64, at most 16384 characters. */
 export const SealedChat = E2eeBlob(16384);
 export const Role = StringEnum(['host', 'cohost', 'participant']);
+/** Host controls on one person, as listed in a participant view (`controls`): each is the signalling method of that name. */
+export const PersonControl = StringEnum(['mute', 'askToUnmute', 'setCameraAllowed', 'setScreenShareAllowed', 'setRole', 'remove', 'ban']);
+/** The meeting's own controls a person holds (`meetingControls`, in their own view only). 'admit' covers admit, admitAll and deny. */
+export const MeetingControl = StringEnum(['admit', 'muteAll', 'setLocked', 'updatePolicy', 'endMeeting']);
+/**
+ * One participant as one person sees them: the facts are the same for everyone; `controls` (and,
+ * in one's own view, `meetingControls`) are the receiver's, computed by the rules the server enforces.
+ */
 export const ParticipantInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
@@ -142,6 +150,14 @@ export const ParticipantInfo = Type.Object({
   screenShareAllowed: Type.Boolean(),
   /** The participant's latest public key bundle for end-to-end encryption, if announced. */
   e2eeBundle: Type.Optional(E2eePublicBundle),
+  /**
+   * What the person receiving this view may do to this participant: `[]` in one's own view and for
+   * anyone one does not outrank. `ban` is `remove` with `ban: true`; `setRole` only where the
+   * receiver may change this participant's role (a guest can be made nothing but a participant).
+   */
+  controls: Type.Array(PersonControl, { maxItems: 7 }),
+  /** In one's own view only (`self`, and `participantUpdated` about oneself): the meeting's controls one holds. */
+  meetingControls: Type.Optional(Type.Array(MeetingControl, { maxItems: 5 })),
 });
 /** Someone in the waiting room, as hosts see them. */
 export const WaitingInfo = Type.Object({
@@ -314,7 +330,10 @@ export const Notifications = {
    * meeting's own hosts, who also see it in the meetings API.
    */
   passwordChanged: Type.Object({ password: Type.Optional(Type.String({ maxLength: 64 })) }),
-  /** Someone's role or host-controlled permissions changed (you included). */
+  /**
+   * Someone's role or host-controlled permissions changed (you included), or what you may do to
+   * them did (your own role changed: one for each participant whose `controls` changed for you).
+   */
   participantUpdated: Type.Object({ participant: ParticipantInfo }),
   /** A host acted on you: shown as a notice. */
   hostAction: Type.Object({

@@ -15,6 +15,7 @@ import { isGuest, Participant, type Identity, type MeetingRole, type MemberLink,
 import { Roster } from './roster.ts';
 import * as rules from './rules.ts';
 import type { MeetingRecord } from './store.ts';
+import { controlsSnapshot, viewOf, type ParticipantView } from './views.ts';
 
 type MeetingEvents = { closed: [reason: CloseReason | undefined, memory: MeetingMemory] };
 type CloseReason = NotificationParams<'reconnect'>['reason'] | 'ended';
@@ -112,19 +113,25 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     return new Set(hashes.filter((h) => h !== undefined));
   }
 
+  /** What everyone sees of a participant (the same for every viewer: no controls). */
   info(p: Participant) {
     return p.info(this.#policy);
   }
 
-  /** What a participant sees once inside. */
+  /** A participant as `viewer` sees them: with what the viewer may do to them. */
+  viewOf(p: Participant, viewer: Participant): ParticipantView {
+    return viewOf(p, this.info(p), viewer);
+  }
+
+  /** What a participant sees once inside: everyone as they see them. */
   viewFor(self: Participant): Static<typeof MeetingView> {
     return {
-      self: this.info(self),
+      self: this.viewOf(self, self),
       title: this.title,
       policy: this.#policy,
       locked: this.#locked,
       routerRtpCapabilities: this.#room.rtpCapabilities,
-      participants: this.participants().filter((p) => p !== self).map((p) => this.info(p)),
+      participants: this.participants().filter((p) => p !== self).map((p) => this.viewOf(p, self)),
     };
   }
 
@@ -270,7 +277,7 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     const participant = new Participant(randomUUID(), identity, role, media, link, designatedHost);
     participant.enteredMuted = this.#enteredMuted.has(identity.accountId);
     this.roster.add(participant);
-    this.roster.broadcast('participantJoined', { participant: this.info(participant) }, participant.id);
+    this.#tell('participantJoined', participant, participant.id);
     if (participant.isHostLike) this.roster.showWaitingRoom(participant);
     return participant;
   }
@@ -317,10 +324,18 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     this.releaseIfEmpty();
   }
 
+  /**
+   * Everyone sees the new role, with their own controls over them; what the participant may do to
+   * the others changed too: they are sent each one whose controls changed for them.
+   */
   protected setRoleOf(participant: Participant, role: MeetingRole): void {
     const sawWaitingRoom = participant.isHostLike;
+    const others = this.participants().filter((p) => p !== participant);
+    const before = controlsSnapshot(participant, others);
     participant.role = role;
     this.updated(participant);
+    const after = controlsSnapshot(participant, others);
+    for (const o of others) if (after.get(o) !== before.get(o)) participant.link.notify('participantUpdated', { participant: this.viewOf(o, participant) });
     if (participant.isHostLike && !sawWaitingRoom) this.roster.showWaitingRoom(participant);
   }
 
@@ -346,6 +361,12 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
   }
 
   protected updated(p: Participant): void {
-    this.roster.broadcast('participantUpdated', { participant: this.info(p) });
+    this.#tell('participantUpdated', p);
+  }
+
+  /** Tells everyone (but `except`) about `p`, each as they see them: the facts once, the controls per recipient. */
+  #tell(name: 'participantJoined' | 'participantUpdated', p: Participant, exceptParticipantId?: string): void {
+    const facts = this.info(p);
+    this.roster.broadcastEach(name, (viewer) => ({ participant: viewOf(p, facts, viewer) }), exceptParticipantId);
   }
 }

@@ -13,7 +13,7 @@ import type { ChatMessage } from '../../protocol/signaling.ts';
 import { DomainError } from '../errors.ts';
 import { sourceOf, type MediaKind, type Source } from './media-port.ts';
 import { MeetingState } from './meeting-state.ts';
-import { isGuest, type Participant } from './participant.ts';
+import type { Participant } from './participant.ts';
 import * as rules from './rules.ts';
 
 export type { Entered, MeetingMemory } from './meeting-state.ts';
@@ -63,7 +63,7 @@ export class Meeting extends MeetingState {
   setRole(actor: Participant, targetId: string, role: 'cohost' | 'participant'): void {
     rules.requireHost(actor);
     const who = this.target(actor, targetId);
-    if (isGuest(who.identity) && role === 'cohost') throw new DomainError('FORBIDDEN', 'guests cannot be co-hosts');
+    if (role === 'cohost') rules.requireMayMakeCohost(who);
     this.setRoleOf(who, role);
   }
 

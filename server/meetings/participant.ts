@@ -7,6 +7,8 @@ import { sourceOf, type ParticipantMediaPort } from './media-port.ts';
 import type { NotificationName, NotificationParams, ParticipantInfo, Role } from '../../protocol/signaling.ts';
 
 export type MeetingRole = Static<typeof Role>;
+/** What everyone sees of a participant; each viewer's view adds their own controls (views.ts). */
+export type ParticipantFacts = Omit<Static<typeof ParticipantInfo>, 'controls' | 'meetingControls'>;
 
 /** How the meeting reaches the connection of a participant or a waiting person. */
 export interface MemberLink {
@@ -83,7 +85,7 @@ export class Participant {
     return this.role === 'host' || this.role === 'cohost';
   }
 
-  info(policy: { cameraAllowed: boolean; screenShare: 'host' | 'everyone' }): Static<typeof ParticipantInfo> {
+  info(policy: { cameraAllowed: boolean; screenShare: 'host' | 'everyone' }): ParticipantFacts {
     return {
       id: this.id,
       displayName: this.displayName,

@@ -72,6 +72,11 @@ export class Roster {
     for (const p of this.#participants.values()) if (p.id !== exceptParticipantId) p.link.notify(name, params);
   }
 
+  /** One notification to everyone inside, its params made for each recipient (views with their own controls). */
+  broadcastEach<N extends NotificationName>(name: N, paramsFor: (recipient: Participant) => NotificationParams<N>, exceptParticipantId?: string): void {
+    for (const p of this.#participants.values()) if (p.id !== exceptParticipantId) p.link.notify(name, paramsFor(p));
+  }
+
   /** Hosts and co-hosts see who waits; nobody else does. */
   toHosts<N extends NotificationName>(name: N, params: NotificationParams<N>): void {
     for (const p of this.#participants.values()) if (p.isHostLike) p.link.notify(name, params);

@@ -1,16 +1,19 @@
 /**
- * Who may do what in a running meeting: one place per rule, used by the signalling handlers.
- * Each function throws an DomainError with the code the client shows, or returns.
+ * Who may do what in a running meeting: one place per rule, used by the meeting's verbs.
+ * Each require* function throws a DomainError with the code the client shows, or returns; the
+ * host-control rules are also predicates, from which each person's view lists what they may do.
  */
+import type { Static } from '@sinclair/typebox';
 import { DomainError } from '../errors.ts';
 import type { MeetingPolicy } from '../../protocol/policy.ts';
+import type { MeetingControl, PersonControl } from '../../protocol/signaling.ts';
+import { isGuest, type MeetingRole, type Participant } from './participant.ts';
 
 /** What the rules read of a meeting: its live policy, and what a participant is allowed. */
 export interface MeetingView {
   readonly policy: MeetingPolicy;
   info(p: Participant): { cameraAllowed: boolean; screenShareAllowed: boolean };
 }
-import type { MeetingRole, Participant } from './participant.ts';
 
 const RANK: Record<MeetingRole, number> = { participant: 0, cohost: 1, host: 2 };
 
@@ -23,21 +26,88 @@ export function authority(p: Participant): number {
   return RANK[p.role] * 2 + (p.role === 'host' && p.designatedHost ? 1 : 0);
 }
 
+// Each rule is a predicate, used twice: by the verb (the require* form throws the refusal) and by
+// the views (controlsOver, meetingControls), so what a person is shown is what the verbs allow.
+
 /** Host controls are for hosts and co-hosts. */
+export function hasHostControls(actor: Participant): boolean {
+  return actor.isHostLike;
+}
+
 export function requireHostControls(actor: Participant): void {
-  if (!actor.isHostLike) throw new DomainError('FORBIDDEN', 'only hosts and co-hosts can do this');
+  if (!hasHostControls(actor)) throw new DomainError('FORBIDDEN', 'only hosts and co-hosts can do this');
 }
 
 /** Only the host role itself (not co-hosts): roles and ending the meeting. */
-export function requireHost(actor: Participant): void {
-  if (actor.role !== 'host') throw new DomainError('FORBIDDEN', 'only hosts can do this');
+export function isHost(actor: Participant): boolean {
+  return actor.role === 'host';
 }
 
-/** Acting on someone else needs a higher role than theirs: co-hosts cannot act on hosts. */
+export function requireHost(actor: Participant): void {
+  if (!isHost(actor)) throw new DomainError('FORBIDDEN', 'only hosts can do this');
+}
+
+/** Acting on someone else needs host controls and a higher rank than theirs: co-hosts cannot act on hosts. */
+export function mayActOn(actor: Participant, target: Participant): boolean {
+  return hasHostControls(actor) && actor !== target && authority(actor) > authority(target);
+}
+
 export function requireAuthorityOver(actor: Participant, target: Participant): void {
+  if (mayActOn(actor, target)) return;
   requireHostControls(actor);
   if (actor === target) throw new DomainError('FORBIDDEN', 'not on yourself');
-  if (authority(actor) <= authority(target)) throw new DomainError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}${target.designatedHost ? ' of this meeting' : ''}`);
+  throw new DomainError('FORBIDDEN', `a ${actor.role} cannot do this to a ${target.role}${target.designatedHost ? ' of this meeting' : ''}`);
+}
+
+/** Guests cannot be co-hosts. */
+export function mayMakeCohost(target: Participant): boolean {
+  return !isGuest(target.identity);
+}
+
+export function requireMayMakeCohost(target: Participant): void {
+  if (!mayMakeCohost(target)) throw new DomainError('FORBIDDEN', 'guests cannot be co-hosts');
+}
+
+/**
+ * Whether the actor may change the target's role at all (`setRole` to a role they do not hold):
+ * a host, over someone she outranks; a co-host or an inherited host can be made a participant, a
+ * participant a co-host unless a guest.
+ */
+export function mayChangeRoleOf(actor: Participant, target: Participant): boolean {
+  return isHost(actor) && mayActOn(actor, target) && (target.role !== 'participant' || mayMakeCohost(target));
+}
+
+type PersonControlName = Static<typeof PersonControl>;
+type MeetingControlName = Static<typeof MeetingControl>;
+
+/** Each host control on a person, by the rule its verb enforces (in the order of the protocol). */
+const ON_A_PERSON: Record<PersonControlName, (actor: Participant, target: Participant) => boolean> = {
+  mute: mayActOn,
+  askToUnmute: mayActOn,
+  setCameraAllowed: mayActOn,
+  setScreenShareAllowed: mayActOn,
+  setRole: mayChangeRoleOf,
+  remove: mayActOn,
+  ban: mayActOn,
+};
+
+/** Each of the meeting's own controls, by the rule its verbs enforce. */
+const ON_THE_MEETING: Record<MeetingControlName, (actor: Participant) => boolean> = {
+  admit: hasHostControls,
+  muteAll: hasHostControls,
+  setLocked: hasHostControls,
+  updatePolicy: hasHostControls,
+  endMeeting: isHost,
+};
+
+/** What `actor` may do to `target` (nothing to oneself, nothing to anyone not outranked). */
+export function controlsOver(actor: Participant, target: Participant): PersonControlName[] {
+  return (Object.keys(ON_A_PERSON) as PersonControlName[]).filter((c) => ON_A_PERSON[c](actor, target));
+}
+
+/** The meeting's own controls `actor` holds. */
+export function meetingControls(actor: Participant): MeetingControlName[] {
+  return (Object.keys(ON_THE_MEETING) as MeetingControlName[]).filter((c) => ON_THE_MEETING[c](actor));
 }
 
 /**

@@ -5,68 +5,13 @@
  * authorization matrix; here each one is checked in milliseconds, sequences included.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config/load.ts';
-import { DomainError } from '../../server/errors.ts';
-import { Meeting, type MeetingMemory } from '../../server/meetings/meeting.ts';
-import type { Identity, MemberLink, Participant } from '../../server/meetings/participant.ts';
-import type { MeetingRecord } from '../../server/meetings/store.ts';
-import type { MeetingPolicy } from '../../protocol/policy.ts';
-import type { NotificationName } from '../../protocol/signaling.ts';
-import { FakeRoom, type FakeParticipantMedia } from '../helpers/fake-media.ts';
+import type { Meeting, MeetingMemory } from '../../server/meetings/meeting.ts';
+import type { Participant } from '../../server/meetings/participant.ts';
+import { noBans, refusal, start } from '../helpers/meeting-core.ts';
 
-const DEFAULT_POLICY = loadConfig({ env: {} }).meetings.policy;
 const OPUS = { codecs: [{ mimeType: 'audio/opus' }] };
 const VP8 = { codecs: [{ mimeType: 'video/VP8' }] };
 const BUNDLE = 'AAAA';
-
-class Link implements MemberLink {
-  readonly notes: { name: NotificationName; params: unknown }[] = [];
-  participant: Participant | undefined;
-  gone = false;
-  notify(name: NotificationName, params: unknown): void {
-    this.notes.push({ name, params });
-  }
-  admitted(p: Participant): void {
-    this.participant = p;
-  }
-  evicted(): void {
-    this.gone = true;
-  }
-  names(): NotificationName[] {
-    return this.notes.map((n) => n.name);
-  }
-}
-
-function start(policy: Partial<MeetingPolicy> = {}, memory?: MeetingMemory) {
-  const room = new FakeRoom();
-  const record: MeetingRecord = { id: 'abcd-efgh-jkmn-pqrt', title: 'Comité', ownerId: 'hilda', hostIds: ['hilda'], startsAt: null, durationMinutes: null, policy: { ...DEFAULT_POLICY, ...policy }, hasPassword: true, createdAt: 0, updatedAt: null };
-  const meeting = new Meeting(record, room, memory);
-  /** Someone arrives on a new connection: `host` for the meeting's own hosts, `guest` for guests. */
-  const arrive = (accountId: string, kind: 'host' | 'staff' | 'guest' = 'staff') => {
-    const link = new Link();
-    const identity: Identity = { accountId, displayName: accountId, guestSessionHash: kind === 'guest' ? `session-${accountId}` : undefined };
-    const entered = meeting.enter(identity, link, { designatedHost: kind === 'host' });
-    if (entered.status === 'joined') link.participant = entered.participant;
-    return { link, entered, get p() {
-      if (!link.participant) throw new Error(`${accountId} is not inside`);
-      return link.participant;
-    } };
-  };
-  const media = (p: Participant) => p.media as FakeParticipantMedia;
-  return { meeting, room, arrive, media };
-}
-
-const noBans = () => false;
-
-async function refusal(act: () => unknown): Promise<string> {
-  try {
-    await act();
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  return 'allowed';
-}
 
 async function microphone(meeting: Meeting, p: Participant) {
   if (meeting.policy.e2ee && p.e2eeBundle === undefined) meeting.announceKeys(p, BUNDLE);
