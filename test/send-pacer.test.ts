@@ -1,6 +1,6 @@
 /** The client's request pacer on a simulated clock: bursts spread to the rate, RATE_LIMITED retried. */
 import { describe, expect, it } from 'vitest';
-import { SendPacer } from '../client/src/send-pacer.ts';
+import { SendPacer } from '../client/src/call/send-pacer.ts';
 
 function clock() {
   let now = 0;

@@ -8,7 +8,7 @@
  */
 import { reportError } from './actions.ts';
 import { api, type SessionView, type SignedIn } from './api.ts';
-import type { Call, CallState } from './call.ts';
+import type { Call, CallState } from './call/call.ts';
 import { byId, retranslate, showError } from './dom.ts';
 import type { AnyErrorCode } from './errors.ts';
 import { getLang, initLang, isLang, setLang } from './i18n/translate.ts';
@@ -17,7 +17,7 @@ import { loginUrl, routeOf, safeReturnPath } from './paths.ts';
 import { showAccount } from './views/account.ts';
 import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
-import type { E2eeView } from './call-e2ee.ts';
+import type { E2eeView } from './call/e2ee.ts';
 import { showSignIn } from './views/login.ts';
 import { showGuestMeeting, showMeeting } from './views/meeting.ts';
 

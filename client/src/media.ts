@@ -2,9 +2,12 @@
  * Local media and per-consumer statistics: the browser-API side of the call, without signalling.
  */
 import type { AnyErrorCode } from './errors.ts';
-import type { MediaKind } from './call-types.ts';
-import type { ConsumerEntry } from './call-connection.ts';
+import type { Consumer } from 'mediasoup-client/types';
+import type { MediaKind } from './call/types.ts';
 import { SignalingError } from './signaling.ts';
+
+/** A remote consumer with what it belongs to. */
+export type ConsumerEntry = { consumer: Consumer; participantId: string; producerId: string; kind: MediaKind };
 
 /** One entry of `stats()`: the inbound-rtp figures of one remote consumer. */
 export type ConsumerStats = {

@@ -115,7 +115,8 @@ export class Signaling {
   }
 
   #onMessage(ev: MessageEvent): void {
-    if (typeof ev.data !== 'string') return;
+    // Closed (by us or the server): nothing more is dispatched, whatever was still in flight.
+    if (this.#closed || typeof ev.data !== 'string') return;
     let msg: ServerMessage;
     try {
       msg = JSON.parse(ev.data) as ServerMessage;

@@ -330,6 +330,12 @@ describe('waiting room and host controls, three browsers', () => {
     // A host is never locked out of her own meeting: Carmen comes back in, and ends it.
     await pc.getByRole('button', { name: 'Unirse' }).click();
     await waitState(pc, 'joined');
+    // The meeting's own host outranks one who was handed the role, as the server says in each
+    // view: Carmen may act on Ana, Ana on nobody.
+    await waitFor(async () => (await pc.getByRole('button', { name: 'Acciones para Ana', exact: true }).count()) === 1, 5_000, { message: "Carmen's menu for Ana" });
+    await hostMenu(pc, 'Ana');
+    expect(await pc.getByRole('button', { name: 'Silenciar a Ana', exact: true }).isVisible()).toBe(true);
+    expect(await pa.getByRole('button', { name: 'Acciones para Carmen Ruiz', exact: true }).count()).toBe(0);
 
     // Ended for everyone (after a confirmation): Ana's call stops and says why.
     await pc.getByRole('button', { name: 'Finalizar la reunión para todos' }).click();

@@ -1,7 +1,12 @@
 /**
- * The call: signalling, the waiting room, local media, mediasoup-client transports, producers and
- * consumers, and what the client knows about the meeting (meeting-state.ts). Knows nothing about
- * the DOM; it drives a `CallView` (implemented in views/meeting.ts).
+ * The call: what the meeting page drives. Knows nothing about the DOM; it drives a `CallView`
+ * (implemented in views/meeting.ts).
+ *
+ * A call is a sequence of sessions (session.ts), one per signalling socket: the first from the
+ * user's click on "Unirse", another when the server asks us to join again. Each session owns
+ * what it opened (transports, producers, consumers, the E2EE Worker, host controls, chat) and is
+ * closed whole; the call keeps only what outlives a session: its state, the person's camera and
+ * microphone (local-media.ts), and how many automatic re-joins are left.
  *
  * Sequence on join (only ever started by the user's click):
  *   WebSocket → join → either `waiting` (no camera, no microphone, no media at all until a host
@@ -13,119 +18,145 @@
  * Own microphone and camera go on and off through the server (pauseProducer / resumeProducer),
  * so a host's mute is real: while muted by a host the server refuses to resume, and only the
  * person can turn the microphone back on once asked (no remote unmute, no remote camera start).
- *
- * The pieces: call-join.ts (join, admission, re-join, leave), call-notifications.ts (what the
- * server tells us), call-own-media.ts (own microphone and camera), call-screen.ts (screen
- * sharing), call-remote-media.ts (the others' media), call-chat.ts, call-host.ts (host controls),
- * all acting on the state in call-core.ts.
  */
-import type { Params, Result } from '../../protocol/signaling.ts';
-import { sendChat } from './call-chat.ts';
-import { CallCore } from './call-core.ts';
-import { endForEveryone, hostRequest, setLocked, updatePolicy } from './call-host.ts';
-import { join, leave } from './call-join.ts';
-import { toggleCamera, toggleMic } from './call-own-media.ts';
-import { toggleScreenShare } from './call-screen.ts';
-import type { CallState, CallView, HostMethod, JoinOptions } from './call-types.ts';
-import type { AnyErrorCode } from './errors.ts';
-import { prepareKeyPairs, type E2eeView } from './call-e2ee.ts';
-import type { E2eeStatus } from '../e2ee/session.ts';
-import { consumerStats, type ConsumerStats } from './media.ts';
+import type { Params, Result } from '../../../protocol/signaling.ts';
+import type { E2eeStatus } from '../../e2ee/session.ts';
+import type { AnyErrorCode } from '../errors.ts';
+import type { ConsumerStats } from '../media.ts';
+import { SignalingError } from '../signaling.ts';
+import { prepareKeyPairs, type E2eeView } from './e2ee.ts';
+import { LocalMedia } from './local-media.ts';
 import type { MeetingState, PolicyPatch, WaitingReason } from './meeting-state.ts';
+import { CallSession, type Inside } from './session.ts';
+import type { CallState, CallView, HostMethod, JoinOptions } from './types.ts';
 
-export type { CallState, CallView, HostMethod, JoinOptions, MediaKind, Source } from './call-types.ts';
+export type { CallState, CallView, HostMethod, JoinOptions, MediaKind, Source } from './types.ts';
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Call {
-  readonly #core: CallCore;
+  readonly #view: CallView;
+  readonly #local: LocalMedia;
+  #state: CallState = 'idle';
+  #errorCode: AnyErrorCode | null = null;
+  #opts: JoinOptions | null = null;
+  #session: CallSession | null = null;
+  #participantId: string | null = null;
+  /** Automatic re-joins allowed for the current `reconnect` notice. */
+  #reconnectsLeft = 1;
 
   constructor(view: CallView) {
-    this.#core = new CallCore(view);
+    this.#view = view;
+    this.#local = new LocalMedia(view);
     prepareKeyPairs();
   }
 
   get state(): CallState {
-    return this.#core.state;
+    return this.#state;
   }
   get errorCode(): AnyErrorCode | null {
-    return this.#core.errorCode;
+    return this.#errorCode;
   }
+  /** Our id in the meeting, once inside (kept after leaving, for the page and tests). */
   get participantId(): string | null {
-    return this.#core.participantId;
+    return this.#participantId;
   }
   get micMuted(): boolean {
-    return this.#core.micMuted;
+    return this.#local.micMuted;
   }
   get cameraOff(): boolean {
-    return this.#core.cameraOff;
+    return this.#local.cameraOff;
   }
   get screenSharing(): boolean {
-    return this.#core.screenTrack !== null;
+    return this.#session?.inside?.own.screenSharing ?? false;
   }
   /** Whether there is a microphone to turn on and off. */
   get hasMicrophone(): boolean {
-    return this.#core.connection?.producers.has('microphone') ?? false;
+    return this.#session?.inside?.own.hasMicrophone ?? false;
   }
   /** Inside a meeting: what the client knows about it; null otherwise (also while waiting). */
   get meeting(): MeetingState | null {
-    const core = this.#core;
-    return core.state === 'joined' || core.state === 'joining' ? (core.connection?.meeting ?? null) : null;
+    return this.#state === 'joined' || this.#state === 'joining' ? (this.#session?.inside?.meeting ?? null) : null;
   }
   /** In the waiting room: why. */
   get waitingReason(): WaitingReason | null {
-    const core = this.#core;
-    return core.state === 'waiting' ? (core.connection?.waiting ?? null) : null;
+    return this.#state === 'waiting' ? (this.#session?.waitingReason ?? null) : null;
   }
 
   /** Joins (or enters the waiting room). Call only from a user gesture: it leads to camera and microphone. */
-  join(opts: JoinOptions): Promise<void> {
-    return join(this.#core, opts);
+  async join(opts: JoinOptions): Promise<void> {
+    if (this.#state === 'joining' || this.#state === 'waiting' || this.#state === 'joined') return;
+    this.#opts = opts;
+    this.#reconnectsLeft = 1;
+    this.#participantId = null;
+    this.#local.reset();
+    this.#setState('joining');
+    if (!navigator.mediaDevices?.getUserMedia) {
+      this.#setState('error', 'UNSUPPORTED');
+      return;
+    }
+    await this.#connect();
   }
 
   /**
    * Sends `leave` (from the meeting or the waiting room), closes everything and stops camera,
    * microphone and screen sharing. A host may hand the host role to someone.
    */
-  leave(handOverTo?: string): Promise<void> {
+  async leave(handOverTo?: string): Promise<void> {
     prepareKeyPairs();
-    return leave(this.#core, handOverTo);
+    const session = this.#session;
+    this.#session = null;
+    await session?.leave(handOverTo, 3000);
+    this.#release(session);
+    this.#setState('left');
+    this.#view.status('statusLeft');
   }
 
   /** Mutes or unmutes the microphone, at the server too. Unmuting is refused while a host has it muted. */
-  toggleMic(): Promise<void> {
-    return toggleMic(this.#core);
+  async toggleMic(): Promise<void> {
+    const own = this.#session?.inside?.own;
+    if (own) return own.toggleMic();
+    this.#local.micMuted = !this.#local.micMuted;
+    this.#local.setTracksEnabled('microphone', !this.#local.micMuted);
+    this.#view.update();
   }
 
   /** Turns the camera off (paused at the server) or on (resumed, or started again if it was closed). */
-  toggleCamera(): Promise<void> {
-    return toggleCamera(this.#core);
+  async toggleCamera(): Promise<void> {
+    const own = this.#session?.inside?.own;
+    if (own) return own.toggleCamera();
+    this.#local.cameraOff = !this.#local.cameraOff;
+    this.#local.setTracksEnabled('camera', !this.#local.cameraOff);
+    this.#view.update();
   }
 
   /** Starts sharing the screen (the browser asks what to share) or stops it. */
   toggleScreenShare(): Promise<void> {
-    return toggleScreenShare(this.#core);
+    return this.#inside().own.toggleScreenShare();
   }
 
   /** Sends a chat message to everyone or to one participant; shows it once sent. */
   sendChat(text: string, to: string | null): Promise<void> {
-    return sendChat(this.#core, text, to);
+    return this.#inside().chat.send(text, to);
   }
 
   /** A host control (FORBIDDEN for participants; the server decides). */
   hostRequest<M extends HostMethod>(method: M, params: Params<M>): Promise<Result<M>> {
-    return hostRequest(this.#core, method, params);
+    return this.#inside().host.request(method, params);
   }
 
   updatePolicy(patch: PolicyPatch): Promise<void> {
-    return updatePolicy(this.#core, patch);
+    return this.#inside().host.updatePolicy(patch);
   }
 
   setLocked(locked: boolean): Promise<void> {
-    return setLocked(this.#core, locked);
+    return this.#inside().host.setLocked(locked);
   }
 
   /** Ends the meeting for everyone (hosts); everyone, this page included, leaves the call. */
   endForEveryone(): Promise<void> {
-    return endForEveryone(this.#core);
+    this.#inside();
+    return this.#session!.endForEveryone();
   }
 
   /**
@@ -137,18 +168,93 @@ export class Call {
     const meeting = this.meeting;
     if (!meeting) return null;
     if (!meeting.policy.e2ee) return { mode: 'off' };
-    return { mode: 'on', status: this.#core.connection?.e2ee?.status ?? null };
+    return { mode: 'on', status: this.#session?.inside?.e2ee?.status ?? null };
   }
 
   /** Key status plus the transform Worker's per-stream counters (tests and the bench). */
   async e2eeStats(): Promise<E2eeView | null> {
-    return (await this.#core.connection?.e2ee?.view()) ?? null;
+    return (await this.#session?.inside?.e2ee?.view()) ?? null;
   }
 
   /** inbound-rtp figures of every remote consumer (for tests and the bench). */
   async stats(): Promise<ConsumerStats[]> {
-    const connection = this.#core.connection;
-    if (!connection) return [];
-    return consumerStats([...connection.consumers.values()]);
+    return (await this.#session?.inside?.remote.stats()) ?? [];
+  }
+
+  #setState(state: CallState, errorCode: AnyErrorCode | null = null): void {
+    this.#state = state;
+    this.#errorCode = errorCode;
+    this.#view.setState(state, errorCode);
+    this.#view.update();
+  }
+
+  /** The parts of the session we are inside; NOT_JOINED otherwise. */
+  #inside(): Inside {
+    const inside = this.#session?.inside;
+    if (!inside || (this.#state !== 'joined' && this.#state !== 'joining')) throw new SignalingError('NOT_JOINED', 'not in a meeting');
+    return inside;
+  }
+
+  async #connect(): Promise<void> {
+    const opts = this.#opts;
+    if (!opts) return;
+    const session = new CallSession(opts, this.#local, this.#view, {
+      waiting: (reason) => {
+        // Nothing is sent from the waiting room: camera and microphone stay off until admitted.
+        this.#local.stop();
+        this.#setState('waiting');
+        this.#view.status(reason === 'no-host' ? 'statusWaitingNoHost' : 'statusWaitingRoom');
+      },
+      entering: (selfId) => {
+        this.#participantId = selfId;
+        if (this.#state !== 'joining') this.#setState('joining');
+        this.#view.update();
+      },
+      joined: () => {
+        this.#reconnectsLeft = 1;
+        this.#setState('joined');
+      },
+      failed: (code) => this.#finish('error', code),
+      ended: (code) => this.#finish('ended', code),
+      reconnect: (reason) => void this.#rejoin(reason),
+    });
+    this.#session = session;
+    await session.start();
+  }
+
+  /** The current session is over (failed, or the meeting ended for us): everything stops. */
+  #finish(state: 'error' | 'ended', code: AnyErrorCode): void {
+    const session = this.#session;
+    this.#session = null;
+    this.#release(session);
+    if (state === 'ended') this.#view.status('statusCallEnded');
+    this.#setState(state, code);
+  }
+
+  /** Closes a session and what it showed; camera and microphone too unless `keepLocal` (a re-join uses them). */
+  #release(session: CallSession | null, keepLocal = false): void {
+    session?.close();
+    this.#view.clearRemote();
+    if (!keepLocal) this.#local.stop();
+  }
+
+  /** The server asked us to join again: a new session, once per notice (else the call fails). */
+  async #rejoin(reason: string): Promise<void> {
+    console.warn(`[call] server asked to reconnect: ${reason}`);
+    const session = this.#session;
+    this.#session = null;
+    this.#view.status('statusReconnecting');
+    await session?.leave(undefined, 2000);
+    const givingUp = this.#reconnectsLeft <= 0 || this.#state === 'left';
+    this.#release(session, !givingUp);
+    if (givingUp) {
+      this.#setState('error', 'CONNECTION_LOST');
+      return;
+    }
+    this.#reconnectsLeft--;
+    this.#setState('joining');
+    await delay(reason === 'server-shutdown' ? 1500 : 300);
+    if (this.#state !== 'joining' || this.#session !== null) return;
+    await this.#connect();
   }
 }

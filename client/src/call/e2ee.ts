@@ -10,13 +10,13 @@
  */
 import type { Device } from 'mediasoup-client';
 import type { RtpCodecCapability } from 'mediasoup-client/types';
-import type { StreamOptions, StreamStats } from '../e2ee/frame-cryptor.ts';
-import type { FrameKind } from '../e2ee/media-frame.ts';
-import { generateParticipantKeyPairs, type ParticipantKeyPairs } from '../e2ee/keys.ts';
-import { E2eeSession, type E2eeCryptorPort, type E2eeStatus } from '../e2ee/session.ts';
-import type { ToWorker, WorkerReply } from '../e2ee/worker-protocol.ts';
+import type { StreamOptions, StreamStats } from '../../e2ee/frame-cryptor.ts';
+import type { FrameKind } from '../../e2ee/media-frame.ts';
+import { generateParticipantKeyPairs, type ParticipantKeyPairs } from '../../e2ee/keys.ts';
+import { E2eeSession, type E2eeCryptorPort, type E2eeStatus } from '../../e2ee/session.ts';
+import type { ToWorker, WorkerReply } from '../../e2ee/worker-protocol.ts';
 import { SendPacer } from './send-pacer.ts';
-import type { Signaling } from './signaling.ts';
+import type { Signaling } from '../signaling.ts';
 
 /** `script`: RTCRtpScriptTransform; `legacy`: createEncodedStreams; null: this browser cannot encrypt. */
 export type TransformMode = 'script' | 'legacy';
@@ -71,7 +71,7 @@ export class CallE2ee {
   constructor(mode: TransformMode, onChange: () => void) {
     this.mode = mode;
     this.#onChange = onChange;
-    this.#worker = new Worker(new URL('../e2ee/transform-worker.ts', import.meta.url), { type: 'module', name: 'recinto-e2ee' });
+    this.#worker = new Worker(new URL('../../e2ee/transform-worker.ts', import.meta.url), { type: 'module', name: 'recinto-e2ee' });
     this.#worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
       const pending = this.#replies.get(reply.id);

@@ -1,10 +1,11 @@
 /**
  * What the client knows about the meeting it is in: itself (role and host-controlled
  * permissions), the others, the policy, the lock and — for hosts and co-hosts — who is waiting.
- * Filled from the join result or `admitted`, kept current by notifications (call.ts); the views
- * only read it. The server enforces every rule; this is for showing them.
+ * Filled from the join result or `admitted`, kept current by notifications (session.ts); the
+ * views only read it. The server enforces every rule and says in each participant view what we
+ * may do (`controls` on someone, `meetingControls` in our own): the page offers exactly that.
  */
-import type { NotificationParams } from '../../protocol/signaling.ts';
+import type { NotificationParams } from '../../../protocol/signaling.ts';
 
 export type MeetingInfo = NotificationParams<'admitted'>['meeting'];
 export type Participant = NotificationParams<'participantUpdated'>['participant'];
@@ -16,6 +17,10 @@ export type WaitingPerson = NotificationParams<'waitingRoomChanged'>['waiting'][
 export type ChatMessage = Extract<NotificationParams<'chatMessage'>, { text: string }>;
 export type HostAction = NotificationParams<'hostAction'>['action'];
 export type WaitingReason = 'waiting-room' | 'no-host';
+/** A host control on one person (the signalling method of that name; `ban` is `remove` with a ban). */
+export type PersonControl = Participant['controls'][number];
+/** One of the meeting's own controls (`admit` covers admit, admit all and deny). */
+export type MeetingControl = NonNullable<Participant['meetingControls']>[number];
 
 export class MeetingState {
   self: Participant;
@@ -35,9 +40,9 @@ export class MeetingState {
     for (const p of info.participants) if (p.id !== info.self.id) this.others.set(p.id, p);
   }
 
-  /** Host or co-host: sees the waiting room and has the host controls (as the server says: the role it sent). */
-  get hasHostControls(): boolean {
-    return this.self.role !== 'participant';
+  /** Whether the server lets us use one of the meeting's controls (from our own participant view). */
+  may(control: MeetingControl): boolean {
+    return this.self.meetingControls?.includes(control) ?? false;
   }
 
   nameOf(id: string): string | undefined {

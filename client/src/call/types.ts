@@ -1,7 +1,7 @@
 /** The types the call and its views share (see call.ts). */
-import type { Params } from '../../protocol/signaling.ts';
-import type { AnyErrorCode } from './errors.ts';
-import type { MessageKey } from './i18n/translate.ts';
+import type { Params } from '../../../protocol/signaling.ts';
+import type { AnyErrorCode } from '../errors.ts';
+import type { MessageKey } from '../i18n/translate.ts';
 import type { ChatMessage, HostAction } from './meeting-state.ts';
 
 /**

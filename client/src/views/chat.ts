@@ -6,7 +6,7 @@
 import { CHAT_MAX_LENGTH, chatSegments } from '../chat-text.ts';
 import { announce, h, translate } from '../dom.ts';
 import { getLang } from '../i18n/translate.ts';
-import type { ChatMessage, MeetingState } from '../meeting-state.ts';
+import type { ChatMessage, MeetingState } from '../call/meeting-state.ts';
 import { section } from './layout.ts';
 
 /** The message text as nodes: text, and https links that open apart from the meeting page. */

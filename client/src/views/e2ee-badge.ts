@@ -3,7 +3,7 @@
  * when every stream in and out is end-to-end encrypted (every other participant's key is here);
  * while keys are being exchanged it says so, and a meeting without E2EE says that plainly.
  */
-import type { Call } from '../call.ts';
+import type { Call } from '../call/call.ts';
 import { h, translate } from '../dom.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';

@@ -1,7 +1,7 @@
 /** Notices of what a host did to us (muted, asked to unmute, camera or screen sharing allowed or not). */
 import { h } from '../dom.ts';
 import type { MessageKey } from '../i18n/translate.ts';
-import type { HostAction } from '../meeting-state.ts';
+import type { HostAction } from '../call/meeting-state.ts';
 
 const NOTICES: Record<HostAction, MessageKey> = {
   muted: 'noticeMuted',

@@ -3,20 +3,18 @@
  * with a menu of host controls per person for hosts and co-hosts; the waiting room (hosts and
  * co-hosts); and the host toolbar (mute all, lock, end for everyone, the meeting's rules).
  * Panels are updated in place (rows keyed by id) so focus stays where it was. Every button names
- * the person it acts on. The server decides who may do what; the panels only offer it.
+ * the person it acts on. The server decides who may do what and says so in each participant view
+ * (`controls`, `meetingControls`): the panels offer exactly that, and hold no rule of their own.
  */
-import type { Call } from '../call.ts';
+import type { Call } from '../call/call.ts';
 import { h, translate, type Text } from '../dom.ts';
 import type { MessageKey } from '../i18n/translate.ts';
-import type { MeetingState, Participant, Policy, Role, WaitingPerson } from '../meeting-state.ts';
+import type { MeetingState, Participant, PersonControl, Policy, WaitingPerson } from '../call/meeting-state.ts';
 import { ask } from './dialog.ts';
 import { section } from './layout.ts';
 
 /** Runs a host action; failures are shown in the alert region, success optionally announced. */
 export type Act = (work: () => Promise<unknown>, done?: Text | (() => Text | null)) => Promise<void>;
-
-/** Acting on someone needs a higher role than theirs: co-hosts act on participants, hosts on both. */
-const RANK: Record<Role, number> = { participant: 0, cohost: 1, host: 2 };
 
 const button = (className: string, text?: Text) => h('button', { class: className, attrs: { type: 'button' }, ...(text ? { text } : {}) });
 
@@ -127,22 +125,30 @@ class ParticipantRow {
     const current = [...this.#badges.children].map((b) => b.getAttribute('data-i18n-text')).join(' ');
     if (current !== badges.join(' ')) this.#badges.replaceChildren(...badges.map((key) => h('span', { class: `badge ${key}`, text: key })));
 
-    // Host controls: for hosts and co-hosts, on those with a lower role.
-    const controls = !self && RANK[meeting.self.role] > RANK[info.role];
-    this.#toggle.hidden = !controls;
-    if (!controls) {
+    // Host controls: those the server lists for us on this person.
+    const may = (control: PersonControl) => info.controls.includes(control);
+    this.#toggle.hidden = info.controls.length === 0;
+    if (this.#toggle.hidden) {
       this.#menu.hidden = true;
       this.#toggle.setAttribute('aria-expanded', 'false');
     }
     const vars = { name };
     translate(this.#toggle, 'text', ['hostMenuFor', vars]);
+    const buttons: [HTMLButtonElement, PersonControl][] = [
+      [this.#mute, 'mute'],
+      [this.#askUnmute, 'askToUnmute'],
+      [this.#camera, 'setCameraAllowed'],
+      [this.#screen, 'setScreenShareAllowed'],
+      [this.#role, 'setRole'],
+      [this.#remove, 'remove'],
+      [this.#ban, 'ban'],
+    ];
+    for (const [button, control] of buttons) button.hidden = !may(control);
     translate(this.#mute, 'text', ['muteParticipant', vars]);
     this.#mute.disabled = info.mutedByHost;
     translate(this.#askUnmute, 'text', ['askUnmuteParticipant', vars]);
     translate(this.#camera, 'text', [info.cameraAllowed ? 'forbidCamera' : 'allowCamera', vars]);
     translate(this.#screen, 'text', [info.screenShareAllowed ? 'forbidScreen' : 'allowScreen', vars]);
-    // Only hosts give or take the co-host role, and guests cannot be co-hosts.
-    this.#role.hidden = meeting.self.role !== 'host' || info.role === 'host' || info.guest;
     translate(this.#role, 'text', [info.role === 'cohost' ? 'unmakeCohost' : 'makeCohost', vars]);
     translate(this.#remove, 'text', ['removeParticipant', vars]);
     translate(this.#ban, 'text', ['banParticipant', vars]);
@@ -230,8 +236,9 @@ export class WaitingRoomPanel {
   }
 
   update(meeting: MeetingState | null): void {
-    this.element.hidden = !meeting?.hasHostControls;
-    const waiting = meeting?.hasHostControls ? meeting.waiting : [];
+    const admits = meeting?.may('admit') ?? false;
+    this.element.hidden = !admits;
+    const waiting = admits && meeting ? meeting.waiting : [];
     syncRows(this.list, this.#rows, waiting, (person) => new WaitingRow(person, this.#call, this.#act), (row, person) => row.update(person));
     this.empty.hidden = waiting.length > 0;
     this.admitAll.hidden = waiting.length === 0;
@@ -260,6 +267,7 @@ export class HostToolbar {
     h('option', { text: 'screenShareEveryone', attrs: { value: 'everyone' } }),
   ]);
   readonly toggles = new Map<BooleanPolicyKey, HTMLInputElement>();
+  readonly policy: HTMLFieldSetElement;
   readonly element: HTMLElement;
 
   constructor(call: Call, act: Act) {
@@ -273,14 +281,14 @@ export class HostToolbar {
       const value = this.screenShare.value === 'everyone' ? 'everyone' : 'host';
       void act(() => call.updatePolicy({ screenShare: value }), 'statusPolicySaved');
     });
-    const policy = h('fieldset', { id: 'meeting-policy', class: 'policy' }, [
+    this.policy = h('fieldset', { id: 'meeting-policy', class: 'policy' }, [
       h('legend', { text: 'policyHeading' }),
       ...checks,
       h('div', { class: 'field inline' }, [h('label', { text: 'policyScreenShare', attrs: { for: this.screenShare.id } }), this.screenShare]),
     ]);
     this.element = h('section', { id: 'host-toolbar', class: 'host-toolbar', label: 'hostControls', hidden: true }, [
       h('div', { class: 'controls', attrs: { role: 'group' }, label: 'hostControls' }, [this.muteAll, this.lock, this.end]),
-      policy,
+      this.policy,
     ]);
 
     this.muteAll.addEventListener('click', () => {
@@ -304,13 +312,16 @@ export class HostToolbar {
   }
 
   update(meeting: MeetingState | null): void {
-    this.element.hidden = !meeting?.hasHostControls;
+    // What the server lets us do: co-hosts, for one, do not end the meeting for everyone.
+    this.muteAll.hidden = !meeting?.may('muteAll');
+    this.lock.hidden = !meeting?.may('setLocked');
+    this.end.hidden = !meeting?.may('endMeeting');
+    this.policy.hidden = !meeting?.may('updatePolicy');
+    this.element.hidden = this.muteAll.hidden && this.lock.hidden && this.end.hidden && this.policy.hidden;
     if (!meeting) return;
     const policy: Policy = meeting.policy;
     for (const [key, input] of this.toggles) input.checked = policy[key];
     this.screenShare.value = policy.screenShare;
-    // Only hosts (not co-hosts) end the meeting for everyone.
-    this.end.hidden = meeting.self.role !== 'host';
     translate(this.lock, 'text', meeting.locked ? 'unlockMeeting' : 'lockMeeting');
   }
 }

@@ -13,13 +13,13 @@
  */
 import { E2eeBadge } from './e2ee-badge.ts';
 import { api, ApiError, type SignedIn } from '../api.ts';
-import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call.ts';
+import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call/call.ts';
 import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
 import type { AnyErrorCode } from '../errors.ts';
 import { enterAsGuest, validDisplayName } from '../guest.ts';
 import { errorKey, type MessageKey } from '../i18n/translate.ts';
 import { errorCodeOf } from '../media.ts';
-import type { ChatMessage, HostAction } from '../meeting-state.ts';
+import type { ChatMessage, HostAction } from '../call/meeting-state.ts';
 import { loginUrl, meetingPath } from '../paths.ts';
 import { ChatPanel } from './chat.ts';
 import { ask } from './dialog.ts';

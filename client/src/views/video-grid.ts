@@ -1,5 +1,5 @@
 /** The video grid: one tile per other participant (camera and sound), one more per shared screen. */
-import type { MediaKind, Source } from '../call.ts';
+import type { MediaKind, Source } from '../call/call.ts';
 import { h } from '../dom.ts';
 
 export class VideoGrid {
