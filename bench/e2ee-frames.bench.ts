@@ -7,7 +7,7 @@
  *
  * And how soon a removed participant's keys stop opening frames: in a three-person call the host
  * removes one; from the click, the time until the SFU forwards the host's first camera frame under
- * the fresh key (a new KID; the removed participant never gets that key). test/e2e/e2ee.test.ts
+ * the fresh key (a new KID; the removed participant never gets that key). test/e2e/e2ee-locked-out.test.ts
  * proves the frames do not open for the removed participant, with a bound a loaded machine meets.
  * Duplicates: frames the receivers' transforms got twice (Chromium, after retransmissions).
  */

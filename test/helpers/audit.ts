@@ -1,5 +1,6 @@
 /** The audit trail as tests read it: one query, rows oldest first, `detail` parsed. */
 import type { Db } from '../../server/store/db.ts';
+import type { TestServer } from './server.ts';
 
 export interface AuditRow {
   seq: number;
@@ -32,4 +33,9 @@ export function auditRows(db: Db, filter: { action?: string; outcome?: AuditRow[
   const sql = `SELECT seq, at, action, actor, meeting_id AS meetingId, outcome, detail FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
   const rows = db.prepare(sql).all(...args) as (Omit<AuditRow, 'detail' | 'rawDetail'> & { detail: string })[];
   return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown>, rawDetail: r.detail }));
+}
+
+/** The codes of the refusals audited for `action` (exact), in `meetingId` if given, oldest first. */
+export function deniedCodes(server: TestServer, action: string, meetingId?: string): unknown[] {
+  return auditRows(server.recinto.db, { action, outcome: 'denied', ...(meetingId ? { meetingId } : {}) }).map((r) => r.detail.code);
 }

@@ -7,7 +7,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../../server/auth/sessions.ts';
 import type { HttpClient } from './http-client.ts';
-import type { TestServer, TestUser } from './server.ts';
+import { startTestServer, type TestServer, type TestUser } from './server.ts';
+import { watchRouters } from './sfu-tap.ts';
 
 /** The same setting the `./recinto` wrapper checks (and installs Debian's package for). */
 export const CHROMIUM_PATH = process.env['RECINTO_CHROMIUM'] || '/usr/bin/chromium';
@@ -180,6 +181,69 @@ export function endScreenSharing(page: Page): Promise<number> {
     }
     return live.length;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keys a page hands its end-to-end encryption Worker
+
+export type CapturedKey = { op: 'sendKey' | 'receiveKey'; senderId?: string; epoch: number; baseKey: number[]; at: number };
+
+/** Records the keys the page hands its transform Worker (the test's window into the browser's keys); read with `capturedKeys()`. */
+export const KEY_SPY = () => {
+  const keys: unknown[] = [];
+  Object.defineProperty(window, '__e2eeKeys', { value: keys });
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, options?: unknown) {
+    const m = message as { op?: string; senderId?: string; epoch?: number; baseKey?: Uint8Array };
+    if (m?.op === 'sendKey' || m?.op === 'receiveKey') keys.push({ op: m.op, senderId: m.senderId, epoch: m.epoch, baseKey: Array.from(m.baseKey ?? []), at: Date.now() });
+    return post.call(this, message, options as StructuredSerializeOptions);
+  } as typeof post;
+};
+
+export const capturedKeys = (page: Page) => page.evaluate(() => (window as unknown as { __e2eeKeys: unknown[] }).__e2eeKeys) as Promise<CapturedKey[]>;
+
+// ---------------------------------------------------------------------------------------------
+// A test file's server and browsers
+
+/**
+ * A browser-test file's server and browsers. `start()` (before the tests) starts the server,
+ * watches its worker's routers (for SFU taps) and creates `people` ([username, display name]);
+ * `open(name, initScripts)` signs one of them in, in a browser of its own with the device spy,
+ * `everyBrowser` and then `initScripts` on its context. `closeBrowsers()` after each test, since
+ * two cores do not run more than three calls' worth of Chromium; `stop()` after all of them.
+ */
+export function browserSuite(people: readonly (readonly [string, string])[], everyBrowser: (() => void)[] = []) {
+  const browsers: SignedInBrowser[] = [];
+  const users = new Map<string, TestUser>();
+  let server: TestServer | undefined;
+  let routers: ReturnType<typeof watchRouters> | undefined;
+  const closeBrowsers = async () => {
+    await Promise.allSettled(browsers.splice(0).map((b) => b.close()));
+  };
+  return {
+    users,
+    async start() {
+      server = await startTestServer();
+      routers = watchRouters(server.recinto.pool.slots[0]!.worker);
+      for (const [name, displayName] of people) users.set(name, await server.createUser(name, { displayName }));
+      return { server, routers };
+    },
+    async open(name: string, initScripts: (() => void)[] = []): Promise<SignedInBrowser> {
+      const b = await signedInBrowser(server!, users.get(name)!);
+      browsers.push(b);
+      await spyOnDevicesAndSockets(b.context);
+      for (const script of [...everyBrowser, ...initScripts]) await b.context.addInitScript(script);
+      return b;
+    },
+    /** Prints every browser's console messages and page errors (for `onTestFailed`). */
+    logs: () => console.log(browsers.flatMap((b) => b.logs).join('\n')),
+    closeBrowsers,
+    async stop() {
+      routers?.stop();
+      await closeBrowsers();
+      await server?.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

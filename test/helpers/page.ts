@@ -18,6 +18,17 @@ export const pageStats = (page: Page) => page.evaluate(() => window.recinto.stat
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: `${E2E_OUT_DIR}/${name}.png`, fullPage: true });
 export const alertText = async (page: Page) => (await page.getByRole('alert').textContent()) ?? '';
 
+/** The end-to-end encryption of the page's call as its debug hook shows it (streams and counters, never keys), or null. */
+export type E2eeView = NonNullable<Awaited<ReturnType<Window['recinto']['e2ee']>>>;
+export const pageE2ee = (page: Page) => page.evaluate(() => window.recinto.e2ee()) as Promise<E2eeView | null>;
+
+/** The producer of `from`'s `kind` as `page` consumes it. */
+export async function producerOf(page: Page, from: string, kind: 'audio' | 'video'): Promise<string> {
+  return waitFor(async () => (await pageStats(page)).find((s) => s.participantId === from && s.kind === kind)?.producerId, 10_000, {
+    message: `a ${kind} consumer of ${from}`,
+  });
+}
+
 /** The sum of `key` over `stats`' consumers of `from`'s `kind`. */
 export function received(stats: Stat[], from: string, kind: 'audio' | 'video', key: StatKey): number {
   return stats.filter((s) => s.participantId === from && s.kind === kind).reduce((a, s) => a + s[key], 0);

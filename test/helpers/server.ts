@@ -36,14 +36,19 @@ export interface TestServer {
   createUser(username: string, options?: { displayName?: string; role?: 'admin' | 'staff' }): Promise<TestUser>;
   /** Signs in through the HTTP API (password, then TOTP); the client holds the session cookie. */
   signIn(user: TestUser): Promise<HttpClient>;
+  /** The sessions of the accounts `startTestServer` was asked to sign in (`signIn`), by username. */
+  http: Record<string, HttpClient>;
   close(): Promise<void>;
 }
 
 /** A policy without waiting room or host requirement, for tests that are not about them. */
 export const OPEN_POLICY: MeetingPolicyPatch = { waitingRoom: false, joinBeforeHost: true, muteOnEntry: false };
 
-/** `logTo` receives every log line (JSON) instead of stdout. */
-export async function startTestServer(overrides: DeepPartial<Config> = {}, options: { logTo?: DestinationStream } = {}): Promise<TestServer> {
+/**
+ * `logTo` receives every log line (JSON) instead of stdout. `signIn`: staff accounts to create and
+ * sign in at once, each shown with its name capitalised ('ines' → 'Ines'); see `http`.
+ */
+export async function startTestServer(overrides: DeepPartial<Config> = {}, options: { logTo?: DestinationStream; signIn?: readonly string[] } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-test-'));
   const base: DeepPartial<Config> = {
     server: { host: '127.0.0.1', port: 0 },
@@ -54,7 +59,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
   const recinto = await startRecinto(config, createLogger(config, options.logTo));
-  return {
+  const server: TestServer = {
     url: recinto.url,
     recinto,
     config,
@@ -100,11 +105,41 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
       if (second.status !== 200) throw new Error(`second factor failed: ${JSON.stringify(second.body)}`);
       return client;
     },
+    http: {},
     async close() {
       await recinto.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  try {
+    for (const name of options.signIn ?? []) {
+      server.http[name] = await server.signIn(await server.createUser(name, { displayName: name[0]!.toUpperCase() + name.slice(1) }));
+    }
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return server;
+}
+
+/**
+ * The two servers end-to-end encryption rules are tested against, with `names` signed in on each:
+ * `required` has the default configuration (every meeting must be encrypted) and logs everything,
+ * at trace level, into `logLines`; `optional` lets meetings turn E2EE off (`meetings.e2eeRequired: false`).
+ */
+export async function startE2eeServers(names: readonly string[]): Promise<{ required: TestServer; optional: TestServer; logLines: string[]; close(): Promise<void> }> {
+  const limits = { signaling: { messagesPerSecond: 1000, burst: 1000 }, auth: { loginAttemptsPerMinutePerIp: 1000 } };
+  const logLines: string[] = [];
+  const required = await startTestServer({ ...limits, log: { level: 'trace' } }, { logTo: { write: (line: string) => void logLines.push(line) }, signIn: names });
+  const optional = await startTestServer({ ...limits, meetings: { e2eeRequired: false } }, { signIn: names }).catch(async (err: unknown) => {
+    await required.close();
+    throw err;
+  });
+  const close = async () => {
+    await required.close();
+    await optional.close();
+  };
+  return { required, optional, logLines, close };
 }
 
 function deepMerge<T extends object>(base: T, over: T): T {

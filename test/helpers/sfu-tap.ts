@@ -3,10 +3,17 @@
  * It consumes one producer of a real mediasoup router the way a participant would, but through a
  * PlainTransport into a UDP socket of the test, and reassembles the RTP it receives into the
  * encoded frames the sender's encoder (and encryption transform) produced. A test can then compare
- * those bytes with what the browser encrypted, or check they are not the plaintext.
+ * those bytes with what the browser encrypted, or check they are not the plaintext, and open them
+ * (`openFrame`) with keys taken from a browser (`decryptionKeys`).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { types } from 'mediasoup';
+import { ratchet } from '../../client/e2ee/keys.ts';
+import { decryptFrame, kidForEpoch, type FrameKind } from '../../client/e2ee/media-frame.ts';
+import { AES_256_GCM_SHA512_128, deriveKeyMaterial, type SFrameKey } from '../../client/e2ee/sframe.ts';
+
+/** Waits for frames at the SFU tap (≈2 s of the camera on an idle machine). */
+export const TAP_TIMEOUT_MS = 30_000;
 
 export interface TappedFrame {
   kind: 'audio' | 'video';
@@ -284,4 +291,33 @@ export class SfuTap {
     this.frames.push({ kind: this.kind, timestamp: frame.timestamp, receivedAt: Date.now(), data: frame.data });
     for (const check of this.#waiters) check();
   }
+}
+
+/** Decryption keys for every epoch in `keys` and up to `ratchetAhead` ratchet steps after each (all a holder could derive). */
+export async function decryptionKeys(keys: { epoch: number; baseKey: number[] }[], ratchetAhead = 0): Promise<Map<bigint, SFrameKey[]>> {
+  const byKid = new Map<bigint, SFrameKey[]>();
+  for (const k of keys) {
+    let baseKey = Uint8Array.from(k.baseKey);
+    for (let step = 0; step <= ratchetAhead; step++) {
+      if (step > 0) baseKey = await ratchet(baseKey);
+      const kid = kidForEpoch(k.epoch + step);
+      const key = await deriveKeyMaterial(AES_256_GCM_SHA512_128, kid, baseKey, 'decrypt');
+      byKid.set(kid, [...(byKid.get(kid) ?? []), key]);
+    }
+  }
+  return byKid;
+}
+
+/** The tapped frame decrypted with any of the keys, or null. */
+export async function openFrame(frame: TappedFrame, kind: FrameKind, keys: Map<bigint, SFrameKey[]>): Promise<Uint8Array | null> {
+  for (const candidates of keys.values()) {
+    for (const key of candidates) {
+      try {
+        return (await decryptFrame({ keys: (kid) => (kid === key.kid ? key : undefined), kind, frame: frame.data })).frame;
+      } catch {
+        // not this key
+      }
+    }
+  }
+  return null;
 }

@@ -1,7 +1,9 @@
 /** A minimal signalling client for tests: real WebSocket, typed requests, captured notifications. */
 import WebSocket from 'ws';
+import type { MeetingPolicyPatch } from '../../protocol/policy.ts';
 import type { MethodName, NotificationName, NotificationParams, Params, Result } from '../../protocol/signaling.ts';
 import type { HttpClient } from './http-client.ts';
+import type { TestServer } from './server.ts';
 import { waitFor } from './wait.ts';
 
 export interface Reply {
@@ -132,4 +134,39 @@ export async function joinAdmitted(client: TestClient, meetingId: string, host: 
   await host.request('admit', { waitingId: r.waitingId });
   const note = await client.waitForNotification('admitted');
   return (note.meeting as { self: { id: string } }).self.id;
+}
+
+/** How many `notification`s `client` has received. */
+export const count = (client: TestClient, notification: NotificationName) => client.notifications.filter((n) => n.notification === notification).length;
+/** Lets anything in flight arrive before checking that it did not. */
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+/**
+ * Meetings titled `title` on `server()` (read when used, so it may start in `beforeAll`), owned
+ * and hosted by `owner`; everyone is an account the server signed in at start (`signIn`).
+ */
+export function meetingsOn(server: () => TestServer, owner: string, title: string) {
+  const connect = (name: string) => TestClient.connect(server().http[name]!);
+  return {
+    connect,
+    /** A meeting with `owner` inside as its host, then each of `guests` (who must get in at once). */
+    async hosted(policy: MeetingPolicyPatch = {}, guests: readonly string[] = []) {
+      const meetingId = server().createMeeting(title, { ownerId: server().recinto.auth.accounts.byUsername(owner)!.id, policy });
+      const people: Record<string, { client: TestClient; id: string }> = {};
+      for (const name of [owner, ...guests]) {
+        const client = await connect(name);
+        const joined = await client.join(meetingId);
+        if (joined.status !== 'joined') throw new Error(`${name} should be inside`);
+        people[name] = { client, id: joined.meeting.self.id };
+      }
+      const close = () => Promise.all(Object.values(people).map((p) => p.client.close()));
+      return { meetingId, people, host: people[owner]!.client, close };
+    },
+    /** Joins as `name` and, if waiting, gets admitted by `host`; returns the participant id. */
+    async admitted(name: string, meetingId: string, host: TestClient): Promise<{ client: TestClient; id: string }> {
+      const client = await connect(name);
+      return { client, id: await joinAdmitted(client, meetingId, host) };
+    },
+    live: (meetingId: string) => server().recinto.meetings.find(meetingId)!,
+  };
 }
