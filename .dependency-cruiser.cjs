@@ -9,8 +9,7 @@ module.exports = {
       name: 'no-circular',
       severity: 'error',
       comment:
-        'No import cycle anywhere, type-only imports included: every folder is a layer, and a ' +
-        'module is readable (and testable) from its imports down.',
+        'No import cycle anywhere, type-only imports included: every folder is a layer, and a ' + 'module is readable (and testable) from its imports down.',
       from: {},
       to: { circular: true },
     },
@@ -27,18 +26,14 @@ module.exports = {
     {
       name: 'media-below-meetings',
       severity: 'error',
-      comment:
-        'server/media is the SFU adapter: it implements the meeting core\'s media port and knows ' +
-        'nothing of meetings, signalling or accounts.',
+      comment: "server/media is the SFU adapter: it implements the meeting core's media port and knows " + 'nothing of meetings, signalling or accounts.',
       from: { path: '^server/media/' },
       to: { path: '^server/(meetings|signaling|auth)/' },
     },
     {
       name: 'meetings-below-transports',
       severity: 'error',
-      comment:
-        'server/meetings holds the meeting rules; the transports (signalling, HTTP) call it, never ' +
-        'the other way round.',
+      comment: 'server/meetings holds the meeting rules; the transports (signalling, HTTP) call it, never ' + 'the other way round.',
       from: { path: '^server/meetings/' },
       to: { path: '^server/(signaling|http)/' },
     },
@@ -66,18 +61,14 @@ module.exports = {
     {
       name: 'client-not-to-server',
       severity: 'error',
-      comment:
-        'The browser client shares only protocol/ with the server: nothing of server/ (nor of ' +
-        'test/, bench/, scripts/) goes into the bundle.',
+      comment: 'The browser client shares only protocol/ with the server: nothing of server/ (nor of ' + 'test/, bench/, scripts/) goes into the bundle.',
       from: { path: '^client/' },
       to: { path: '^(server|test|bench|scripts)/' },
     },
     {
       name: 'e2ee-not-to-client-src',
       severity: 'error',
-      comment:
-        'client/e2ee is the dependency-free encryption leaf: the call (client/src) uses it, it ' +
-        'never uses the call.',
+      comment: 'client/e2ee is the dependency-free encryption leaf: the call (client/src) uses it, it ' + 'never uses the call.',
       from: { path: '^client/e2ee/' },
       to: { path: '^client/src/' },
     },
@@ -100,8 +91,7 @@ module.exports = {
     {
       name: 'not-to-unresolvable',
       severity: 'error',
-      comment:
-        'Every import resolves (a module that does not resolve would slip past the rules above).',
+      comment: 'Every import resolves (a module that does not resolve would slip past the rules above).',
       from: {},
       to: { couldNotResolve: true },
     },

@@ -1,6 +1,7 @@
 // ESLint for Recinto (`./recinto lint`, `npm run lint:code`): typescript-eslint's recommended
 // rules with type information (no floating or misused promises, exhaustive switches), zero
-// warnings (--max-warnings 0). No formatting rules: formatting is not checked yet.
+// warnings (--max-warnings 0). No formatting rules: Prettier formats (.prettierrc.json, checked by
+// `./recinto lint` too).
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -31,10 +32,7 @@ export default defineConfig(
       // interface (the media port, the relay, fakes in tests) are async even when they finish at once.
       '@typescript-eslint/require-await': 'off',
       // `_name` marks a parameter or binding kept for its position.
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
   {

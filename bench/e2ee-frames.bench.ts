@@ -44,7 +44,10 @@ export async function run(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const users = await Promise.all([server.createUser('emisora', { displayName: 'Emisora' }), server.createUser('receptor', { displayName: 'Receptor' })]);
-    for (const [label, hd] of [['640x480', false], ['1280x720', true]] as const) {
+    for (const [label, hd] of [
+      ['640x480', false],
+      ['1280x720', true],
+    ] as const) {
       let a: SignedInBrowser | undefined;
       let b: SignedInBrowser | undefined;
       try {
@@ -58,7 +61,9 @@ export async function run(): Promise<string[]> {
         await new Promise((r) => setTimeout(r, SECONDS * 1000));
         const [sent, got] = await Promise.all([view(a.page), view(b.page)]);
         const video = (v: View, direction: 'send' | 'recv') => v.streams.filter((s) => s.kind === 'video' && s.direction === direction);
-        const width = await b.page.evaluate(async () => Math.max(0, ...(await window.recinto.stats()).filter((s) => s.kind === 'video').map((s) => s.frameWidth)));
+        const width = await b.page.evaluate(async () =>
+          Math.max(0, ...(await window.recinto.stats()).filter((s) => s.kind === 'video').map((s) => s.frameWidth)),
+        );
         const duplicates = got.streams.filter((s) => s.direction === 'recv').reduce((t, s) => t + s.duplicates, 0);
         console.error(`#   ${label}: ${duplicates} frames handed to the receiver's transforms twice (dropped as duplicates)`);
         const enc = video(sent, 'send').flatMap((s) => s.recentMs);
@@ -119,14 +124,22 @@ async function removals(server: TestServer): Promise<number[]> {
         const idAna = await joinMeeting(browsers[0].page, server.url, meetingId);
         await joinMeeting(browsers[1].page, server.url, meetingId);
         await joinMeeting(browsers[2].page, server.url, meetingId);
-        const camera = await waitFor(async () => (await pageStats(browsers[1].page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.framesDecoded > 3)?.producerId, 30_000, {
-          message: "Ana's camera decoded",
-        });
+        const camera = await waitFor(
+          async () => (await pageStats(browsers[1].page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.framesDecoded > 3)?.producerId,
+          30_000,
+          {
+            message: "Ana's camera decoded",
+          },
+        );
         // Cris holds everyone's key: Ana's ratchet for Cris's arrival is behind us.
-        await waitFor(async () => {
-          const v = await view(browsers[2].page);
-          return v.peers === 2 && v.complete;
-        }, 30_000, { message: 'Cris keyed' });
+        await waitFor(
+          async () => {
+            const v = await view(browsers[2].page);
+            return v.peers === 2 && v.complete;
+          },
+          30_000,
+          { message: 'Cris keyed' },
+        );
         tap = await SfuTap.attach(await routers.routerFor(meetingId), camera);
         const before = kidOf((await tap.waitForFrames(30, { timeoutMs: 30_000 })).at(-1)!);
         await hostMenu(browsers[0].page, 'Cris');

@@ -26,7 +26,10 @@ export async function run(): Promise<string[]> {
   let host: SignedInBrowser | undefined;
   let guest: SignedInBrowser | undefined;
   try {
-    const users = await Promise.all([server.createUser('anfitriona', { displayName: 'Anfitriona' }), server.createUser('invitado', { displayName: 'Invitado' })]);
+    const users = await Promise.all([
+      server.createUser('anfitriona', { displayName: 'Anfitriona' }),
+      server.createUser('invitado', { displayName: 'Invitado' }),
+    ]);
     [host, guest] = await Promise.all([signedInBrowser(server, users[0], 'host'), signedInBrowser(server, users[1], 'guest')]);
     const on = await joins(server.url, host, guest, server.createMeeting('Bench E2EE', { policy: OPEN_POLICY }), 'E2EE on');
     const off = await joins(server.url, host, guest, server.createMeeting('Bench sin E2EE', { policy: { ...OPEN_POLICY, e2ee: false } }), 'E2EE off');
@@ -44,7 +47,13 @@ export async function run(): Promise<string[]> {
 }
 
 /** The host joins `meetingId`; the guest joins N times. */
-async function joins(url: string, host: SignedInBrowser, guest: SignedInBrowser, meetingId: string, label: string): Promise<{ toFrame: number[]; toJoined: number[] }> {
+async function joins(
+  url: string,
+  host: SignedInBrowser,
+  guest: SignedInBrowser,
+  meetingId: string,
+  label: string,
+): Promise<{ toFrame: number[]; toJoined: number[] }> {
   const hp = host.page;
   await joinMeeting(hp, url, meetingId);
 

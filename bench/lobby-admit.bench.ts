@@ -48,7 +48,9 @@ export async function run(): Promise<string[]> {
       });
       const t0 = await hp.evaluate(() => {
         const at = Date.now();
-        const button = [...document.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === 'Admitir a Visitante' || b.textContent === 'Admitir a Visitante');
+        const button = [...document.querySelectorAll('button')].find(
+          (b) => b.getAttribute('aria-label') === 'Admitir a Visitante' || b.textContent === 'Admitir a Visitante',
+        );
         button?.click();
         return at;
       });

@@ -22,7 +22,13 @@ export async function run(): Promise<string[]> {
     const { auth, hasher } = server.recinto;
     const passwordHash = await hasher.hash(randomBytes(16).toString('hex'));
     const browsers = Array.from({ length: PARTICIPANTS }, (_, i) => {
-      const account = auth.accounts.create({ username: `bench-${i}`, displayName: `Participante ${i}`, role: 'staff', passwordHash, mustChangePassword: false });
+      const account = auth.accounts.create({
+        username: `bench-${i}`,
+        displayName: `Participante ${i}`,
+        role: 'staff',
+        passwordHash,
+        mustChangePassword: false,
+      });
       const http = new HttpClient(server.url);
       http.session = auth.sessions.create(account.id, 'verified', {}).id;
       return http;

@@ -11,7 +11,7 @@ export function median(sorted: readonly number[]): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   const mid = Math.floor(n / 2);
-  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]! ) / 2;
+  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** `digits`: decimals kept (0 for milliseconds of whole operations, more for sub-millisecond ones). */

@@ -19,7 +19,12 @@ function worstCase(): unknown {
     parameters[`k${i}`] = true;
     size += `k${i}`.length + 8;
   }
-  return { transportId: uuid, kind: 'audio', source: 'microphone', rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters }] } };
+  return {
+    transportId: uuid,
+    kind: 'audio',
+    source: 'microphone',
+    rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters }] },
+  };
 }
 
 export async function run(): Promise<string[]> {

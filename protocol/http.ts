@@ -35,7 +35,10 @@ export type ErrorBody = Static<typeof ErrorBody>;
 
 // --- sign-in and sessions: requests -------------------------------------------------------------
 
-export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 128 }) }, Strict);
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 128 }) },
+  Strict,
+);
 export type LoginBody = Static<typeof LoginBody>;
 
 const TotpCode = Type.String({ pattern: '^[0-9]{6}$' });
@@ -50,7 +53,10 @@ export const ConfirmEnrolmentBody = Type.Object({ code: TotpCode }, Strict);
 export type ConfirmEnrolmentBody = Static<typeof ConfirmEnrolmentBody>;
 
 /** Up to 4×128 so the password policy, not the schema, explains a too-long new password. */
-export const PasswordBody = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Type.String({ maxLength: 512 }) }, Strict);
+export const PasswordBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 128 }), newPassword: Type.String({ maxLength: 512 }) },
+  Strict,
+);
 export type PasswordBody = Static<typeof PasswordBody>;
 
 /** One of the caller's sessions, by the id the account view lists (the base64url SHA-256). */
@@ -93,7 +99,10 @@ export const SessionView = Type.Union([SignedInView, SignedOutView]);
 export type SessionView = Static<typeof SessionView>;
 
 /** A pending TOTP secret, shown once as text, URI and QR code (SVG). */
-export const Enrolment = Type.Object({ secret: Type.String({ maxLength: 128 }), uri: Type.String({ maxLength: 2048 }), qrSvg: Type.String({ maxLength: 262_144 }) }, Strict);
+export const Enrolment = Type.Object(
+  { secret: Type.String({ maxLength: 128 }), uri: Type.String({ maxLength: 2048 }), qrSvg: Type.String({ maxLength: 262_144 }) },
+  Strict,
+);
 export type Enrolment = Static<typeof Enrolment>;
 
 /** Ten single-use codes, shown once. */

@@ -16,7 +16,6 @@ import { StringEnum } from './string-enum.ts';
 /** Upper bound for `signaling.maxMessageBytes`: larger messages get MESSAGE_TOO_LARGE. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-
 import type { ErrorCode } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,9 +94,7 @@ export const RtpParameters = Type.Object({
       { maxItems: 8 },
     ),
   ),
-  rtcp: Type.Optional(
-    Type.Object({ cname: Type.Optional(ShortString), reducedSize: Type.Optional(Type.Boolean()), mux: Type.Optional(Type.Boolean()) }),
-  ),
+  rtcp: Type.Optional(Type.Object({ cname: Type.Optional(ShortString), reducedSize: Type.Optional(Type.Boolean()), mux: Type.Optional(Type.Boolean()) })),
   msid: Type.Optional(ShortString),
 });
 
@@ -195,8 +192,7 @@ export const MeetingView = Type.Object({
 
 const Empty = Type.Object({}, { additionalProperties: false });
 /** Request params: unknown fields are refused, so a typo never silently does nothing. */
-const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
-  Type.Object(properties, { additionalProperties: false });
+const Params = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false });
 
 /** `sendChat` in a meeting without end-to-end encryption. */
 export const SendChatText = Params({ to: Type.Optional(ObjectId), text: ChatText });
@@ -366,9 +362,7 @@ export const RequestEnvelope = Type.Object(
 export type RequestEnvelope = Static<typeof RequestEnvelope>;
 
 export type ErrorBody = { code: ErrorCode; message: string };
-export type ResponseEnvelope =
-  | { id: number; ok: true; result: unknown }
-  | { id: number | null; ok: false; error: ErrorBody };
+export type ResponseEnvelope = { id: number; ok: true; result: unknown } | { id: number | null; ok: false; error: ErrorBody };
 export type NotificationEnvelope<N extends NotificationName = NotificationName> = {
   notification: N;
   params: NotificationParams<N>;

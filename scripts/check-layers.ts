@@ -17,7 +17,10 @@ export function importCycles(result: ICruiseResult): string[][] {
   const edges = new Map<string, string[]>();
   for (const module of result.modules) {
     if (module.coreModule || module.followable === false) continue;
-    edges.set(module.source, module.dependencies.filter((d) => !d.coreModule && !d.couldNotResolve).map((d) => d.resolved));
+    edges.set(
+      module.source,
+      module.dependencies.filter((d) => !d.coreModule && !d.couldNotResolve).map((d) => d.resolved),
+    );
   }
   let next = 0;
   const index = new Map<string, number>();
@@ -66,11 +69,11 @@ function describe(v: IViolation): string {
 
 function main(): void {
   const cli = join(PROJECT_ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
-  const json = execFileSync(
-    process.execPath,
-    [cli, '--config', '.dependency-cruiser.cjs', '--output-type', 'json', '--no-progress', ...LAYER_ROOTS],
-    { cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-  );
+  const json = execFileSync(process.execPath, [cli, '--config', '.dependency-cruiser.cjs', '--output-type', 'json', '--no-progress', ...LAYER_ROOTS], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const result = JSON.parse(json) as ICruiseResult;
   for (const violation of result.summary.violations) console.log(describe(violation));
   const cycles = importCycles(result);
@@ -79,10 +82,7 @@ function main(): void {
     for (const cycle of cycles) console.log(`  ${cycle.join(' ')}`);
   }
   const { error, warn, totalCruised, totalDependenciesCruised } = result.summary;
-  console.log(
-    `layers: ${error} errors, ${warn} warnings, ${cycles.length} import cycles ` +
-      `(${totalCruised} modules, ${totalDependenciesCruised} imports)`,
-  );
+  console.log(`layers: ${error} errors, ${warn} warnings, ${cycles.length} import cycles ` + `(${totalCruised} modules, ${totalDependenciesCruised} imports)`);
   if (error > 0 || warn > 0) process.exitCode = 1;
 }
 

@@ -67,7 +67,10 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
   try {
     const tls = await loadTls(config.tls);
     if (tls.generated) {
-      log.warn({ cert: config.tls.certFile, key: config.tls.keyFile }, 'no TLS certificate configured: created a self-signed one (browsers will warn; install your own, see README)');
+      log.warn(
+        { cert: config.tls.certFile, key: config.tls.keyFile },
+        'no TLS certificate configured: created a self-signed one (browsers will warn; install your own, see README)',
+      );
     }
     const db = openDatabase(config.dataDir);
     cleanups.push(() => void db.close());

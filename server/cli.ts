@@ -110,7 +110,11 @@ async function userCommand(config: Config, sub: string | undefined, args: string
   try {
     switch (sub) {
       case 'add': {
-        const { values, positionals } = parseArgs({ args, options: { name: { type: 'string' }, role: { type: 'string', default: 'staff' } }, allowPositionals: true });
+        const { values, positionals } = parseArgs({
+          args,
+          options: { name: { type: 'string' }, role: { type: 'string', default: 'staff' } },
+          allowPositionals: true,
+        });
         const username = positionals[0];
         if (!username || !values.name) die(`user add needs USERNAME and --name\n${HELP}`);
         if (values.role !== 'staff' && values.role !== 'admin') die('--role: staff or admin');

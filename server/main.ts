@@ -34,10 +34,7 @@ try {
     );
     server.firstAdmin = undefined;
   }
-  process.stderr.write(
-    `\nRecinto is running at ${server.url}\n` +
-      `  add a staff account:  ./recinto user add ana.perez --name "Ana Pérez"\n\n`,
-  );
+  process.stderr.write(`\nRecinto is running at ${server.url}\n` + `  add a staff account:  ./recinto user add ana.perez --name "Ana Pérez"\n\n`);
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

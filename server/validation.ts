@@ -71,7 +71,8 @@ function describeError(e: ErrorObject, root: string): string {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     return `${path ? `${path}.` : ''}${extra}: unknown key`;
   }
-  if (e.keyword === 'const' || e.keyword === 'enum') detail = `must be one of ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)}`;
+  if (e.keyword === 'const' || e.keyword === 'enum')
+    detail = `must be one of ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)}`;
   return `${path || '(root)'}: ${detail}`;
 }
 
@@ -112,7 +113,9 @@ function collapseObjectUnions(list: ErrorObject[], root: string): { replaced: Ma
     } else if (best === 1) {
       const keys = tied.map((b) => {
         const e = b.find(isShape)!;
-        return e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : (e.params as { additionalProperty: string }).additionalProperty;
+        return e.keyword === 'required'
+          ? (e.params as { missingProperty: string }).missingProperty
+          : (e.params as { additionalProperty: string }).additionalProperty;
       });
       lines = [`${pathOf(union.instancePath, root) || '(root)'}: must have exactly one of ${[...new Set(keys)].join(', ')}`];
       lines.push(...tied.flatMap((b) => b.filter((e) => !isShape(e)).map((e) => describeError(e, root))));

@@ -17,12 +17,8 @@ describe('configuration', () => {
   });
 
   it('names the key, the variable and the problem for a bad value', () => {
-    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: 'eighty' } }))).toEqual([
-      'server.port (from RECINTO_PORT): expected integer, got "eighty"',
-    ]);
-    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: '70000' } }))).toEqual([
-      'server.port (from RECINTO_PORT): must be <= 65535',
-    ]);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: 'eighty' } }))).toEqual(['server.port (from RECINTO_PORT): expected integer, got "eighty"']);
+    expect(configProblems(() => loadConfig({ env: { RECINTO_PORT: '70000' } }))).toEqual(['server.port (from RECINTO_PORT): must be <= 65535']);
   });
 
   it('refuses unknown variables and keys rather than ignoring a typo', () => {
@@ -38,13 +34,15 @@ describe('configuration', () => {
   });
 
   it('requires server.publicUrl in production (tls.selfSigned false), reported with the other problems', () => {
-    const message = 'server.publicUrl: required when tls.selfSigned (from RECINTO_TLS_SELF_SIGNED) is false (production): set it to the address people use, e.g. https://meet.example.org';
+    const message =
+      'server.publicUrl: required when tls.selfSigned (from RECINTO_TLS_SELF_SIGNED) is false (production): set it to the address people use, e.g. https://meet.example.org';
     expect(configProblems(() => loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false' } }))).toEqual([message]);
-    expect(configProblems(() => loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false', RECINTO_RTC_MIN_PORT: '50000', RECINTO_RTC_MAX_PORT: '40000' } }))).toEqual([
-      'media.rtcMinPort: must be <= media.rtcMaxPort',
-      message,
+    expect(
+      configProblems(() => loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false', RECINTO_RTC_MIN_PORT: '50000', RECINTO_RTC_MAX_PORT: '40000' } })),
+    ).toEqual(['media.rtcMinPort: must be <= media.rtcMaxPort', message]);
+    expect(configProblems(() => loadConfig({ env: {}, overrides: { tls: { selfSigned: false } } }))).toEqual([
+      message.replace(' (from RECINTO_TLS_SELF_SIGNED)', ''),
     ]);
-    expect(configProblems(() => loadConfig({ env: {}, overrides: { tls: { selfSigned: false } } }))).toEqual([message.replace(' (from RECINTO_TLS_SELF_SIGNED)', '')]);
     const production = loadConfig({ env: { RECINTO_TLS_SELF_SIGNED: 'false', RECINTO_PUBLIC_URL: 'https://meet.example.org' } });
     expect(production.server.publicUrl).toBe('https://meet.example.org');
     // Development (self-signed) keeps working without it: origins are then the listener's own names.

@@ -57,7 +57,10 @@ describe('media core (real mediasoup worker)', () => {
     expect(pool.alive).toBe(1);
     const dump = await pool.slots[0]!.webRtcServer.dump();
     const tuples = dump.udpSockets.map((s) => ['udp', s.port]).concat(dump.tcpServers.map((s) => ['tcp', s.port]));
-    expect(tuples).toEqual([['udp', rtcPort], ['tcp', rtcPort]]);
+    expect(tuples).toEqual([
+      ['udp', rtcPort],
+      ['tcp', rtcPort],
+    ]);
   });
 
   it('creates routers that offer Opus, VP8, VP9 and H264', async () => {
@@ -121,11 +124,15 @@ describe('media core (real mediasoup worker)', () => {
     const meeting = await meetings.open(record);
     const told: string[] = [];
     let evicted = false;
-    meeting.enter({ accountId: 'ana', displayName: 'Ana' }, {
-      notify: (name, params) => told.push(`${name}:${JSON.stringify(params)}`),
-      admitted: () => {},
-      evicted: () => (evicted = true),
-    }, { designatedHost: true });
+    meeting.enter(
+      { accountId: 'ana', displayName: 'Ana' },
+      {
+        notify: (name, params) => told.push(`${name}:${JSON.stringify(params)}`),
+        admitted: () => {},
+        evicted: () => (evicted = true),
+      },
+      { designatedHost: true },
+    );
     const replaced = new Promise<number>((resolve) => pool.once('workerReplaced', resolve));
     const oldPid = pool.slots[0]!.worker.pid;
     process.kill(oldPid, 'SIGKILL');

@@ -52,7 +52,9 @@ describe('signalling protocol schemas', () => {
     expect(produce({ transportId: uuid, kind: 'audio', source: 'file', rtpParameters })).toBe(false);
     expect(produce({ transportId: uuid, kind: 'audio', source: 'microphone', rtpParameters: { codecs: [] } })).toBe(false);
     const connect = compile(Methods.connectTransport.params);
-    expect(connect({ transportId: uuid, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } })).toBe(true);
+    expect(
+      connect({ transportId: uuid, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } }),
+    ).toBe(true);
     expect(connect({ transportId: uuid, dtlsParameters: { fingerprints: [{ algorithm: 'md5', value: 'AB' }] } })).toBe(false);
   });
 });
@@ -76,7 +78,8 @@ describe('bounds: every untrusted message has a size the server can afford', () 
       for (const { path, node } of walk(m.params, method)) {
         if (node.type === 'array' && node.maxItems === undefined) unbounded.push(`${path}: array without maxItems`);
         if (node.type === 'object' && node.patternProperties && node.maxProperties === undefined) unbounded.push(`${path}: record without maxProperties`);
-        if (node.type === 'string' && node.maxLength === undefined && node.enum === undefined && node.const === undefined) unbounded.push(`${path}: string without maxLength`);
+        if (node.type === 'string' && node.maxLength === undefined && node.enum === undefined && node.const === undefined)
+          unbounded.push(`${path}: string without maxLength`);
       }
     }
     expect(unbounded).toEqual([]);
@@ -96,7 +99,11 @@ describe('bounds: every untrusted message has a size the server can afford', () 
       transportId: uuid,
       kind: 'audio',
       source: 'microphone',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) }] },
+      rtpParameters: {
+        codecs: [
+          { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) },
+        ],
+      },
     });
     expect(produce(withKeys(32))).toBe(true);
     expect(produce(withKeys(33))).toBe(false);

@@ -129,12 +129,24 @@ function payloadTypeOf(mimeType: string): number {
  *  as a browser's does), and a function that sends one encoded frame as `packets` RTP packets,
  *  3000 ticks (30 fps) after the previous one, leaving out packet number `lose` as if lost. Each
  *  frame is in `sent` before its first packet leaves. */
-async function vp8Camera(ssrc: number): Promise<{ producer: types.Producer; sent: SentFrame[]; sendFrame(data: Buffer, packets: number, lose?: number): Promise<SentFrame> }> {
+async function vp8Camera(
+  ssrc: number,
+): Promise<{ producer: types.Producer; sent: SentFrame[]; sendFrame(data: Buffer, packets: number, lose?: number): Promise<SentFrame> }> {
   const stream: OutgoingStream = { ssrc, payloadType: payloadTypeOf('video/VP8'), sequenceNumber: randomBytes(2).readUInt16BE() };
   const producer = await ingress.produce({
     kind: 'video',
     rtpParameters: {
-      codecs: [{ mimeType: 'video/VP8', payloadType: stream.payloadType, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
+      codecs: [
+        {
+          mimeType: 'video/VP8',
+          payloadType: stream.payloadType,
+          clockRate: 90000,
+          rtcpFeedback: [
+            { type: 'nack', parameter: 'pli' },
+            { type: 'ccm', parameter: 'fir' },
+          ],
+        },
+      ],
       encodings: [{ ssrc }],
     },
   });
@@ -248,7 +260,10 @@ describe('SFU tap (real mediasoup worker)', () => {
     const stream: OutgoingStream = { ssrc: 0x3333_4444, payloadType: payloadTypeOf('audio/opus'), sequenceNumber: randomBytes(2).readUInt16BE() };
     const producer = await ingress.produce({
       kind: 'audio',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: stream.payloadType, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: stream.ssrc }] },
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: stream.payloadType, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: stream.ssrc }],
+      },
     });
     const tap = await SfuTap.attach(router, producer.id);
     try {
@@ -267,7 +282,9 @@ describe('SFU tap (real mediasoup worker)', () => {
       const fourth = sent[3]!.data;
       const matching = await tap.waitForFrames(1, { filter: (f) => f.data.equals(fourth) });
       expect(matching).toHaveLength(1);
-      await expect(tap.waitForFrames(11, { timeoutMs: 200 })).rejects.toThrow('SfuTap: timed out after 200 ms waiting for 11 audio frame(s); 10 arrived (10 in all)');
+      await expect(tap.waitForFrames(11, { timeoutMs: 200 })).rejects.toThrow(
+        'SfuTap: timed out after 200 ms waiting for 11 audio frame(s); 10 arrived (10 in all)',
+      );
       await expect(tap.waitForFrames(2, { timeoutMs: 100, filter: (f) => f.data.equals(fourth) })).rejects.toThrow(
         'SfuTap: timed out after 100 ms waiting for 2 audio frame(s) matching the filter; 1 arrived (10 in all)',
       );

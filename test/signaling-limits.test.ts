@@ -42,7 +42,16 @@ function invalidRecord(bytes: number): Record<string, boolean> {
 /** A `produce` as large as the server accepts (64 KiB), with thousands of invalid codec parameters. */
 function worstCaseProduce(id: number): string {
   const parameters = invalidRecord(65_536 - 300);
-  const message = { id, method: 'produce', params: { transportId: uuid, kind: 'audio', source: 'microphone', rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters }] } } };
+  const message = {
+    id,
+    method: 'produce',
+    params: {
+      transportId: uuid,
+      kind: 'audio',
+      source: 'microphone',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, parameters }] },
+    },
+  };
   const text = JSON.stringify(message);
   expect(text.length).toBeGreaterThan(60_000);
   expect(text.length).toBeLessThanOrEqual(65_536);
@@ -84,14 +93,17 @@ describe('the cost of one message', () => {
 
 describe('a flooding socket', () => {
   it('is cut off after 200 refusals in a row, logged once, audited once', async () => {
-    const flood = await startTestServer({ signaling: { messagesPerSecond: 1, burst: 1 } }, {
-      logTo: new Writable({
-        write(chunk, _encoding, done) {
-          logLines.push(...String(chunk).split('\n').filter(Boolean));
-          done();
-        },
-      }),
-    });
+    const flood = await startTestServer(
+      { signaling: { messagesPerSecond: 1, burst: 1 } },
+      {
+        logTo: new Writable({
+          write(chunk, _encoding, done) {
+            logLines.push(...String(chunk).split('\n').filter(Boolean));
+            done();
+          },
+        }),
+      },
+    );
     try {
       const client = await TestClient.connect(await flood.signIn(await flood.createUser('inundador')));
       const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));

@@ -190,7 +190,9 @@ describe('membership and media ownership', () => {
     const anaSend = await ana.client.request('createTransport', { direction: 'send' });
     expect((await ana.client.send('createTransport', { direction: 'send' })).error?.code).toBe('CONFLICT');
     const fingerprints = [{ algorithm: 'sha-256' as const, value: Array(32).fill('AB').join(':') }];
-    expect((await bea.client.send('connectTransport', { transportId: anaSend.id, dtlsParameters: { role: 'client', fingerprints } })).error?.code).toBe('NOT_FOUND');
+    expect((await bea.client.send('connectTransport', { transportId: anaSend.id, dtlsParameters: { role: 'client', fingerprints } })).error?.code).toBe(
+      'NOT_FOUND',
+    );
     const beaRecv = await bea.client.request('createTransport', { direction: 'recv' });
     await bea.client.request('announceE2eeKeys', { bundle: Buffer.alloc(64, 1).toString('base64') }); // the meeting is end-to-end encrypted
     const consume = await bea.client.send('consume', { transportId: beaRecv.id, producerId: randomUUID(), rtpCapabilities: {} });

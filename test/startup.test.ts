@@ -101,7 +101,12 @@ describe('server process', () => {
       if (Date.now() > deadline) throw new Error(`server did not start:\n${stdout}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const listening = stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url?: string }).find((l) => l.msg === 'Recinto is listening')!;
+    const listening = stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; url?: string })
+      .find((l) => l.msg === 'Recinto is listening')!;
     expect(stdout).toContain('created a self-signed one');
     expect(existsSync(environment.RECINTO_TLS_CERT!)).toBe(true);
 

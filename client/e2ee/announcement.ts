@@ -29,7 +29,10 @@ const ANNOUNCEMENT_LENGTH = BUNDLE_LENGTH + SIGNING_KEY_LENGTH + SIGNATURE_LENGT
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-384' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-384' } as const;
 
-export async function createAnnouncement(keys: ParticipantKeyPairs, binding: AnnouncementBinding): Promise<{ announcement: Bytes; opened: OpenedAnnouncement }> {
+export async function createAnnouncement(
+  keys: ParticipantKeyPairs,
+  binding: AnnouncementBinding,
+): Promise<{ announcement: Bytes; opened: OpenedAnnouncement }> {
   const bundle = await exportPublicBundle(keys);
   const signingKey = new Uint8Array(await crypto.subtle.exportKey('raw', keys.signing.publicKey));
   const identity = concatBytes(bundle, signingKey);

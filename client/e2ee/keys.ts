@@ -6,17 +6,7 @@
  * participants' bundles are genuine, which comparing the meeting security code establishes.
  */
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
-import {
-  asBufferSource,
-  bigEndian,
-  concatBytes,
-  isUint64,
-  lengthPrefixed,
-  randomBytes,
-  readBigEndian,
-  utf8,
-  type Bytes,
-} from './bytes.ts';
+import { asBufferSource, bigEndian, concatBytes, isUint64, lengthPrefixed, randomBytes, readBigEndian, utf8, type Bytes } from './bytes.ts';
 
 export type KeyWrapErrorCode = 'MALFORMED_BUNDLE' | 'MALFORMED_BLOB' | 'UNWRAP_FAILED' | 'STALE_EPOCH' | 'FOREIGN_ANNOUNCEMENT';
 
@@ -98,11 +88,7 @@ export async function ratchet(baseKey: Uint8Array): Promise<Bytes> {
  * Key pairs live for one meeting session and are then discarded, which bounds what a later
  * compromise of a device can reveal.
  */
-export async function wrapKeyFor(
-  sender: ParticipantKeyPairs,
-  recipientPublicBundle: Uint8Array,
-  grant: KeyWrapContext & SenderKeyGrant,
-): Promise<Bytes> {
+export async function wrapKeyFor(sender: ParticipantKeyPairs, recipientPublicBundle: Uint8Array, grant: KeyWrapContext & SenderKeyGrant): Promise<Bytes> {
   if (grant.baseKey.length !== BASE_KEY_LENGTH) throw new RangeError(`base key must be ${BASE_KEY_LENGTH} bytes`);
   if (!isUint64(grant.kid)) throw new RangeError('KID must be an unsigned 64-bit integer');
   if (!Number.isInteger(grant.epoch) || grant.epoch < 0 || grant.epoch > MAX_EPOCH) {
@@ -115,12 +101,7 @@ export async function wrapKeyFor(
   } catch {
     throw new KeyWrapError('MALFORMED_BUNDLE', 'recipient ML-KEM public key is invalid');
   }
-  const blobHeader = concatBytes(
-    Uint8Array.of(BLOB_VERSION),
-    bigEndian(grant.kid, 8),
-    bigEndian(BigInt(grant.epoch), 4),
-    encapsulated.cipherText,
-  );
+  const blobHeader = concatBytes(Uint8Array.of(BLOB_VERSION), bigEndian(grant.kid, 8), bigEndian(BigInt(grant.epoch), 4), encapsulated.cipherText);
   const wrapping = await deriveWrappingKey({
     ecdhSecret: await ecdh(sender.ecdh.privateKey, recipientEcdhKey),
     kemSecret: encapsulated.sharedSecret,
@@ -212,10 +193,7 @@ async function deriveWrappingKey(input: {
   const salt = concatBytes(input.senderPublicBundle, input.recipientPublicBundle, input.kemCiphertext);
   const ikm = concatBytes(input.ecdhSecret, input.kemSecret);
   const okm = await hkdfSha512(ikm, salt, context, WRAP_KEY_LENGTH + WRAP_NONCE_LENGTH);
-  const key = await crypto.subtle.importKey('raw', okm.subarray(0, WRAP_KEY_LENGTH), 'AES-GCM', false, [
-    'encrypt',
-    'decrypt',
-  ]);
+  const key = await crypto.subtle.importKey('raw', okm.subarray(0, WRAP_KEY_LENGTH), 'AES-GCM', false, ['encrypt', 'decrypt']);
   // Each wrapping key is used once (the KEM secret is fresh per wrap), so a derived nonce never repeats.
   const iv = okm.subarray(WRAP_KEY_LENGTH);
   return { key, params: { name: 'AES-GCM', iv, additionalData: concatBytes(input.blobHeader, context) } };

@@ -102,7 +102,15 @@ export class E2eeSession {
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  private constructor(init: { meetingId: string; selfId: string; keys: ParticipantKeyPairs; identity: Bytes; relay: E2eeRelay; cryptor: E2eeCryptorPort; onChange: () => void }) {
+  private constructor(init: {
+    meetingId: string;
+    selfId: string;
+    keys: ParticipantKeyPairs;
+    identity: Bytes;
+    relay: E2eeRelay;
+    cryptor: E2eeCryptorPort;
+    onChange: () => void;
+  }) {
     this.meetingId = init.meetingId;
     this.selfId = init.selfId;
     this.#keys = init.keys;
@@ -223,7 +231,14 @@ export class E2eeSession {
     const bundle = this.#peers.get(to)?.bundle;
     if (!bundle) throw new SFrameError('UNKNOWN_KID', 'no keys for this participant yet');
     const oneTime = generateBaseKey();
-    const blob = await wrapKeyFor(this.#keys, bundle, { meetingId: this.meetingId, senderId: this.selfId, recipientId: to, kid: 0n, epoch: 0, baseKey: oneTime });
+    const blob = await wrapKeyFor(this.#keys, bundle, {
+      meetingId: this.meetingId,
+      senderId: this.selfId,
+      recipientId: to,
+      kid: 0n,
+      epoch: 0,
+      baseKey: oneTime,
+    });
     const key = await deriveKeyMaterial(AES_256_GCM_SHA512_128, 0n, oneTime, 'encrypt');
     const sealed = await encrypt({ key, ctr: 0n, metadata: privateChatMetadata(this.meetingId, this.selfId, to), plaintext: utf8(text) });
     return toBase64(concatBytes(Uint8Array.of(PRIVATE_CHAT), blob, sealed));
@@ -237,7 +252,8 @@ export class E2eeSession {
     const sealed = fromBase64(sealedText);
     const body = sealed.subarray(1);
     if (sealed[0] === GROUP_CHAT && to === null) return this.#cryptor.openGroupChat(this.meetingId, from, body);
-    if (sealed[0] !== PRIVATE_CHAT || to !== this.selfId || body.length <= WRAPPED_KEY_LENGTH) throw new SFrameError('MALFORMED_HEADER', 'not a sealed chat message for us');
+    if (sealed[0] !== PRIVATE_CHAT || to !== this.selfId || body.length <= WRAPPED_KEY_LENGTH)
+      throw new SFrameError('MALFORMED_HEADER', 'not a sealed chat message for us');
     const bundle = this.#peers.get(from)?.bundle;
     if (!bundle) throw new SFrameError('UNKNOWN_KID', 'no keys for this sender');
     const [senderId, recipientId] = [from, this.selfId];
@@ -251,7 +267,11 @@ export class E2eeSession {
       throw new SFrameError('AUTH_FAILED', 'private message key does not open');
     }
     const key = await deriveKeyMaterial(AES_256_GCM_SHA512_128, 0n, grant.baseKey, 'decrypt');
-    const opened = await decrypt({ keys: (kid) => (kid === 0n ? key : undefined), metadata: privateChatMetadata(this.meetingId, senderId, recipientId), frame: body.subarray(WRAPPED_KEY_LENGTH) });
+    const opened = await decrypt({
+      keys: (kid) => (kid === 0n ? key : undefined),
+      metadata: privateChatMetadata(this.meetingId, senderId, recipientId),
+      frame: body.subarray(WRAPPED_KEY_LENGTH),
+    });
     this.#seenPrivate.add(replayId);
     return new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext);
   }
@@ -321,7 +341,14 @@ export class E2eeSession {
     if (!peer.bundle) return;
     peer.given = true;
     try {
-      const blob = await wrapKeyFor(this.#keys, peer.bundle, { meetingId: this.meetingId, senderId: this.selfId, recipientId: id, kid: kidForEpoch(this.#epoch), epoch: this.#epoch, baseKey: this.#baseKey });
+      const blob = await wrapKeyFor(this.#keys, peer.bundle, {
+        meetingId: this.meetingId,
+        senderId: this.selfId,
+        recipientId: id,
+        kid: kidForEpoch(this.#epoch),
+        epoch: this.#epoch,
+        baseKey: this.#baseKey,
+      });
       await this.#relay.sendKey(id, toBase64(blob));
     } catch (err) {
       // They may have left meanwhile (the server answers NOT_FOUND); a bad bundle is counted.
@@ -369,4 +396,3 @@ export class E2eeSession {
 function privateChatMetadata(meetingId: string, senderId: string, recipientId: string): Bytes {
   return concatBytes(utf8(PRIVATE_CHAT_LABEL), lengthPrefixed(utf8(meetingId)), lengthPrefixed(utf8(senderId)), lengthPrefixed(utf8(recipientId)));
 }
-

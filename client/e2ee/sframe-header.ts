@@ -47,12 +47,7 @@ function encodeField(value: bigint): { bits: number; extension: Bytes } {
   return { bits: 0b1000 | (length - 1), extension: bigEndian(value, length) };
 }
 
-function decodeField(
-  frame: Uint8Array,
-  bits: number,
-  offset: number,
-  name: 'KID' | 'CTR',
-): { value: bigint; extensionLength: number } {
+function decodeField(frame: Uint8Array, bits: number, offset: number, name: 'KID' | 'CTR'): { value: bigint; extensionLength: number } {
   if ((bits & 0b1000) === 0) return { value: BigInt(bits), extensionLength: 0 };
   const length = (bits & 0b0111) + 1;
   if (offset + length > frame.length) throw malformed(`truncated ${name}`);

@@ -41,11 +41,7 @@ export type SFrameKey = {
  * with labels "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " followed by the KID as 8
  * big-endian bytes and the suite as 2. WebCrypto's HKDF is Extract-then-Expand in one call.
  */
-export async function deriveKeyAndSalt(
-  suite: CipherSuiteId,
-  kid: bigint,
-  baseKey: Uint8Array,
-): Promise<{ key: Bytes; salt: Bytes }> {
+export async function deriveKeyAndSalt(suite: CipherSuiteId, kid: bigint, baseKey: Uint8Array): Promise<{ key: Bytes; salt: Bytes }> {
   const { hash, nk, nn } = CIPHER_SUITES[suite];
   const context = concatBytes(bigEndian(kid, 8), bigEndian(BigInt(suite), 2));
   const ikm = await crypto.subtle.importKey('raw', asBufferSource(baseKey), 'HKDF', false, ['deriveBits']);
@@ -56,12 +52,7 @@ export async function deriveKeyAndSalt(
   return { key: await expand('SFrame 1.0 Secret key ', nk), salt: await expand('SFrame 1.0 Secret salt ', nn) };
 }
 
-export async function deriveKeyMaterial(
-  suite: CipherSuiteId,
-  kid: bigint,
-  baseKey: Uint8Array,
-  usage: SFrameKeyUsage,
-): Promise<SFrameKey> {
+export async function deriveKeyMaterial(suite: CipherSuiteId, kid: bigint, baseKey: Uint8Array, usage: SFrameKeyUsage): Promise<SFrameKey> {
   const { key, salt } = await deriveKeyAndSalt(suite, kid, baseKey);
   const aesKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, [usage]);
   return { suite, kid, usage, key: aesKey, salt };
@@ -77,20 +68,11 @@ export function frameNonce(salt: Uint8Array, ctr: bigint): Bytes {
  * Returns header ‖ ciphertext ‖ tag. The caller owns the CTR and must never repeat one under the
  * same key (RFC 9605 §4.4.1: start at 0, increment after each frame).
  */
-export async function encrypt(params: {
-  key: SFrameKey;
-  ctr: bigint;
-  metadata?: Uint8Array;
-  plaintext: Uint8Array;
-}): Promise<Bytes> {
+export async function encrypt(params: { key: SFrameKey; ctr: bigint; metadata?: Uint8Array; plaintext: Uint8Array }): Promise<Bytes> {
   const { key, ctr, metadata = new Uint8Array(0), plaintext } = params;
   if (key.usage !== 'encrypt') throw new TypeError('SFrame key is not an encryption key');
   const header = encodeHeader(key.kid, ctr);
-  const ciphertext = await crypto.subtle.encrypt(
-    aesGcmParams(key, ctr, header, metadata),
-    key.key,
-    asBufferSource(plaintext),
-  );
+  const ciphertext = await crypto.subtle.encrypt(aesGcmParams(key, ctr, header, metadata), key.key, asBufferSource(plaintext));
   return concatBytes(header, new Uint8Array(ciphertext));
 }
 
@@ -114,11 +96,7 @@ export async function decrypt(params: {
   const header = frame.subarray(0, length);
   let plaintext: ArrayBuffer;
   try {
-    plaintext = await crypto.subtle.decrypt(
-      aesGcmParams(key, ctr, header, metadata),
-      key.key,
-      asBufferSource(frame.subarray(length)),
-    );
+    plaintext = await crypto.subtle.decrypt(aesGcmParams(key, ctr, header, metadata), key.key, asBufferSource(frame.subarray(length)));
   } catch {
     throw new SFrameError('AUTH_FAILED', 'SFrame authentication failed');
   }

@@ -13,7 +13,8 @@ import type { ToWorker, WorkerReply } from './worker-protocol.ts';
 type EncodedFrame = { data: ArrayBuffer };
 type WorkerScope = {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  onrtctransform: ((event: { transformer: { options: StreamOptions; readable: ReadableStream<EncodedFrame>; writable: WritableStream<EncodedFrame> } }) => void) | null;
+  onrtctransform:
+    ((event: { transformer: { options: StreamOptions; readable: ReadableStream<EncodedFrame>; writable: WritableStream<EncodedFrame> } }) => void) | null;
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 };
 

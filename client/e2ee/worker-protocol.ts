@@ -15,5 +15,4 @@ export type ToWorker =
   | { op: 'openChat'; id: number; meetingId: string; senderId: string; sealed: Uint8Array };
 
 export type WorkerReply =
-  | { op: 'reply'; id: number; ok: true; value: StreamStats[] | Uint8Array | string }
-  | { op: 'reply'; id: number; ok: false; code: string };
+  { op: 'reply'; id: number; ok: true; value: StreamStats[] | Uint8Array | string } | { op: 'reply'; id: number; ok: false; code: string };

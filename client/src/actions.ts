@@ -24,7 +24,12 @@ export function reportError(err: unknown, rename: (code: AnyErrorCode) => AnyErr
   showError(rename(err instanceof ApiError ? err.code : 'INTERNAL'));
 }
 
-async function run(trigger: HTMLButtonElement | null, busy: HTMLElement, work: () => Promise<void>, rename?: (code: AnyErrorCode) => AnyErrorCode): Promise<void> {
+async function run(
+  trigger: HTMLButtonElement | null,
+  busy: HTMLElement,
+  work: () => Promise<void>,
+  rename?: (code: AnyErrorCode) => AnyErrorCode,
+): Promise<void> {
   if (busy.getAttribute('aria-busy') === 'true') return;
   showError(null);
   busy.setAttribute('aria-busy', 'true');

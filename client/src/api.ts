@@ -108,7 +108,12 @@ export async function api<M extends Method, P extends keyof Endpoints[M] & strin
     const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     const code = isErrorCode(error?.code) ? error.code : 'INTERNAL';
     const retryAfter = Number(response.headers.get('retry-after'));
-    throw new ApiError(code, response.status, typeof error?.message === 'string' ? error.message : response.statusText, retryAfter > 0 ? retryAfter : undefined);
+    throw new ApiError(
+      code,
+      response.status,
+      typeof error?.message === 'string' ? error.message : response.statusText,
+      retryAfter > 0 ? retryAfter : undefined,
+    );
   }
   // Session views carry the CSRF token; it changes with each sign-in step.
   if (data && typeof data === 'object') {

@@ -19,7 +19,7 @@ import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
 import type { E2eeView } from './call/e2ee.ts';
 import { showSignIn } from './views/login.ts';
-import { showGuestMeeting, showMeeting } from './views/meeting.ts';
+import { showGuestMeeting, showMeeting } from './views/meeting-entry.ts';
 
 /**
  * Read-only debug hook for automated tests and the bench (`window.recinto`):

@@ -75,7 +75,7 @@ export async function consumerStats(entries: ConsumerEntry[]): Promise<ConsumerS
     }
     for (const s of report.values() as IterableIterator<Record<string, unknown>>) {
       if (s['type'] !== 'inbound-rtp') continue;
-      const num = (k: string) => (typeof s[k] === 'number' ? (s[k]) : 0);
+      const num = (k: string) => (typeof s[k] === 'number' ? s[k] : 0);
       out.push({
         participantId: entry.participantId,
         consumerId: entry.consumer.id,

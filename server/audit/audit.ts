@@ -17,9 +17,7 @@ export interface AuditEvent {
 export type Audit = (event: AuditEvent) => void;
 
 export function createAudit(db: Db): Audit {
-  const insert = db.prepare(
-    'INSERT INTO audit_log (at, action, actor, meeting_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare('INSERT INTO audit_log (at, action, actor, meeting_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)');
   return (event) => {
     insert.run(Date.now(), event.action, event.actor ?? null, event.meetingId ?? null, event.outcome, JSON.stringify(event.detail ?? {}));
   };

@@ -68,6 +68,12 @@ export class RefusalAudit {
   }
 
   #write(r: Refusal, detail: Record<string, unknown>): void {
-    this.#audit({ action: r.action, outcome: 'denied', actor: r.actor, meetingId: r.meetingId, detail: { code: r.code, ...(r.ip ? { ip: r.ip } : {}), ...detail } });
+    this.#audit({
+      action: r.action,
+      outcome: 'denied',
+      actor: r.actor,
+      meetingId: r.meetingId,
+      detail: { code: r.code, ...(r.ip ? { ip: r.ip } : {}), ...detail },
+    });
   }
 }

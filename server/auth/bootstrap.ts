@@ -48,7 +48,11 @@ export async function createAccount(
  * On the first start with no accounts: an admin named "admin" with a one-time password. The
  * caller prints the password once to the console; it is never logged.
  */
-export async function ensureFirstAdmin(deps: { accounts: AccountStore; hasher: PasswordHasher; audit: Audit }): Promise<{ username: string; password: string } | undefined> {
+export async function ensureFirstAdmin(deps: {
+  accounts: AccountStore;
+  hasher: PasswordHasher;
+  audit: Audit;
+}): Promise<{ username: string; password: string } | undefined> {
   if (deps.accounts.count() > 0) return undefined;
   const { password } = await createAccount(deps, { username: 'admin', displayName: 'Administrador', role: 'admin', actor: 'first-start' });
   return { username: 'admin', password };

@@ -86,7 +86,14 @@ export class GuestSessionStore extends EventEmitter<Events> {
       return undefined;
     }
     const row = found.row;
-    return { idHash: row.id_hash, meetingId: row.meeting_id, displayName: row.display_name, deviceHash: row.device_hash, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at };
+    return {
+      idHash: row.id_hash,
+      meetingId: row.meeting_id,
+      displayName: row.display_name,
+      deviceHash: row.device_hash,
+      expiresAt: row.expires_at,
+      lastSeenAt: row.last_seen_at,
+    };
   }
 
   end(idHashes: string[]): void {

@@ -104,9 +104,7 @@ export class PasswordHasher {
   hash(password: string): Promise<string> {
     const { memoryKiB, iterations, parallelism } = this.#params;
     const normalized = normalizePassword(password);
-    return this.#slots.run(() =>
-      argon2Hash(normalized, { type: argon2id, memoryCost: memoryKiB, timeCost: iterations, parallelism }),
-    );
+    return this.#slots.run(() => argon2Hash(normalized, { type: argon2id, memoryCost: memoryKiB, timeCost: iterations, parallelism }));
   }
 
   async verify(storedHash: string, password: string): Promise<PasswordCheck> {

@@ -63,7 +63,11 @@ function setSessionCookie(reply: FastifyReply, id: string): void {
   reply.setCookie(SESSION_COOKIE, id, cookieOptions());
 }
 
-export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, config: Config['auth']): Promise<{ requireSession: (request: FastifyRequest, need?: SessionRequirement) => AuthContext }> {
+export async function registerAuthRoutes(
+  app: RecintoApp,
+  auth: AuthService,
+  config: Config['auth'],
+): Promise<{ requireSession: (request: FastifyRequest, need?: SessionRequirement) => AuthContext }> {
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
@@ -109,33 +113,45 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     return session && account && !account.disabled ? view(session, account) : { signedIn: false as const };
   });
 
-  app.post<{ Body: LoginBody; Reply: SignedInView }>('/api/auth/login', { schema: { body: LoginBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
-    const { id, session, account } = await auth.signInWithPassword(request.body.username, request.body.password, meta(request));
-    // A sign-in replaces whatever session this browser had.
-    const previous = auth.sessions.lookup(request.cookies[SESSION_COOKIE]);
-    if (previous) auth.sessions.end([previous.idHash]);
-    setSessionCookie(reply, id);
-    return view(session, account);
-  });
+  app.post<{ Body: LoginBody; Reply: SignedInView }>(
+    '/api/auth/login',
+    { schema: { body: LoginBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit },
+    async (request, reply) => {
+      const { id, session, account } = await auth.signInWithPassword(request.body.username, request.body.password, meta(request));
+      // A sign-in replaces whatever session this browser had.
+      const previous = auth.sessions.lookup(request.cookies[SESSION_COOKIE]);
+      if (previous) auth.sessions.end([previous.idHash]);
+      setSessionCookie(reply, id);
+      return view(session, account);
+    },
+  );
 
-  app.post<{ Body: SecondFactorBody; Reply: SignedInView }>('/api/auth/second-factor', { schema: { body: SecondFactorBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
-    const { session, account } = requireSession(request, { verified: false });
-    const rotated = await auth.secondFactor(session, request.body, meta(request));
-    setSessionCookie(reply, rotated.id);
-    return view(rotated.session, account);
-  });
+  app.post<{ Body: SecondFactorBody; Reply: SignedInView }>(
+    '/api/auth/second-factor',
+    { schema: { body: SecondFactorBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit },
+    async (request, reply) => {
+      const { session, account } = requireSession(request, { verified: false });
+      const rotated = await auth.secondFactor(session, request.body, meta(request));
+      setSessionCookie(reply, rotated.id);
+      return view(rotated.session, account);
+    },
+  );
 
   app.post<{ Reply: Enrolment }>('/api/auth/enrol/start', { schema: { response: { 200: Enrolment, ...errorReplies } } }, async (request) => {
     const { session } = requireSession(request, { verified: false });
     return auth.startEnrolment(session);
   });
 
-  app.post<{ Body: ConfirmEnrolmentBody; Reply: EnrolledView }>('/api/auth/enrol/confirm', { schema: { body: ConfirmEnrolmentBody, response: { 200: EnrolledView, ...errorReplies } }, config: signInLimit }, async (request, reply) => {
-    const { session, account } = requireSession(request, { verified: false });
-    const done = auth.confirmEnrolment(session, request.body.code, meta(request));
-    setSessionCookie(reply, done.id);
-    return { ...view(done.session, account), recoveryCodes: done.recoveryCodes };
-  });
+  app.post<{ Body: ConfirmEnrolmentBody; Reply: EnrolledView }>(
+    '/api/auth/enrol/confirm',
+    { schema: { body: ConfirmEnrolmentBody, response: { 200: EnrolledView, ...errorReplies } }, config: signInLimit },
+    async (request, reply) => {
+      const { session, account } = requireSession(request, { verified: false });
+      const done = auth.confirmEnrolment(session, request.body.code, meta(request));
+      setSessionCookie(reply, done.id);
+      return { ...view(done.session, account), recoveryCodes: done.recoveryCodes };
+    },
+  );
 
   app.post<{ Reply: SignedOutView }>('/api/auth/logout', { schema: { response: { 200: SignedOutView, ...errorReplies } } }, async (request, reply) => {
     const { session } = requireSession(request, { verified: false });
@@ -160,29 +176,45 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     };
   });
 
-  app.post<{ Body: PasswordBody; Reply: SignedInView }>('/api/account/password', { schema: { body: PasswordBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit }, async (request) => {
-    const { session, account } = requireSession(request, { passwordCurrent: false });
-    await auth.changePassword(session, request.body.currentPassword, request.body.newPassword, meta(request));
-    return view(session, auth.accounts.byId(account.id)!);
-  });
+  app.post<{ Body: PasswordBody; Reply: SignedInView }>(
+    '/api/account/password',
+    { schema: { body: PasswordBody, response: { 200: SignedInView, ...errorReplies } }, config: signInLimit },
+    async (request) => {
+      const { session, account } = requireSession(request, { passwordCurrent: false });
+      await auth.changePassword(session, request.body.currentPassword, request.body.newPassword, meta(request));
+      return view(session, auth.accounts.byId(account.id)!);
+    },
+  );
 
-  app.post<{ Reply: RecoveryCodesView }>('/api/account/recovery-codes', { schema: { response: { 200: RecoveryCodesView, ...errorReplies } } }, async (request) => {
-    const { session } = requireSession(request);
-    return { recoveryCodes: auth.regenerateRecoveryCodes(session) };
-  });
+  app.post<{ Reply: RecoveryCodesView }>(
+    '/api/account/recovery-codes',
+    { schema: { response: { 200: RecoveryCodesView, ...errorReplies } } },
+    async (request) => {
+      const { session } = requireSession(request);
+      return { recoveryCodes: auth.regenerateRecoveryCodes(session) };
+    },
+  );
 
-  app.post<{ Reply: SignedOutEverywhereView }>('/api/account/sessions/end-all', { schema: { response: { 200: SignedOutEverywhereView, ...errorReplies } } }, async (request, reply) => {
-    const { account } = requireSession(request, { passwordCurrent: false });
-    const ended = auth.endAllSessions(account.id, { actor: account.id, role: 'self' });
-    reply.clearCookie(SESSION_COOKIE, cookieOptions());
-    return { signedIn: false as const, ended };
-  });
+  app.post<{ Reply: SignedOutEverywhereView }>(
+    '/api/account/sessions/end-all',
+    { schema: { response: { 200: SignedOutEverywhereView, ...errorReplies } } },
+    async (request, reply) => {
+      const { account } = requireSession(request, { passwordCurrent: false });
+      const ended = auth.endAllSessions(account.id, { actor: account.id, role: 'self' });
+      reply.clearCookie(SESSION_COOKIE, cookieOptions());
+      return { signedIn: false as const, ended };
+    },
+  );
 
-  app.post<{ Params: SessionParams; Reply: EndedView }>('/api/account/sessions/:sessionId/end', { schema: { params: SessionParams, response: { 200: EndedView, ...errorReplies } } }, async (request) => {
-    const { account } = requireSession(request, { passwordCurrent: false });
-    auth.endOwnSession(account.id, request.params.sessionId);
-    return { ended: 1 };
-  });
+  app.post<{ Params: SessionParams; Reply: EndedView }>(
+    '/api/account/sessions/:sessionId/end',
+    { schema: { params: SessionParams, response: { 200: EndedView, ...errorReplies } } },
+    async (request) => {
+      const { account } = requireSession(request, { passwordCurrent: false });
+      auth.endOwnSession(account.id, request.params.sessionId);
+      return { ended: 1 };
+    },
+  );
 
   app.get<{ Reply: AdminUserList }>('/api/admin/users', { schema: { response: { 200: AdminUserList, ...errorReplies } } }, async (request) => {
     requireSession(request, { role: 'admin' });
@@ -197,10 +229,14 @@ export async function registerAuthRoutes(app: RecintoApp, auth: AuthService, con
     }));
   });
 
-  app.post<{ Params: UserParams; Reply: EndedView }>('/api/admin/users/:userId/sessions/end', { schema: { params: UserParams, response: { 200: EndedView, ...errorReplies } } }, async (request) => {
-    const { account: admin } = requireSession(request, { role: 'admin' });
-    return { ended: auth.endAllSessions(request.params.userId, { actor: admin.id, role: 'admin' }) };
-  });
+  app.post<{ Params: UserParams; Reply: EndedView }>(
+    '/api/admin/users/:userId/sessions/end',
+    { schema: { params: UserParams, response: { 200: EndedView, ...errorReplies } } },
+    async (request) => {
+      const { account: admin } = requireSession(request, { role: 'admin' });
+      return { ended: auth.endAllSessions(request.params.userId, { actor: admin.id, role: 'admin' }) };
+    },
+  );
 
   return { requireSession };
 }

@@ -115,16 +115,28 @@ export class AuthService {
       this.#d.audit({ action: 'auth.recovery_code_used', outcome: 'ok', actor: account.id, detail: { left: hashes.length - 1 } });
     } else {
       const secret = open(this.#d.secretKey, account.totpSecret, account.id);
-      const result = verifyTotp({ secret, code: input.code ?? '', now: Math.floor(now / 1000), ...(account.totpLastStep !== null ? { lastUsedStep: account.totpLastStep } : {}) });
+      const result = verifyTotp({
+        secret,
+        code: input.code ?? '',
+        now: Math.floor(now / 1000),
+        ...(account.totpLastStep !== null ? { lastUsedStep: account.totpLastStep } : {}),
+      });
       if (!result.ok || !this.#d.accounts.claimTotpStep(account.id, result.step)) {
         const replayed = result.ok || result.reason === 'REPLAYED';
         this.#failed(account, 'auth.second_factor', replayed ? 'replayed-code' : 'wrong-code', meta);
-        throw replayed ? new DomainError('CODE_ALREADY_USED', 'this code was used already; wait for the next one') : new DomainError('INVALID_CODE', 'wrong code');
+        throw replayed
+          ? new DomainError('CODE_ALREADY_USED', 'this code was used already; wait for the next one')
+          : new DomainError('INVALID_CODE', 'wrong code');
       }
     }
     this.#d.accounts.recordLogin(account.id);
     const rotated = this.#d.sessions.rotate(session, 'verified', meta);
-    this.#d.audit({ action: 'auth.second_factor', outcome: 'ok', actor: account.id, detail: { method: input.recoveryCode !== undefined ? 'recovery-code' : 'totp', ip: meta.ip } });
+    this.#d.audit({
+      action: 'auth.second_factor',
+      outcome: 'ok',
+      actor: account.id,
+      detail: { method: input.recoveryCode !== undefined ? 'recovery-code' : 'totp', ip: meta.ip },
+    });
     return rotated;
   }
 
@@ -178,7 +190,11 @@ export class AuthService {
     const before = this.#accountOf(session);
     this.#assertNotLocked(before, Date.now(), 'auth.password_change', meta);
     const violation = passwordPolicy(next);
-    if (violation) throw new DomainError('WEAK_PASSWORD', violation === 'TOO_SHORT' ? `at least ${PASSWORD_MIN_LENGTH} characters` : `at most ${PASSWORD_MAX_LENGTH} characters`);
+    if (violation)
+      throw new DomainError(
+        'WEAK_PASSWORD',
+        violation === 'TOO_SHORT' ? `at least ${PASSWORD_MIN_LENGTH} characters` : `at most ${PASSWORD_MAX_LENGTH} characters`,
+      );
     const check = await this.#hashing(() => this.#d.hasher.verify(before.passwordHash, current));
     // As for sign-in: a lock set by a parallel request while this one was hashing applies to it.
     const account = this.#accountOf(session);
@@ -254,7 +270,8 @@ export class AuthService {
   #failed(account: Account, action: string, reason: string, meta: RequestMeta): void {
     const counted = this.#d.accounts.recordFailure(account.id, (failures) => lockAfterFailures(this.#lockout, failures));
     this.#d.audit({ action, outcome: 'denied', actor: account.id, detail: { reason, ip: meta.ip } });
-    if (counted?.lockedUntil) this.#d.audit({ action: 'auth.lockout', outcome: 'denied', actor: account.id, detail: { until: new Date(counted.lockedUntil).toISOString() } });
+    if (counted?.lockedUntil)
+      this.#d.audit({ action: 'auth.lockout', outcome: 'denied', actor: account.id, detail: { until: new Date(counted.lockedUntil).toISOString() } });
   }
 
   /**

@@ -38,7 +38,6 @@ interface Row {
   user_agent: string | null;
 }
 
-
 export function hashSessionId(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
@@ -116,7 +115,9 @@ export class SessionStore extends EventEmitter<Events> {
 
   /** Ends every session of a user, optionally but one; returns how many ended. */
   endAllForUser(userId: string, exceptIdHash?: string): number {
-    const hashes = this.forUser(userId).map((s) => s.idHash).filter((h) => h !== exceptIdHash);
+    const hashes = this.forUser(userId)
+      .map((s) => s.idHash)
+      .filter((h) => h !== exceptIdHash);
     this.end(hashes);
     return hashes.length;
   }

@@ -46,12 +46,7 @@ export function totpUri(input: { secret: string; account: string; issuer: string
  * can be overridden so the RFC 6238 Appendix B vectors run through this same path.
  * `secret` is base32 text, or raw bytes.
  */
-export function totpAt(input: {
-  secret: string | Uint8Array;
-  time: number;
-  digits?: number;
-  algorithm?: HashAlgorithm;
-}): string {
+export function totpAt(input: { secret: string | Uint8Array; time: number; digits?: number; algorithm?: HashAlgorithm }): string {
   const { secret, time, digits = DIGITS, algorithm = ALGORITHM } = input;
   return generateSync({ secret, epoch: time, digits, algorithm, period: PERIOD_SECONDS });
 }

@@ -134,7 +134,7 @@ function readJsonFile(file: string, problems: string[]): JsonObject | undefined 
 /** The JSON-Schema type of a dotted key, read from ConfigSchema itself. */
 function typeAt(key: string): string {
   let schema: { type?: string; properties?: Record<string, unknown> } = ConfigSchema;
-  for (const part of key.split('.')) schema = (schema.properties?.[part] ?? {});
+  for (const part of key.split('.')) schema = schema.properties?.[part] ?? {};
   return schema.type ?? 'string';
 }
 
@@ -168,10 +168,7 @@ function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] =
-      v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object' && !Array.isArray(b)
-        ? deepMerge(b, v)
-        : v;
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b, v) : v;
   }
   return out;
 }

@@ -74,13 +74,20 @@ export async function registerHardening(app: RecintoApp, origins: OriginPolicy, 
       const status = httpStatus(error.code);
       // Refusals that come in floods are audited aggregated (CSRF, rate limits).
       if (status === 429 || error.code === 'CSRF_FAILED') {
-        refusals.record({ action: 'http.refused', code: error.code, ip: request.ip, detail: { route: request.routeOptions.url ?? null, method: request.method } });
+        refusals.record({
+          action: 'http.refused',
+          code: error.code,
+          ip: request.ip,
+          detail: { route: request.routeOptions.url ?? null, method: request.method },
+        });
       }
       if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
       return reply.code(status).send({ error: { code: error.code, message: error.message } });
     }
     if (error.validation) {
-      return reply.code(httpStatus('INVALID_BODY')).send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
+      return reply
+        .code(httpStatus('INVALID_BODY'))
+        .send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'INVALID_BODY', message: error.message } });

@@ -34,26 +34,32 @@ export async function loadTls(tls: Config['tls']): Promise<TlsMaterial> {
 async function writeSelfSigned(certFile: string, keyFile: string): Promise<void> {
   const notAfter = new Date();
   notAfter.setFullYear(notAfter.getFullYear() + 1);
-  const pems = await generate([{ name: 'commonName', value: hostname() }, { name: 'organizationName', value: 'Recinto (self-signed)' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 2, value: hostname() },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
+  const pems = await generate(
+    [
+      { name: 'commonName', value: hostname() },
+      { name: 'organizationName', value: 'Recinto (self-signed)' },
     ],
-  });
+    {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notAfterDate: notAfter,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 2, value: hostname() },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
+      ],
+    },
+  );
   // Write beside the target and rename, so concurrent first starts never see half a file.
   const suffix = `.${process.pid}.tmp`;
   mkdirSync(dirname(keyFile), { recursive: true });

@@ -30,10 +30,17 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
 
   app.post<{ Params: MeetingParams; Body: GuestBody; Reply: GuestEntry }>(
     '/api/meetings/:id/guest',
-    { schema: { params: MeetingParams, body: GuestBody, response: { 200: GuestEntry, ...errorReplies } }, config: { rateLimit: { max: deps.config.auth.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } } },
+    {
+      schema: { params: MeetingParams, body: GuestBody, response: { 200: GuestEntry, ...errorReplies } },
+      config: { rateLimit: { max: deps.config.auth.loginAttemptsPerMinutePerIp, timeWindow: '1 minute' } },
+    },
     async (request, reply) => {
       const meetingId = request.params.id;
-      const deny = (code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS' | 'BANNED', message: string, retryAfterSeconds?: number): never => {
+      const deny = (
+        code: 'INVALID_CREDENTIALS' | 'GUESTS_NOT_ALLOWED' | 'TOO_MANY_ATTEMPTS' | 'BANNED',
+        message: string,
+        retryAfterSeconds?: number,
+      ): never => {
         deps.audit({ action: 'guest.enter', outcome: 'denied', meetingId, detail: { code, ip: request.ip } });
         throw new DomainError(code, message, { retryAfterSeconds });
       };
@@ -66,7 +73,13 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
       const device = deviceHash ?? hashDeviceToken(deviceToken);
       const { id } = deps.guests.create(meetingId, request.body.displayName, device);
       reply.setCookie(GUEST_COOKIE, id, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
-      deps.audit({ action: 'guest.enter', outcome: 'ok', actor: guestAccountId(device), meetingId, detail: { displayName: request.body.displayName, ip: request.ip } });
+      deps.audit({
+        action: 'guest.enter',
+        outcome: 'ok',
+        actor: guestAccountId(device),
+        meetingId,
+        detail: { displayName: request.body.displayName, ip: request.ip },
+      });
       return { deviceToken, meetingId, displayName: request.body.displayName };
     },
   );

@@ -131,7 +131,9 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
       policy: this.#policy,
       locked: this.#locked,
       routerRtpCapabilities: this.#room.rtpCapabilities,
-      participants: this.participants().filter((p) => p !== self).map((p) => this.viewOf(p, self)),
+      participants: this.participants()
+        .filter((p) => p !== self)
+        .map((p) => this.viewOf(p, self)),
     };
   }
 
@@ -139,7 +141,14 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     const inside = this.participants();
     const cohosts = new Set(inside.filter((p) => p.role === 'cohost').map((p) => p.identity.accountId));
     const enteredMuted = new Set([...this.#enteredMuted, ...inside.filter((p) => p.enteredMuted).map((p) => p.identity.accountId)]);
-    return { admitted: new Set(inside.map((p) => p.identity.accountId)), enteredMuted, cohosts, removed: this.#removed, locked: this.#locked, policy: this.#policy };
+    return {
+      admitted: new Set(inside.map((p) => p.identity.accountId)),
+      enteredMuted,
+      cohosts,
+      removed: this.#removed,
+      locked: this.#locked,
+      policy: this.#policy,
+    };
   }
 
   /** The live policy changes (applyPolicy); the lock (setLocked). */

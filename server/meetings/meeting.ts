@@ -115,7 +115,10 @@ export class Meeting extends MeetingState {
    * Starts sending a track, paused at the SFU when the rules say so (mute on entry, a host mute).
    * The rules are checked again once the SFU has created it: a host may have acted meanwhile.
    */
-  async startProducing(p: Participant, t: { transportId: string; kind: MediaKind; source: Source; rtpParameters: { codecs: readonly { mimeType: string }[] } }): Promise<{ producerId: string; paused: boolean }> {
+  async startProducing(
+    p: Participant,
+    t: { transportId: string; kind: MediaKind; source: Source; rtpParameters: { codecs: readonly { mimeType: string }[] } },
+  ): Promise<{ producerId: string; paused: boolean }> {
     rules.requireMaySend(this, p, t.source);
     rules.requireE2eeSendable(this, p, t.kind, t.rtpParameters.codecs);
     const paused = t.source === 'microphone' && (p.mutedByHost || (this.policy.muteOnEntry && !p.isHostLike && !p.enteredMuted));
@@ -155,14 +158,23 @@ export class Meeting extends MeetingState {
     const producer = owner?.media.producers.get(producerId);
     if (!owner || !producer) throw new DomainError('NOT_FOUND', 'no such producer in this meeting');
     const consumer = await p.media.consume(transportId, producerId, rtpCapabilities);
-    return { consumerId: consumer.id, producerId, participantId: owner.id, kind: consumer.kind, source: sourceOf(producer), rtpParameters: consumer.rtpParameters };
+    return {
+      consumerId: consumer.id,
+      producerId,
+      participantId: owner.id,
+      kind: consumer.kind,
+      source: sourceOf(producer),
+      rtpParameters: consumer.rtpParameters,
+    };
   }
 
   sendChat(p: Participant, to: string | undefined, content: ChatContent): string {
     rules.requireChat(this);
     rules.requireChatForm(this, 'sealed' in content);
     const recipient = to === undefined ? null : this.member(to);
-    const message = { id: randomUUID(), from: p.id, fromName: p.displayName, to: recipient?.id ?? null, at: Date.now(), ...content } as Static<typeof ChatMessage>;
+    const message = { id: randomUUID(), from: p.id, fromName: p.displayName, to: recipient?.id ?? null, at: Date.now(), ...content } as Static<
+      typeof ChatMessage
+    >;
     if (!recipient) this.roster.broadcast('chatMessage', message);
     else {
       recipient.link.notify('chatMessage', message);
@@ -193,5 +205,4 @@ export class Meeting extends MeetingState {
       this.updated(p);
     }
   }
-
 }

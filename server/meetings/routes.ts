@@ -38,7 +38,10 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
   /** Hosts see everything, including the invitation; everyone else gets 404 (no probing). */
   const hostView = (request: FastifyRequest, m: MeetingRecord): MeetingView => ({
     ...m,
-    hosts: m.hostIds.map((id) => accounts.byId(id)).filter((a) => a !== undefined).map((a) => ({ id: a.id, username: a.username, displayName: a.displayName })),
+    hosts: m.hostIds
+      .map((id) => accounts.byId(id))
+      .filter((a) => a !== undefined)
+      .map((a) => ({ id: a.id, username: a.username, displayName: a.displayName })),
     invitation: { link: `${origin(request)}/m/${m.id}`, password: meetingStore.password(m.id) },
   });
 
@@ -60,7 +63,8 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
       audit({ action, outcome: 'denied', actor: ctx.account.id, meetingId: current?.id, detail: { code } });
       throw new DomainError(code, message);
     };
-    if (e2ee === false && deps.config.meetings.e2eeRequired) refuse('E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
+    if (e2ee === false && deps.config.meetings.e2eeRequired)
+      refuse('E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
     if (current && e2ee !== undefined && e2ee !== current.policy.e2ee && deps.meetings.isLive(current.id)) {
       refuse('E2EE_FIXED', 'policy.e2ee: cannot change while someone is in the meeting or waiting');
     }
@@ -73,22 +77,32 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
       return account.id;
     });
 
-  app.post<{ Body: CreateMeetingBody; Reply: MeetingView }>('/api/meetings', { schema: { body: CreateMeetingBody, response: { 201: MeetingView, ...errorReplies } } }, async (request, reply) => {
-    const ctx = deps.requireSession(request);
-    const b = request.body;
-    checkE2ee(ctx, 'meeting.create', b.policy?.e2ee);
-    const meeting = meetingStore.create({
-      title: b.title.trim(),
-      ownerId: ctx.account.id,
-      hostIds: hostIds(b.hosts) ?? [],
-      startsAt: b.startsAt ?? null,
-      durationMinutes: b.durationMinutes ?? null,
-      policy: { ...deps.config.meetings.policy, ...b.policy },
-      password: b.password ?? true,
-    });
-    audit({ action: 'meeting.create', outcome: 'ok', actor: ctx.account.id, meetingId: meeting.id, detail: { title: meeting.title, hosts: meeting.hostIds } });
-    return reply.code(201).send(hostView(request, meeting));
-  });
+  app.post<{ Body: CreateMeetingBody; Reply: MeetingView }>(
+    '/api/meetings',
+    { schema: { body: CreateMeetingBody, response: { 201: MeetingView, ...errorReplies } } },
+    async (request, reply) => {
+      const ctx = deps.requireSession(request);
+      const b = request.body;
+      checkE2ee(ctx, 'meeting.create', b.policy?.e2ee);
+      const meeting = meetingStore.create({
+        title: b.title.trim(),
+        ownerId: ctx.account.id,
+        hostIds: hostIds(b.hosts) ?? [],
+        startsAt: b.startsAt ?? null,
+        durationMinutes: b.durationMinutes ?? null,
+        policy: { ...deps.config.meetings.policy, ...b.policy },
+        password: b.password ?? true,
+      });
+      audit({
+        action: 'meeting.create',
+        outcome: 'ok',
+        actor: ctx.account.id,
+        meetingId: meeting.id,
+        detail: { title: meeting.title, hosts: meeting.hostIds },
+      });
+      return reply.code(201).send(hostView(request, meeting));
+    },
+  );
 
   app.get<{ Reply: MeetingList }>('/api/meetings', { schema: { response: { 200: MeetingList, ...errorReplies } } }, async (request) => {
     const ctx = deps.requireSession(request);
@@ -137,23 +151,27 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
 
   // The calendar entry carries the link only: the password travels separately. Text/calendar,
   // not JSON: no reply schema but the errors'.
-  app.get<{ Params: MeetingParams }>('/api/meetings/:id/invite.ics', { schema: { params: MeetingParams, response: errorReplies } }, async (request, reply: FastifyReply) => {
-    const ctx = deps.requireSession(request);
-    const meeting = hostedMeeting(request, request.params.id, ctx);
-    const link = `${origin(request)}/m/${meeting.id}`;
-    const start = new Date(meeting.startsAt ?? meeting.createdAt);
-    const calendar = icalGenerator({ name: 'Recinto', prodId: { company: 'Recinto', product: 'Recinto' } });
-    calendar.createEvent({
-      id: `${meeting.id}@recinto`,
-      start,
-      end: new Date(start.getTime() + (meeting.durationMinutes ?? 60) * 60_000),
-      summary: meeting.title,
-      url: link,
-      description: `${link}\n\nLa contraseña de la reunión se envía por separado. / The meeting password is sent separately.`,
-    });
-    return reply
-      .header('Content-Type', 'text/calendar; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="recinto-${meeting.id}.ics"`)
-      .send(calendar.toString());
-  });
+  app.get<{ Params: MeetingParams }>(
+    '/api/meetings/:id/invite.ics',
+    { schema: { params: MeetingParams, response: errorReplies } },
+    async (request, reply: FastifyReply) => {
+      const ctx = deps.requireSession(request);
+      const meeting = hostedMeeting(request, request.params.id, ctx);
+      const link = `${origin(request)}/m/${meeting.id}`;
+      const start = new Date(meeting.startsAt ?? meeting.createdAt);
+      const calendar = icalGenerator({ name: 'Recinto', prodId: { company: 'Recinto', product: 'Recinto' } });
+      calendar.createEvent({
+        id: `${meeting.id}@recinto`,
+        start,
+        end: new Date(start.getTime() + (meeting.durationMinutes ?? 60) * 60_000),
+        summary: meeting.title,
+        url: link,
+        description: `${link}\n\nLa contraseña de la reunión se envía por separado. / The meeting password is sent separately.`,
+      });
+      return reply
+        .header('Content-Type', 'text/calendar; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="recinto-${meeting.id}.ics"`)
+        .send(calendar.toString());
+    },
+  );
 }

@@ -161,7 +161,10 @@ const E2EE_CODECS: Record<'audio' | 'video', string> = { audio: 'audio/opus', vi
 /** Joining: a client that cannot encrypt is refused by an encrypted meeting (waiting room too). */
 export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: boolean): void {
   if (policy.e2ee && !clientEncrypts) {
-    throw new DomainError('E2EE_UNSUPPORTED', 'this meeting is end-to-end encrypted and this browser cannot encrypt end to end; use a current Chromium, Firefox or Safari');
+    throw new DomainError(
+      'E2EE_UNSUPPORTED',
+      'this meeting is end-to-end encrypted and this browser cannot encrypt end to end; use a current Chromium, Firefox or Safari',
+    );
   }
 }
 
@@ -171,7 +174,8 @@ export function requireE2eeCapable(policy: { e2ee: boolean }, clientEncrypts: bo
  */
 export function requireE2eeSendable(meeting: MeetingView, p: Participant, kind: 'audio' | 'video', codecs: readonly { mimeType: string }[]): void {
   if (!meeting.policy.e2ee) return;
-  if (p.e2eeBundle === undefined) throw new DomainError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
+  if (p.e2eeBundle === undefined)
+    throw new DomainError('E2EE_KEYS_REQUIRED', 'announce your end-to-end encryption keys (announceE2eeKeys) before sending media');
   const allowed = E2EE_CODECS[kind];
   const [first, ...rest] = codecs.map((c) => c.mimeType.toLowerCase());
   // mediasoup-client sends the chosen codec, then (video) its RTX; nothing else is accepted.
@@ -192,7 +196,8 @@ export function requireFirstAnnouncement(p: Participant): void {
 
 /** Chat in the meeting's form: sealed in E2EE meetings (the server never sees text), text otherwise. */
 export function requireChatForm(meeting: MeetingView, sealed: boolean): void {
-  if (meeting.policy.e2ee && !sealed) throw new DomainError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
+  if (meeting.policy.e2ee && !sealed)
+    throw new DomainError('E2EE_REQUIRED', 'this meeting is end-to-end encrypted: chat must be sealed by your client, not sent as text');
   if (!meeting.policy.e2ee && sealed) throw new DomainError('E2EE_OFF', 'this meeting is not end-to-end encrypted: send chat as text');
 }
 

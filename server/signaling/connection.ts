@@ -17,9 +17,10 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { TokenBucket } from '../rate-limit.ts';
 
 const isEnvelope = compile(RequestEnvelope);
-const paramValidators = Object.fromEntries(
-  Object.entries(Methods).map(([name, m]) => [name, compile(m.params)]),
-) as Record<MethodName, Validator<(typeof Methods)[MethodName]['params']>>;
+const paramValidators = Object.fromEntries(Object.entries(Methods).map(([name, m]) => [name, compile(m.params)])) as Record<
+  MethodName,
+  Validator<(typeof Methods)[MethodName]['params']>
+>;
 
 /** Refusals in a row (rate limit) after which the peer is considered abusive and disconnected. */
 const MAX_CONSECUTIVE_REFUSALS = 200;
@@ -183,7 +184,13 @@ export class SignalingConnection implements Caller {
       if (!membership) return;
       this.membership = undefined;
       membership.meeting.leave(membership.waiting ? { waiting: membership.waiting } : { participant: membership.participant });
-      this.#services.audit({ action: 'meeting.leave', outcome: 'ok', actor: this.account.id, meetingId: membership.meeting.id, detail: { reason: 'disconnected' } });
+      this.#services.audit({
+        action: 'meeting.leave',
+        outcome: 'ok',
+        actor: this.account.id,
+        meetingId: membership.meeting.id,
+        detail: { reason: 'disconnected' },
+      });
     });
   }
 

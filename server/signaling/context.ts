@@ -44,6 +44,7 @@ export interface Caller {
    * Set by `join` (waiting or admitted), changed by admission, cleared by `leave`, socket close,
    * removal, or the meeting ending.
    */
-  membership?: { meeting: Meeting; participant: Participant; waiting?: undefined } | { meeting: Meeting; waiting: Waiting; participant?: undefined } | undefined;
+  membership?:
+    { meeting: Meeting; participant: Participant; waiting?: undefined } | { meeting: Meeting; waiting: Waiting; participant?: undefined } | undefined;
   notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void;
 }

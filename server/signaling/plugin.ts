@@ -37,37 +37,46 @@ export async function registerSignaling(
     // MESSAGE_TOO_LARGE error and the connection stays usable.
     options: { maxPayload: services.config.signaling.maxMessageBytes * 4 },
   });
-  app.get('/ws', {
-    websocket: true,
-    preValidation: async (request) => {
-      if (!services.origins.accepts(request)) {
-        services.refusals.record({ action: 'signaling.connect', code: 'CSRF_FAILED', ip: request.ip, detail: { reason: 'origin', origin: request.headers.origin?.slice(0, 200) ?? null } });
-        throw new DomainError('CSRF_FAILED', 'cross-origin WebSocket refused');
-      }
-      try {
-        const who = identify(request);
-        refuseOverCap(who.account.id, request.ip);
-        opened.set(request, who);
-      } catch (error) {
-        if (error instanceof DomainError) {
-          services.refusals.record({ action: 'signaling.connect', code: error.code, ip: request.ip, detail: { reason: error.code } });
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      preValidation: async (request) => {
+        if (!services.origins.accepts(request)) {
+          services.refusals.record({
+            action: 'signaling.connect',
+            code: 'CSRF_FAILED',
+            ip: request.ip,
+            detail: { reason: 'origin', origin: request.headers.origin?.slice(0, 200) ?? null },
+          });
+          throw new DomainError('CSRF_FAILED', 'cross-origin WebSocket refused');
         }
-        throw error;
-      }
+        try {
+          const who = identify(request);
+          refuseOverCap(who.account.id, request.ip);
+          opened.set(request, who);
+        } catch (error) {
+          if (error instanceof DomainError) {
+            services.refusals.record({ action: 'signaling.connect', code: error.code, ip: request.ip, detail: { reason: error.code } });
+          }
+          throw error;
+        }
+      },
     },
-  }, (socket, request) => {
-    const who = opened.get(request)!;
-    // Checked again now that the socket is open: parallel handshakes all passed the first check.
-    try {
-      refuseOverCap(who.account.id, request.ip);
-    } catch (error) {
-      socket.close(CloseCode.TOO_MANY_CONNECTIONS, (error as Error).message.slice(0, 120));
-      return;
-    }
-    const connection = new SignalingConnection(socket, services, { remoteAddress: request.ip, ...who });
-    connections.add(connection);
-    socket.once('close', () => connections.delete(connection));
-  });
+    (socket, request) => {
+      const who = opened.get(request)!;
+      // Checked again now that the socket is open: parallel handshakes all passed the first check.
+      try {
+        refuseOverCap(who.account.id, request.ip);
+      } catch (error) {
+        socket.close(CloseCode.TOO_MANY_CONNECTIONS, (error as Error).message.slice(0, 120));
+        return;
+      }
+      const connection = new SignalingConnection(socket, services, { remoteAddress: request.ip, ...who });
+      connections.add(connection);
+      socket.once('close', () => connections.delete(connection));
+    },
+  );
 
   /** At most `maxConnectionsPerAccount` open sockets per account and `maxConnectionsPerAddress` per address. */
   function refuseOverCap(accountId: string, address: string): void {

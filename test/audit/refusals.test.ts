@@ -15,7 +15,12 @@ describe('aggregated refusals', () => {
     expect(rows).toHaveLength(2);
     refusals.flush();
     expect(rows).toHaveLength(3);
-    expect(rows[2]).toMatchObject({ action: 'signaling.mute', outcome: 'denied', actor: 'a', detail: { code: 'FORBIDDEN', ip: '10.9.9.9', repeated: 999, windowSeconds: 60 } });
+    expect(rows[2]).toMatchObject({
+      action: 'signaling.mute',
+      outcome: 'denied',
+      actor: 'a',
+      detail: { code: 'FORBIDDEN', ip: '10.9.9.9', repeated: 999, windowSeconds: 60 },
+    });
     refusals.flush(); // nothing new: nothing written
     expect(rows).toHaveLength(3);
     refusals.record({ action: 'signaling.mute', code: 'FORBIDDEN', actor: 'a', ip: '10.9.9.9' });

@@ -49,7 +49,9 @@ describe('first start', () => {
     expect((await client.get('/api/admin/users')).body.error.code).toBe('PASSWORD_CHANGE_REQUIRED');
 
     expect((await client.post('/api/account/password', { currentPassword: first.password, newPassword: 'short' })).body.error.code).toBe('WEAK_PASSWORD');
-    expect((await client.post('/api/account/password', { currentPassword: 'wrong-password-here', newPassword: 'una contraseña nueva y larga' })).body.error.code).toBe('INVALID_CREDENTIALS');
+    expect(
+      (await client.post('/api/account/password', { currentPassword: 'wrong-password-here', newPassword: 'una contraseña nueva y larga' })).body.error.code,
+    ).toBe('INVALID_CREDENTIALS');
     const changed = await client.post('/api/account/password', { currentPassword: first.password, newPassword: 'una contraseña nueva y larga' });
     expect(changed.body.next).toBe(null);
     expect((await client.get('/api/admin/users')).status).toBe(200);
@@ -240,7 +242,13 @@ describe('lockout under concurrency and on every step that checks a credential',
   it('locks the enrolment confirmation after wrong codes', async () => {
     const accounts = locking.recinto.auth.accounts;
     const password = 'contraseña-de-sara-larga';
-    accounts.create({ username: 'sara', displayName: 'Sara', role: 'staff', passwordHash: await locking.recinto.hasher.hash(password), mustChangePassword: false });
+    accounts.create({
+      username: 'sara',
+      displayName: 'Sara',
+      role: 'staff',
+      passwordHash: await locking.recinto.hasher.hash(password),
+      mustChangePassword: false,
+    });
     const client = new HttpClient(locking.url);
     expect((await client.post('/api/auth/login', { username: 'sara', password })).body.next).toBe('enrol');
     const { secret } = (await client.post('/api/auth/enrol/start', {})).body as { secret: string };

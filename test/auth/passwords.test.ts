@@ -1,13 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_ARGON2,
-  HasherBusyError,
-  OWASP_FLOOR,
-  PasswordHasher,
-  assertParams,
-  passwordPolicy,
-  readParams,
-} from '../../server/auth/passwords.ts';
+import { DEFAULT_ARGON2, HasherBusyError, OWASP_FLOOR, PasswordHasher, assertParams, passwordPolicy, readParams } from '../../server/auth/passwords.ts';
 
 // Pass-through instrumentation of the real argon2: counts hashes in flight, records the order in
 // which they start, and which stored hashes were verified against.

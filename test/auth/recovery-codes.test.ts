@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCode,
-  matchRecoveryCode,
-  normalizeRecoveryCode,
-} from '../../server/auth/recovery-codes.ts';
+import { generateRecoveryCodes, hashRecoveryCode, matchRecoveryCode, normalizeRecoveryCode } from '../../server/auth/recovery-codes.ts';
 
 const LOOK_ALIKES = /[ilou]/;
 

@@ -54,12 +54,9 @@ describe('seal and open', () => {
     expect(() => open(key, seal(key, SECRET, OWNER), 'user:43')).toThrow(/failed authentication/);
   });
 
-  it.each(['', 'v2.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.AAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.a.b.c'])(
-    'refuses malformed input %j',
-    (sealed) => {
-      expect(() => open(key, sealed, OWNER)).toThrow(/sealed value/);
-    },
-  );
+  it.each(['', 'v2.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.AAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.a.b.c'])('refuses malformed input %j', (sealed) => {
+    expect(() => open(key, sealed, OWNER)).toThrow(/sealed value/);
+  });
 });
 
 describe('loadOrCreateKey', () => {

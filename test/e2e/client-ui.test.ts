@@ -96,9 +96,18 @@ describe('client pages', () => {
         expect(await page.evaluate(() => document.documentElement.lang), `${view} language`).toBe(lang);
         const controls = await accessibleControls(page);
         expect(controls.length, `${view} has controls`).toBeGreaterThanOrEqual(3);
-        expect(controls.filter((c) => !c.name.trim()), `unnamed controls on ${view} (${lang})`).toEqual([]);
+        expect(
+          controls.filter((c) => !c.name.trim()),
+          `unnamed controls on ${view} (${lang})`,
+        ).toEqual([]);
         // No page uses the camera, the microphone or the signalling socket by itself.
-        expect(await deviceUse(page), `${view} (${lang})`).toMatchObject({ getUserMedia: 0, getDisplayMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
+        expect(await deviceUse(page), `${view} (${lang})`).toMatchObject({
+          getUserMedia: 0,
+          getDisplayMedia: 0,
+          enumerateDevices: 0,
+          webSockets: 0,
+          peerConnections: 0,
+        });
         (names[view] ??= { es: [], en: [] })[lang] = controls.map((c) => c.name);
         await page.close();
       }
@@ -111,7 +120,10 @@ describe('client pages', () => {
     const page = await chrome!.context.newPage();
     await open(page, `/m/${meetingId}?lang=es`, 'meeting');
     await page.waitForTimeout(500);
-    expect(await page.evaluate(() => ({ state: window.recinto.state, participantId: window.recinto.participantId }))).toEqual({ state: 'idle', participantId: null });
+    expect(await page.evaluate(() => ({ state: window.recinto.state, participantId: window.recinto.participantId }))).toEqual({
+      state: 'idle',
+      participantId: null,
+    });
     expect(await deviceUse(page)).toMatchObject({ getUserMedia: 0, enumerateDevices: 0, webSockets: 0, peerConnections: 0 });
     expect(await page.locator('#local-video').evaluate((v: HTMLVideoElement) => v.srcObject)).toBeNull();
     expect(await page.getByText('Entrará como Lucía Pérez.').isVisible()).toBe(true);

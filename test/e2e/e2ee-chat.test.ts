@@ -38,7 +38,11 @@ beforeAll(async () => {
   // Every WebSocket message the server receives, as the bytes it got.
   const wss = (server.recinto.app as unknown as { websocketServer: WebSocketServer }).websocketServer;
   wss.on('connection', (socket) => socket.on('message', (data) => received.push(Buffer.from(data as Buffer).toString('utf8'))));
-  const [ua, ub, uc] = await Promise.all([server.createUser('ana', { displayName: 'Ana' }), server.createUser('bea', { displayName: 'Bea' }), server.createUser('cris', { displayName: 'Cris' })]);
+  const [ua, ub, uc] = await Promise.all([
+    server.createUser('ana', { displayName: 'Ana' }),
+    server.createUser('bea', { displayName: 'Bea' }),
+    server.createUser('cris', { displayName: 'Cris' }),
+  ]);
   [ana, bea, cris] = await Promise.all([signedInBrowser(server, ua), signedInBrowser(server, ub), signedInBrowser(server, uc)]);
 }, 60_000);
 
@@ -88,14 +92,19 @@ describe('end-to-end encrypted chat', () => {
     await joinMeeting(ana.page, server.url, meetingId);
     const idBea = await joinMeeting(bea.page, server.url, meetingId);
     await joinMeeting(cris.page, server.url, meetingId);
-    await waitFor(async () => (await Promise.all([ana, bea, cris].map((b) => b.page.evaluate(() => window.recinto.e2ee())))).every((v) => v?.complete), 15_000, {
-      message: 'everyone keyed',
-    });
+    await waitFor(
+      async () => (await Promise.all([ana, bea, cris].map((b) => b.page.evaluate(() => window.recinto.e2ee())))).every((v) => v?.complete),
+      15_000,
+      {
+        message: 'everyone keyed',
+      },
+    );
 
     await sendSecret(ana.page, '');
     await sendSecret(ana.page, idBea);
     // Wait for delivery without the test learning the texts: count matches inside the pages.
-    const probe = (page: Page) => page.evaluate(() => [...document.querySelectorAll('#chat-log li')].filter((li) => li.textContent?.includes('clave-del-informe')).length);
+    const probe = (page: Page) =>
+      page.evaluate(() => [...document.querySelectorAll('#chat-log li')].filter((li) => li.textContent?.includes('clave-del-informe')).length);
     await waitFor(async () => (await probe(bea.page)) === 2 && (await probe(cris.page)) === 1, 10_000, { message: 'chat delivered' });
 
     // Everything the server could have kept, captured before the test reads the texts.

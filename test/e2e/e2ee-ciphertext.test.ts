@@ -28,7 +28,14 @@ const LEGACY_ONLY = () => {
 
 let server: TestServer;
 let routers: ReturnType<typeof watchRouters>;
-const { users, open, logs, ...suite } = browserSuite([['ana', 'Ana'], ['bea', 'Bea'], ['cris', 'Cris']], [KEY_SPY]);
+const { users, open, logs, ...suite } = browserSuite(
+  [
+    ['ana', 'Ana'],
+    ['bea', 'Bea'],
+    ['cris', 'Cris'],
+  ],
+  [KEY_SPY],
+);
 beforeAll(async () => {
   ({ server, routers } = await suite.start());
   return suite.stop;
@@ -43,46 +50,49 @@ type Decoded = { decoded: number; errors: number; width: number; height: number;
  */
 function decodeVp8(page: Page, frames: Uint8Array[]): Promise<Decoded> {
   return page
-    .evaluate(async (list) => {
-      let errors = 0;
-      let width = 0;
-      let height = 0;
-      const pictures: [number, number[]][] = [];
-      const canvas = new OffscreenCanvas(16, 12);
-      const context = canvas.getContext('2d', { willReadFrequently: true })!;
-      const decoder = new VideoDecoder({
-        output: (f) => {
-          width = f.codedWidth;
-          height = f.codedHeight;
-          context.drawImage(f, 0, 0, 16, 12);
-          const rgba = context.getImageData(0, 0, 16, 12).data;
-          const grey: number[] = [];
-          for (let i = 0; i < rgba.length; i += 4) grey.push(Math.round((rgba[i]! + rgba[i + 1]! + rgba[i + 2]!) / 3));
-          pictures.push([f.timestamp, grey]);
-          f.close();
-        },
-        error: () => {
-          errors++;
-        },
-      });
-      decoder.configure({ codec: 'vp8' });
-      let i = 0;
-      for (const bytes of list) {
-        const data = new Uint8Array(bytes);
+    .evaluate(
+      async (list) => {
+        let errors = 0;
+        let width = 0;
+        let height = 0;
+        const pictures: [number, number[]][] = [];
+        const canvas = new OffscreenCanvas(16, 12);
+        const context = canvas.getContext('2d', { willReadFrequently: true })!;
+        const decoder = new VideoDecoder({
+          output: (f) => {
+            width = f.codedWidth;
+            height = f.codedHeight;
+            context.drawImage(f, 0, 0, 16, 12);
+            const rgba = context.getImageData(0, 0, 16, 12).data;
+            const grey: number[] = [];
+            for (let i = 0; i < rgba.length; i += 4) grey.push(Math.round((rgba[i]! + rgba[i + 1]! + rgba[i + 2]!) / 3));
+            pictures.push([f.timestamp, grey]);
+            f.close();
+          },
+          error: () => {
+            errors++;
+          },
+        });
+        decoder.configure({ codec: 'vp8' });
+        let i = 0;
+        for (const bytes of list) {
+          const data = new Uint8Array(bytes);
+          try {
+            decoder.decode(new EncodedVideoChunk({ type: (data[0]! & 1) === 0 ? 'key' : 'delta', timestamp: i++ * 33_333, data }));
+          } catch {
+            errors++;
+            break;
+          }
+        }
         try {
-          decoder.decode(new EncodedVideoChunk({ type: (data[0]! & 1) === 0 ? 'key' : 'delta', timestamp: i++ * 33_333, data }));
+          await decoder.flush();
         } catch {
           errors++;
-          break;
         }
-      }
-      try {
-        await decoder.flush();
-      } catch {
-        errors++;
-      }
-      return { decoded: pictures.length, errors, width, height, pictures };
-    }, frames.map((f) => Array.from(f)))
+        return { decoded: pictures.length, errors, width, height, pictures };
+      },
+      frames.map((f) => Array.from(f)),
+    )
     .then((r) => ({ ...r, pictures: new Map(r.pictures) }));
 }
 
@@ -110,7 +120,11 @@ describe('end-to-end encryption in real browsers', () => {
     const idAna = await joinMeeting(ana.page, server.url, meetingId);
     const idBea = await joinMeeting(bea.page, server.url, meetingId);
     const idCris = await joinMeeting(cris.page, server.url, meetingId);
-    const people: [Page, string][] = [[ana.page, idAna], [bea.page, idBea], [cris.page, idCris]];
+    const people: [Page, string][] = [
+      [ana.page, idAna],
+      [bea.page, idBea],
+      [cris.page, idCris],
+    ];
 
     // Everyone decodes everyone else's video and audio.
     for (const [page, self] of people) {
@@ -121,10 +135,18 @@ describe('end-to-end encryption in real browsers', () => {
       }
     }
     // Cris runs the legacy path, the others RTCRtpScriptTransform; all are keyed and agree on the code.
-    const views = await Promise.all(people.map(([page]) => waitFor(async () => {
-      const v = await pageE2ee(page);
-      return v?.complete ? v : null;
-    }, 10_000, { message: 'keys from everyone' })));
+    const views = await Promise.all(
+      people.map(([page]) =>
+        waitFor(
+          async () => {
+            const v = await pageE2ee(page);
+            return v?.complete ? v : null;
+          },
+          10_000,
+          { message: 'keys from everyone' },
+        ),
+      ),
+    );
     expect(new Set(views.map((v) => v.securityCode)).size).toBe(1);
     for (const v of views) {
       expect(v.peers).toBe(2);
@@ -153,9 +175,15 @@ describe('end-to-end encryption in real browsers', () => {
     // Ana (the host) shares her screen: a third sender, created mid-call.
     const anaCamera = await producerOf(bea.page, idAna, 'video');
     await ana.page.getByRole('button', { name: 'Compartir pantalla', exact: true }).click();
-    const anaScreen = await waitFor(async () => (await pageStats(bea.page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.producerId !== anaCamera && s.framesDecoded > 0)?.producerId, 30_000, {
-      message: "Bea decodes Ana's screen",
-    });
+    const anaScreen = await waitFor(
+      async () =>
+        (await pageStats(bea.page)).find((s) => s.participantId === idAna && s.kind === 'video' && s.producerId !== anaCamera && s.framesDecoded > 0)
+          ?.producerId,
+      30_000,
+      {
+        message: "Bea decodes Ana's screen",
+      },
+    );
 
     // The tap: what the SFU forwards of Ana's camera, microphone and screen, and of Cris's (legacy) camera and microphone.
     const router = await routers.routerFor(meetingId);
@@ -182,8 +210,21 @@ describe('end-to-end encryption in real browsers', () => {
       // added mid-call (RTCRtpScriptTransform), camera and microphone on the legacy path: no two
       // different frames the SFU forwarded share a (KID, CTR), which would be a reused AES-GCM nonce.
       for (const [label, streams] of [
-        ['Ana', [[anaVideo, 'video'], [anaAudio, 'audio'], [anaScreenFrames, 'video']]],
-        ['Cris (legacy path)', [[crisVideo, 'video'], [crisAudio, 'audio']]],
+        [
+          'Ana',
+          [
+            [anaVideo, 'video'],
+            [anaAudio, 'audio'],
+            [anaScreenFrames, 'video'],
+          ],
+        ],
+        [
+          'Cris (legacy path)',
+          [
+            [crisVideo, 'video'],
+            [crisAudio, 'audio'],
+          ],
+        ],
       ] as const) {
         const byNonce = new Map<string, Buffer>();
         let reused = 0;
@@ -230,8 +271,13 @@ describe('end-to-end encryption in real browsers', () => {
           expect(clear.decoded).toBe(frames.length - from);
           // As forwarded by the SFU, the same frames give no picture of the sender's: libvpx
           // refuses them or decodes noise from the ciphertext.
-          const raw = await decodeVp8(bea.page, frames.slice(from).map((f) => f.data));
-          console.log(`${label}: as forwarded, ${raw.decoded} of ${frames.length - from} frames decoded (${raw.errors} errors), ${lookAlike(raw, clear)} looking like the sender's`);
+          const raw = await decodeVp8(
+            bea.page,
+            frames.slice(from).map((f) => f.data),
+          );
+          console.log(
+            `${label}: as forwarded, ${raw.decoded} of ${frames.length - from} frames decoded (${raw.errors} errors), ${lookAlike(raw, clear)} looking like the sender's`,
+          );
           expect(lookAlike(raw, clear), `${label}: frames as forwarded by the SFU decode to the sender's picture`).toBe(0);
           // The check can tell: the decrypted frames look like themselves.
           expect(lookAlike(clear, clear)).toBe(clear.decoded);
@@ -241,5 +287,4 @@ describe('end-to-end encryption in real browsers', () => {
       for (const tap of taps) tap.close();
     }
   }, 180_000);
-
 });

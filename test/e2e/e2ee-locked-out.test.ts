@@ -39,7 +39,16 @@ const NO_TRANSFORMS = () => {
 
 let server: TestServer;
 let routers: ReturnType<typeof watchRouters>;
-const { users, open, logs, ...suite } = browserSuite([['ana', 'Ana'], ['bea', 'Bea'], ['cris', 'Cris'], ['dario', 'Darío'], ['eva', 'Eva']], [KEY_SPY]);
+const { users, open, logs, ...suite } = browserSuite(
+  [
+    ['ana', 'Ana'],
+    ['bea', 'Bea'],
+    ['cris', 'Cris'],
+    ['dario', 'Darío'],
+    ['eva', 'Eva'],
+  ],
+  [KEY_SPY],
+);
 beforeAll(async () => {
   ({ server, routers } = await suite.start());
   return suite.stop;
@@ -103,14 +112,20 @@ describe('end-to-end encryption in real browsers', () => {
     const [bea, dario] = await Promise.all([open('bea'), open('dario', [WRONG_KEYS])]);
     const idBea = await joinMeeting(bea.page, server.url, meetingId);
     const idDario = await joinMeeting(dario.page, server.url, meetingId);
-    await waitFor(async () => (await growth(bea.page, idDario, 'video', 'framesDecoded', 500)) > 3, 20_000, { message: "Bea decodes Darío (his own keys are right)" });
+    await waitFor(async () => (await growth(bea.page, idDario, 'video', 'framesDecoded', 500)) > 3, 20_000, {
+      message: 'Bea decodes Darío (his own keys are right)',
+    });
     await waitFor(async () => received(await pageStats(bea.page), idDario, 'audio', 'audioEnergy') > 0, 10_000, { message: 'Bea hears Darío' });
     // Darío gets Bea's frames (packets arrive) but none opens: nothing decoded, nothing audible.
-    await waitFor(async () => {
-      const view = await pageE2ee(dario.page);
-      const recv = view?.streams.filter((s) => s.direction === 'recv') ?? [];
-      return recv.length === 2 && recv.every((s) => s.authFailed > 20);
-    }, 15_000, { message: "Darío's worker refuses Bea's frames" });
+    await waitFor(
+      async () => {
+        const view = await pageE2ee(dario.page);
+        const recv = view?.streams.filter((s) => s.direction === 'recv') ?? [];
+        return recv.length === 2 && recv.every((s) => s.authFailed > 20);
+      },
+      15_000,
+      { message: "Darío's worker refuses Bea's frames" },
+    );
     const view = await pageE2ee(dario.page);
     expect(view!.streams.filter((s) => s.direction === 'recv').every((s) => s.passed === 0)).toBe(true);
     const stats = await pageStats(dario.page);

@@ -99,10 +99,14 @@ describe('guests, in real browsers', () => {
     const idGuest = (await waitState(pg, 'joined')).id!;
 
     // Both decode each other's video.
-    await waitFor(async () => received(await pageStats(pc), idGuest, 'video', 'framesDecoded') > 0 && received(await pageStats(pg), idCarmen, 'video', 'framesDecoded') > 0, 30_000, {
-      message: 'host and guest decode each other',
-      intervalMs: 200,
-    });
+    await waitFor(
+      async () => received(await pageStats(pc), idGuest, 'video', 'framesDecoded') > 0 && received(await pageStats(pg), idCarmen, 'video', 'framesDecoded') > 0,
+      30_000,
+      {
+        message: 'host and guest decode each other',
+        intervalMs: 200,
+      },
+    );
     expect(await deviceUse(pg)).toMatchObject({ getUserMedia: 1, liveTracks: 2 });
 
     // The guest is marked in the participants panel (on both pages); there is no co-host option for her.
@@ -166,7 +170,9 @@ describe('guests, in real browsers', () => {
     expect(await alertText(pg)).toContain('Su acceso como invitado ha terminado');
     expect(await pg.getByRole('textbox', { name: 'Contraseña de la reunión' }).inputValue()).toBe('');
     expect(await pg.getByRole('button', { name: 'Unirse', exact: true }).isEnabled()).toBe(true);
-    await waitFor(async () => (await pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 1, 5_000, { message: 'guest gone at the host' });
+    await waitFor(async () => (await pc.getByRole('list', { name: 'Participantes' }).getByRole('listitem').count()) === 1, 5_000, {
+      message: 'guest gone at the host',
+    });
     await screenshot(pg, 'guest-session-ended');
     await pc.getByRole('button', { name: 'Salir', exact: true }).click();
     await waitState(pc, 'left', 5_000);

@@ -95,7 +95,11 @@ describe('waiting room and host controls, three browsers', () => {
     const ids = { [idCarmen]: 'Carmen', [idAna]: 'Ana', [idBruno]: 'Bruno' };
     await waitFor(
       async () => {
-        for (const [page, self] of [[pc, idCarmen], [pa, idAna], [pb, idBruno]] as const) {
+        for (const [page, self] of [
+          [pc, idCarmen],
+          [pa, idAna],
+          [pb, idBruno],
+        ] as const) {
           const s = await pageStats(page);
           for (const other of Object.keys(ids)) if (other !== self && received(s, other, 'video', 'framesDecoded') === 0) return false;
         }
@@ -114,7 +118,7 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await growth(pa, idBruno, 'audio', 'packetsReceived', 1_000)).toBeLessThan(5);
     await micB.click();
     await waitFor(async () => (await micB.textContent()) === 'Silenciar micrófono', 5_000, { message: 'Bruno unmuted' });
-    await waitFor(async () => (await growth(pa, idBruno, 'audio', 'packetsReceived', 500)) > 10, 10_000, { message: "Ana hears Bruno" });
+    await waitFor(async () => (await growth(pa, idBruno, 'audio', 'packetsReceived', 500)) > 10, 10_000, { message: 'Ana hears Bruno' });
     await screenshot(pc, 'host-three-in-call');
 
     // Carmen mutes Bruno: the server pauses his microphone, Ana stops receiving it, and Bruno cannot unmute.
@@ -124,9 +128,13 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await pb.locator('#host-notice').textContent()).toContain(es.noticeMuted);
     expect(await pb.getByText(es.micHostMutedHint).isVisible()).toBe(true);
     expect(await micB.getAttribute('aria-describedby')).toBe('mic-hint');
-    await waitFor(async () => (await people.getByRole('listitem').filter({ hasText: 'Bruno Díaz' }).getByText('Silenciado por un anfitrión').count()) === 1, 5_000, {
-      message: 'muted badge at the host',
-    });
+    await waitFor(
+      async () => (await people.getByRole('listitem').filter({ hasText: 'Bruno Díaz' }).getByText('Silenciado por un anfitrión').count()) === 1,
+      5_000,
+      {
+        message: 'muted badge at the host',
+      },
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(await growth(pa, idBruno, 'audio', 'packetsReceived', 1_500), "Bruno's audio at Ana while muted by the host").toBeLessThan(5);
     await screenshot(pb, 'muted-by-host');
@@ -157,7 +165,9 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await links.first().getAttribute('target')).toBe('_blank');
     expect(await message.locator('script, img, iframe').count()).toBe(0);
     // Ana sees her own message once; Bruno sees it too.
-    await waitFor(async () => (await pb.getByRole('log', { name: 'Mensajes del chat' }).getByRole('listitem').count()) === 1, 5_000, { message: 'message at Bruno' });
+    await waitFor(async () => (await pb.getByRole('log', { name: 'Mensajes del chat' }).getByRole('listitem').count()) === 1, 5_000, {
+      message: 'message at Bruno',
+    });
     expect(await pa.getByRole('log', { name: 'Mensajes del chat' }).getByRole('listitem').count()).toBe(1);
     expect(await pa.getByRole('textbox', { name: 'Mensaje' }).inputValue()).toBe('');
 
@@ -183,7 +193,9 @@ describe('waiting room and host controls, three browsers', () => {
     // Carmen lets Bruno share, then takes it back: his sharing stops, at the SFU and on his page.
     await hostMenu(pc, 'Bruno Díaz');
     await pc.getByRole('button', { name: 'Permitir compartir pantalla a Bruno Díaz', exact: true }).click();
-    await waitFor(async () => (await pb.locator('#host-notice').textContent())?.includes(es.noticeScreenAllowed), 5_000, { message: 'screen share allowed notice' });
+    await waitFor(async () => (await pb.locator('#host-notice').textContent())?.includes(es.noticeScreenAllowed), 5_000, {
+      message: 'screen share allowed notice',
+    });
     await pb.getByRole('button', { name: 'Compartir pantalla', exact: true }).click();
     const brunoScreen = gridA.getByRole('listitem', { name: 'Pantalla de Bruno Díaz' });
     await waitFor(() => decodes(brunoScreen), 15_000, { message: "Bruno's screen at Ana", intervalMs: 100 });
@@ -248,7 +260,9 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await pa.locator('#chat-disabled').textContent()).toBe(es.err_CHAT_DISABLED);
     expect(await pa.getByRole('button', { name: 'Enviar' }).isDisabled()).toBe(true);
     // A page that missed the change (forced here) still cannot send: the server says CHAT_DISABLED.
-    await pa.evaluate(() => document.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement | HTMLSelectElement>('#chat-form [disabled]').forEach((el) => (el.disabled = false)));
+    await pa.evaluate(() =>
+      document.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement | HTMLSelectElement>('#chat-form [disabled]').forEach((el) => (el.disabled = false)),
+    );
     await inputA.fill('¿Se puede?');
     await pa.getByRole('button', { name: 'Enviar' }).click();
     await waitFor(async () => (await alertText(pa)).includes(es.err_CHAT_DISABLED), 5_000, { message: 'CHAT_DISABLED shown' });
@@ -315,7 +329,9 @@ describe('waiting room and host controls, three browsers', () => {
     expect(await toolbarA.getByRole('button', { name: 'Silenciar a todos' }).isVisible()).toBe(true);
     expect(await pa.getByRole('button', { name: 'Finalizar la reunión para todos' }).count()).toBe(0);
     expect(await pa.getByRole('region', { name: 'Sala de espera (0)' }).isVisible()).toBe(true);
-    expect(await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').filter({ hasText: 'Ana' }).getByText('Coanfitrión', { exact: true }).count()).toBe(1);
+    expect(
+      await pa.getByRole('list', { name: 'Participantes' }).getByRole('listitem').filter({ hasText: 'Ana' }).getByText('Coanfitrión', { exact: true }).count(),
+    ).toBe(1);
 
     // Carmen, the only host, leaves and hands the host role to Ana.
     await pc.getByRole('button', { name: 'Salir', exact: true }).click();
@@ -332,7 +348,9 @@ describe('waiting room and host controls, three browsers', () => {
     await waitState(pc, 'joined');
     // The meeting's own host outranks one who was handed the role, as the server says in each
     // view: Carmen may act on Ana, Ana on nobody.
-    await waitFor(async () => (await pc.getByRole('button', { name: 'Acciones para Ana', exact: true }).count()) === 1, 5_000, { message: "Carmen's menu for Ana" });
+    await waitFor(async () => (await pc.getByRole('button', { name: 'Acciones para Ana', exact: true }).count()) === 1, 5_000, {
+      message: "Carmen's menu for Ana",
+    });
     await hostMenu(pc, 'Ana');
     expect(await pc.getByRole('button', { name: 'Silenciar a Ana', exact: true }).isVisible()).toBe(true);
     expect(await pa.getByRole('button', { name: 'Acciones para Carmen Ruiz', exact: true }).count()).toBe(0);

@@ -122,10 +122,13 @@ describe('sign-in in the browser', () => {
     const password = await invitation.locator('code.password').textContent();
     expect(password).toMatch(/^[a-z0-9]{5}-[a-z0-9]{5}$/);
     for (const name of ['Copiar enlace', 'Copiar contraseña']) expect(await invitation.getByRole('button', { name, exact: true }).count()).toBe(1);
-    const ics = await page.evaluate(async (href) => {
-      const response = await fetch(href!);
-      return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
-    }, await invitation.getByRole('link', { name: 'Calendario (.ics)', exact: true }).getAttribute('href'));
+    const ics = await page.evaluate(
+      async (href) => {
+        const response = await fetch(href!);
+        return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+      },
+      await invitation.getByRole('link', { name: 'Calendario (.ics)', exact: true }).getAttribute('href'),
+    );
     expect(ics).toMatchObject({ status: 200, type: expect.stringContaining('text/calendar') });
     expect(ics.text).toContain('BEGIN:VCALENDAR');
     expect(ics.text.replace(/\r\n /g, '')).toContain(meetingLink);

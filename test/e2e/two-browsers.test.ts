@@ -58,12 +58,20 @@ describe('two browsers in one meeting', () => {
     const [a1, b1] = await Promise.all([pageStats(pa), pageStats(pb)]);
     await new Promise((r) => setTimeout(r, 2_000));
     const [a2, b2] = await Promise.all([pageStats(pa), pageStats(pb)]);
-    for (const [who, s1, s2, from] of [['Ana', a1, a2, idBruno], ['Bruno', b1, b2, idAna]] as const) {
+    for (const [who, s1, s2, from] of [
+      ['Ana', a1, a2, idBruno],
+      ['Bruno', b1, b2, idAna],
+    ] as const) {
       const frames = received(s2, from, 'video', 'framesDecoded') - received(s1, from, 'video', 'framesDecoded');
       const audio = received(s2, from, 'audio', 'packetsReceived') - received(s1, from, 'audio', 'packetsReceived');
       expect(frames, `${who} decoded video frames in 2 s`).toBeGreaterThan(20);
       expect(audio, `${who} received audio packets in 2 s`).toBeGreaterThan(50);
-      expect(s2.filter((s) => s.participantId === from).map((s) => s.kind).sort()).toEqual(['audio', 'video']);
+      expect(
+        s2
+          .filter((s) => s.participantId === from)
+          .map((s) => s.kind)
+          .sort(),
+      ).toEqual(['audio', 'video']);
     }
     for (const tile of [tileOfBruno, tileOfAna]) {
       const video = tile.locator('video');
@@ -119,7 +127,10 @@ describe('two browsers in one meeting', () => {
     await waitState(pa, 'joined');
     await pb.getByRole('button', { name: 'Unirse' }).click();
     const idBruno = (await waitState(pb, 'joined')).id!;
-    await waitFor(async () => received(await pageStats(pa), idBruno, 'video', 'framesDecoded') > 0, 15_000, { message: "Ana decodes Bruno's video", intervalMs: 100 });
+    await waitFor(async () => received(await pageStats(pa), idBruno, 'video', 'framesDecoded') > 0, 15_000, {
+      message: "Ana decodes Bruno's video",
+      intervalMs: 100,
+    });
     expect(await deviceUse(pb)).toMatchObject({ liveTracks: 2 });
 
     // "Sign out everywhere" for Bruno's account, through the API, as on his account page.

@@ -39,7 +39,11 @@ async function pair(epoch = 0) {
 describe('frame cryptor', () => {
   it('keeps exactly the codec bytes in clear and adds at most 20 bytes per frame', async () => {
     const p = await pair();
-    for (const [frame, kind, clear] of [[vp8Key, 'video', 10], [vp8Delta, 'video', 3], [opus, 'audio', 1]] as const) {
+    for (const [frame, kind, clear] of [
+      [vp8Key, 'video', 10],
+      [vp8Delta, 'video', 3],
+      [opus, 'audio', 1],
+    ] as const) {
       const sealed = await p.seal(frame, kind);
       expect(clearPrefixLength(kind, frame)).toBe(clear);
       expect(Buffer.from(sealed.subarray(0, clear)).equals(Buffer.from(frame.subarray(0, clear)))).toBe(true);

@@ -95,9 +95,7 @@ describe('key wrap (P-384 ECDH + ML-KEM-1024, HKDF-SHA-512, AES-256-GCM)', () =>
   it('refuses a blob bound to another meeting, sender or recipient id', async () => {
     const blob = await wrapKeyFor(alice, bobBundle, grant);
     for (const other of [{ meetingId: 'zzzz-efgh-jkmn-pqrt' }, { senderId: 'mallory' }, { recipientId: 'bobby' }]) {
-      expect(await refusal(unwrapKey(bob, aliceBundle, blob, { ...context, ...other })), JSON.stringify(other)).toBe(
-        'UNWRAP_FAILED',
-      );
+      expect(await refusal(unwrapKey(bob, aliceBundle, blob, { ...context, ...other })), JSON.stringify(other)).toBe('UNWRAP_FAILED');
     }
   });
 

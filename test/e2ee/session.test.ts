@@ -231,7 +231,14 @@ describe('E2EE session key lifecycle', () => {
     await bea.session.settled();
     expect(relay.sentKeys.length).toBe(sentBefore);
     const beaRejected = (await bea.session.status()).rejected;
-    expect(beaRejected).toMatchObject({ STALE_EPOCH: 1, UNWRAP_FAILED: 1, MALFORMED_BLOB: 1, UNKNOWN_SENDER: 1, UNKNOWN_PARTICIPANT: 1, FOREIGN_ANNOUNCEMENT: 1 });
+    expect(beaRejected).toMatchObject({
+      STALE_EPOCH: 1,
+      UNWRAP_FAILED: 1,
+      MALFORMED_BLOB: 1,
+      UNKNOWN_SENDER: 1,
+      UNKNOWN_PARTICIPANT: 1,
+      FOREIGN_ANNOUNCEMENT: 1,
+    });
     expect((await cris.session.status()).rejected).toMatchObject({ UNWRAP_FAILED: 1 });
     await decryptsFresh(ana, bea);
     await decryptsFresh(ana, cris);

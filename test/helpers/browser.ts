@@ -195,7 +195,8 @@ export const KEY_SPY = () => {
   const post = Worker.prototype.postMessage;
   Worker.prototype.postMessage = function (this: Worker, message: unknown, options?: unknown) {
     const m = message as { op?: string; senderId?: string; epoch?: number; baseKey?: Uint8Array };
-    if (m?.op === 'sendKey' || m?.op === 'receiveKey') keys.push({ op: m.op, senderId: m.senderId, epoch: m.epoch, baseKey: Array.from(m.baseKey ?? []), at: Date.now() });
+    if (m?.op === 'sendKey' || m?.op === 'receiveKey')
+      keys.push({ op: m.op, senderId: m.senderId, epoch: m.epoch, baseKey: Array.from(m.baseKey ?? []), at: Date.now() });
     return post.call(this, message, options as StructuredSerializeOptions);
   } as typeof post;
 };

@@ -15,7 +15,10 @@ function ensureMediasoupWorker(): void {
     cwd: REPO,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim().split('\n').at(-1)!;
+  })
+    .trim()
+    .split('\n')
+    .at(-1)!;
 }
 
 export default async function setup(): Promise<void> {

@@ -38,7 +38,18 @@ export type Arrival = ReturnType<ReturnType<typeof start>['arrive']>;
 
 export function start(policy: Partial<MeetingPolicy> = {}, memory?: MeetingMemory) {
   const room = new FakeRoom();
-  const record: MeetingRecord = { id: 'abcd-efgh-jkmn-pqrt', title: 'Comité', ownerId: 'hilda', hostIds: ['hilda'], startsAt: null, durationMinutes: null, policy: { ...DEFAULT_POLICY, ...policy }, hasPassword: true, createdAt: 0, updatedAt: null };
+  const record: MeetingRecord = {
+    id: 'abcd-efgh-jkmn-pqrt',
+    title: 'Comité',
+    ownerId: 'hilda',
+    hostIds: ['hilda'],
+    startsAt: null,
+    durationMinutes: null,
+    policy: { ...DEFAULT_POLICY, ...policy },
+    hasPassword: true,
+    createdAt: 0,
+    updatedAt: null,
+  };
   const meeting = new Meeting(record, room, memory);
   /** Someone arrives on a new connection: `host` for the meeting's own hosts, `guest` for guests. */
   const arrive = (accountId: string, kind: 'host' | 'staff' | 'guest' = 'staff') => {
@@ -49,10 +60,14 @@ export function start(policy: Partial<MeetingPolicy> = {}, memory?: MeetingMemor
       link.participant = entered.participant;
       link.joined = { view: meeting.viewFor(entered.participant), at: link.notes.length };
     }
-    return { link, entered, get p() {
-      if (!link.participant) throw new Error(`${accountId} is not inside`);
-      return link.participant;
-    } };
+    return {
+      link,
+      entered,
+      get p() {
+        if (!link.participant) throw new Error(`${accountId} is not inside`);
+        return link.participant;
+      },
+    };
   };
   const media = (p: Participant) => p.media as FakeParticipantMedia;
   return { meeting, room, arrive, media };

@@ -8,7 +8,16 @@ import { waitFor } from './wait.ts';
 export const E2E_OUT_DIR = 'test-output/e2e';
 mkdirSync(E2E_OUT_DIR, { recursive: true });
 
-export type Stat = { participantId: string; producerId: string; kind: 'audio' | 'video'; framesDecoded: number; bytesReceived: number; packetsReceived: number; frameWidth: number; audioEnergy: number };
+export type Stat = {
+  participantId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  framesDecoded: number;
+  bytesReceived: number;
+  packetsReceived: number;
+  frameWidth: number;
+  audioEnergy: number;
+};
 /** The numeric fields of a `Stat`: 'framesDecoded', 'packetsReceived', 'audioEnergy', … */
 export type StatKey = { [K in keyof Stat]: Stat[K] extends number ? K : never }[keyof Stat];
 

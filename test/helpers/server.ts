@@ -48,7 +48,10 @@ export const OPEN_POLICY: MeetingPolicyPatch = { waitingRoom: false, joinBeforeH
  * `logTo` receives every log line (JSON) instead of stdout. `signIn`: staff accounts to create and
  * sign in at once, each shown with its name capitalised ('ines' → 'Ines'); see `http`.
  */
-export async function startTestServer(overrides: DeepPartial<Config> = {}, options: { logTo?: DestinationStream; signIn?: readonly string[] } = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: DeepPartial<Config> = {},
+  options: { logTo?: DestinationStream; signIn?: readonly string[] } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-test-'));
   const base: DeepPartial<Config> = {
     server: { host: '127.0.0.1', port: 0 },
@@ -69,7 +72,13 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
       const password = `contraseña-de-${username}-larga`;
       const displayName = options.displayName ?? username;
       const accounts = recinto.auth.accounts;
-      const account = accounts.create({ username, displayName, role: options.role ?? 'staff', passwordHash: await recinto.hasher.hash(password), mustChangePassword: false });
+      const account = accounts.create({
+        username,
+        displayName,
+        role: options.role ?? 'staff',
+        passwordHash: await recinto.hasher.hash(password),
+        mustChangePassword: false,
+      });
       const totpSecret = generateTotpSecret();
       accounts.activateTotp(account.id, seal(recinto.secretKey, totpSecret, account.id), 0);
       // Codes are used once; the server accepts the previous, current and next 30 s step. Hand
@@ -127,10 +136,15 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
  * `required` has the default configuration (every meeting must be encrypted) and logs everything,
  * at trace level, into `logLines`; `optional` lets meetings turn E2EE off (`meetings.e2eeRequired: false`).
  */
-export async function startE2eeServers(names: readonly string[]): Promise<{ required: TestServer; optional: TestServer; logLines: string[]; close(): Promise<void> }> {
+export async function startE2eeServers(
+  names: readonly string[],
+): Promise<{ required: TestServer; optional: TestServer; logLines: string[]; close(): Promise<void> }> {
   const limits = { signaling: { messagesPerSecond: 1000, burst: 1000 }, auth: { loginAttemptsPerMinutePerIp: 1000 } };
   const logLines: string[] = [];
-  const required = await startTestServer({ ...limits, log: { level: 'trace' } }, { logTo: { write: (line: string) => void logLines.push(line) }, signIn: names });
+  const required = await startTestServer(
+    { ...limits, log: { level: 'trace' } },
+    { logTo: { write: (line: string) => void logLines.push(line) }, signIn: names },
+  );
   const optional = await startTestServer({ ...limits, meetings: { e2eeRequired: false } }, { signIn: names }).catch(async (err: unknown) => {
     await required.close();
     throw err;

@@ -48,7 +48,12 @@ export class TestClient {
     const origin = options.origin === undefined ? http.baseUrl : options.origin;
     const cookie = http.cookieHeader();
     const headers: Record<string, string> = cookie ? { cookie } : {};
-    const socket = new WebSocket(url, { rejectUnauthorized: false, headers, ...(origin ? { origin } : {}), ...(http.localAddress ? { localAddress: http.localAddress } : {}) });
+    const socket = new WebSocket(url, {
+      rejectUnauthorized: false,
+      headers,
+      ...(origin ? { origin } : {}),
+      ...(http.localAddress ? { localAddress: http.localAddress } : {}),
+    });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));
       socket.once('unexpected-response', (_req, res) => {

@@ -15,14 +15,24 @@ import { TestClient } from '../helpers/ws-client.ts';
 import { auditRows } from '../helpers/audit.ts';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as FastifyRequest;
-const policy = (server: { host?: string; publicUrl?: string }, port: number | undefined = 8443, machineNames: string[] = ['recinto-box', '192.168.1.20', 'fd00::5']) =>
-  new OriginPolicy({ host: server.host ?? '0.0.0.0', publicUrl: server.publicUrl ?? '' }, { port: () => port, machineNames: () => machineNames });
+const policy = (
+  server: { host?: string; publicUrl?: string },
+  port: number | undefined = 8443,
+  machineNames: string[] = ['recinto-box', '192.168.1.20', 'fd00::5'],
+) => new OriginPolicy({ host: server.host ?? '0.0.0.0', publicUrl: server.publicUrl ?? '' }, { port: () => port, machineNames: () => machineNames });
 
 describe('OriginPolicy', () => {
   it('without publicUrl accepts the listener’s own names on its port, nothing the Host header claims', () => {
     const p = policy({});
     expect([...p.accepted()].sort()).toEqual(
-      ['https://localhost:8443', 'https://127.0.0.1:8443', 'https://[::1]:8443', 'https://recinto-box:8443', 'https://192.168.1.20:8443', 'https://[fd00::5]:8443'].sort(),
+      [
+        'https://localhost:8443',
+        'https://127.0.0.1:8443',
+        'https://[::1]:8443',
+        'https://recinto-box:8443',
+        'https://192.168.1.20:8443',
+        'https://[fd00::5]:8443',
+      ].sort(),
     );
     expect(p.accepts(req({ origin: 'https://127.0.0.1:8443', host: '127.0.0.1:8443' }))).toBe(true);
     expect(p.accepts(req({ origin: 'https://[fd00::5]:8443' }))).toBe(true);
@@ -79,7 +89,13 @@ const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
 type Answer = { error: { code: string }; invitation: { link: string } };
 
 /** One HTTPS request with explicit headers (Host included), to the server at `url`. */
-function send(url: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; text: string; json: Answer }> {
+function send(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; text: string; json: Answer }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const all = payload === undefined ? headers : { ...headers, 'content-type': 'application/json' };
@@ -131,7 +147,13 @@ describe('the real server, without publicUrl', () => {
   });
 
   it('accepts its own origin whatever the Host says', async () => {
-    const reply = await send(server.url, 'POST', '/api/auth/login', { host: 'evil.example', origin: server.url }, { username: 'nadie', password: 'whatever-it-is' });
+    const reply = await send(
+      server.url,
+      'POST',
+      '/api/auth/login',
+      { host: 'evil.example', origin: server.url },
+      { username: 'nadie', password: 'whatever-it-is' },
+    );
     expect(reply.status).toBe(401);
     expect(reply.json.error.code).toBe('INVALID_CREDENTIALS');
     expect((await ana.post('/api/meetings', { title: 'Propia' })).status).toBe(201);

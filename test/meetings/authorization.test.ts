@@ -92,7 +92,10 @@ async function cell(role: RoleName) {
   let actor = host;
   if (role === 'guest') {
     const guestHttp = new HttpClient(server.url);
-    const entered = await guestHttp.post(`/api/meetings/${meetingId}/guest`, { displayName: 'Invitado', password: server.recinto.meetingStore.password(meetingId) });
+    const entered = await guestHttp.post(`/api/meetings/${meetingId}/guest`, {
+      displayName: 'Invitado',
+      password: server.recinto.meetingStore.password(meetingId),
+    });
     if (entered.status !== 200) throw new Error(JSON.stringify(entered.body));
     actor = await TestClient.connect(guestHttp);
     await admitFrom(actor);

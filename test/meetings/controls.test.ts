@@ -72,7 +72,13 @@ function cast() {
     'staff participant': sam,
     'guest participant': gus,
   };
-  expect(Object.values(people).map(({ p }) => [p.role, p.designatedHost])).toEqual([['host', true], ['host', false], ['cohost', false], ['participant', false], ['participant', false]]);
+  expect(Object.values(people).map(({ p }) => [p.role, p.designatedHost])).toEqual([
+    ['host', true],
+    ['host', false],
+    ['cohost', false],
+    ['participant', false],
+    ['participant', false],
+  ]);
   const waitingId = wendy.entered.status === 'waiting' ? wendy.entered.entry.id : '';
   return { meeting, people, waitingId };
 }
@@ -83,7 +89,9 @@ const PERSON_VERBS: Record<PersonControlName, (m: Meeting, actor: Participant, t
   askToUnmute: (m, a, t) => m.askToUnmute(a, t.id),
   setCameraAllowed: (m, a, t) => m.setCameraAllowed(a, t.id, false),
   setScreenShareAllowed: (m, a, t) => m.setScreenShareAllowed(a, t.id, false),
-  setRole: () => { throw new Error('tried role by role'); },
+  setRole: () => {
+    throw new Error('tried role by role');
+  },
   remove: (m, a, t) => m.removePerson(a, t.id, false),
   ban: (m, a, t) => m.removePerson(a, t.id, true),
 };
@@ -119,9 +127,12 @@ describe('what a person is shown is what the verbs allow', () => {
         for (const control of view!.controls) shown.push(`${actor} → ${target}: ${control}`);
         for (const control of PERSON_CONTROLS) {
           // setRole: allowed if some role other than the target's own may be given.
-          const acts = control === 'setRole'
-            ? (['cohost', 'participant'] as const).filter((role) => role !== people[target].p.role).map((role) => (m: Meeting, a: Participant, t: Participant) => m.setRole(a, t.id, role))
-            : [PERSON_VERBS[control]];
+          const acts =
+            control === 'setRole'
+              ? (['cohost', 'participant'] as const)
+                  .filter((role) => role !== people[target].p.role)
+                  .map((role) => (m: Meeting, a: Participant, t: Participant) => m.setRole(a, t.id, role))
+              : [PERSON_VERBS[control]];
           let allowed = false;
           for (const act of acts) if (await allowedIn((m, cast) => act(m, cast[actor].p, cast[target].p))) allowed = true;
           if (allowed) enforced.push(`${actor} → ${target}: ${control}`);
@@ -169,7 +180,10 @@ describe('views are tailored to each recipient', () => {
     const ALL_BUT_ROLE = PERSON_CONTROLS.filter((c) => c !== 'setRole');
     // Sam: himself (new role, the meeting's controls), then each one whose controls changed for
     // him — the guest only (a co-host acts on no host and no other co-host).
-    expect(updates(sam.link).map((v) => [v.id, v.controls])).toEqual([[sam.p.id, []], [gus.p.id, ALL_BUT_ROLE]]);
+    expect(updates(sam.link).map((v) => [v.id, v.controls])).toEqual([
+      [sam.p.id, []],
+      [gus.p.id, ALL_BUT_ROLE],
+    ]);
     expect(updates(sam.link)[0]).toMatchObject({ role: 'cohost', meetingControls: ['admit', 'muteAll', 'setLocked', 'updatePolicy'] });
     // The others: one view of Sam each, with their own controls over him. Hosts (inherited too) may make him a participant again.
     expect(updates(hilda.link)).toMatchObject([{ id: sam.p.id, role: 'cohost', controls: PERSON_CONTROLS }]);

@@ -31,7 +31,9 @@ describe('configuration', () => {
     try {
       const file = join(dir, 'local.json');
       writeFileSync(file, JSON.stringify({ meetings: { policy: { e2ee: false } } }));
-      expect(configProblems(() => loadConfig({ env: { RECINTO_CONFIG: file } }))).toEqual([`meetings.policy.e2ee (from ${file}): must be true while meetings.e2eeRequired is true`]);
+      expect(configProblems(() => loadConfig({ env: { RECINTO_CONFIG: file } }))).toEqual([
+        `meetings.policy.e2ee (from ${file}): must be true while meetings.e2eeRequired is true`,
+      ]);
       writeFileSync(file, JSON.stringify({ meetings: { policy: { e2ee: false }, e2eeRequired: false } }));
       expect(loadConfig({ env: { RECINTO_CONFIG: file } }).meetings.policy.e2ee).toBe(false);
       writeFileSync(file, JSON.stringify({ meetings: { e2eeRequired: 'no' } }));
@@ -47,7 +49,10 @@ describe('stored meetings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'recinto-e2ee-store-'));
     const db = new Database(join(dir, 'recinto.sqlite'));
     try {
-      migrate(db, MIGRATIONS.filter((m) => m.version <= 4));
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      );
       const insert = db.prepare('INSERT INTO meetings (id, title, created_at, policy) VALUES (?, ?, ?, ?)');
       insert.run('aaaa-old1', 'Antigua', Date.now(), JSON.stringify({ chat: false }));
       insert.run('aaaa-old2', 'Sin política', Date.now(), '{}');

@@ -32,7 +32,8 @@ const VP9 = { codecs: [{ mimeType: 'video/VP9', payloadType: 103, clockRate: 900
 
 const live = (server: TestServer, meetingId: string) => server.recinto.meetings.find(meetingId);
 /** A meeting hosted by Hana (inside) and, let straight in, the others named. */
-const meeting = (server: TestServer, policy: MeetingPolicyPatch, guests: string[] = []) => meetingsOn(() => server, 'hana', 'Cifrado').hosted({ ...OPEN_POLICY, ...policy }, guests);
+const meeting = (server: TestServer, policy: MeetingPolicyPatch, guests: string[] = []) =>
+  meetingsOn(() => server, 'hana', 'Cifrado').hosted({ ...OPEN_POLICY, ...policy }, guests);
 
 function audits(server: TestServer, action: string, meetingId?: string): { outcome: string; detail: Record<string, unknown> }[] {
   return auditRows(server.recinto.db, { action, ...(meetingId ? { meetingId } : {}) });
@@ -65,7 +66,10 @@ describe('media in an encrypted meeting', () => {
     const send = await ines.client.request('createTransport', { direction: 'send' });
     const produce = (kind: 'audio' | 'video', source: 'microphone' | 'camera' | 'screen', rtpParameters: unknown) =>
       ines.client.send('produce', { transportId: send.id, kind, source, rtpParameters });
-    const H264 = { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' } }], encodings: [{ ssrc: 4444 }] };
+    const H264 = {
+      codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' } }],
+      encodings: [{ ssrc: 4444 }],
+    };
     for (const [kind, source, rtp] of [
       ['video', 'camera', VP9],
       ['video', 'camera', H264],

@@ -30,7 +30,8 @@ const accountId = (server: TestServer, name: Name) => server.recinto.auth.accoun
 const connect = (server: TestServer, name: Name) => TestClient.connect(server.http[name]!);
 const live = (server: TestServer, meetingId: string) => server.recinto.meetings.find(meetingId);
 /** A meeting hosted by Hana (inside) and, let straight in, the others named. */
-const meeting = (server: TestServer, policy: MeetingPolicyPatch, guests: Name[] = []) => meetingsOn(() => server, 'hana', 'Cifrado').hosted({ ...OPEN_POLICY, ...policy }, guests);
+const meeting = (server: TestServer, policy: MeetingPolicyPatch, guests: Name[] = []) =>
+  meetingsOn(() => server, 'hana', 'Cifrado').hosted({ ...OPEN_POLICY, ...policy }, guests);
 
 // ---------------------------------------------------------------------------------------------
 

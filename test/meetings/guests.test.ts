@@ -82,7 +82,8 @@ describe('guests', () => {
 
   it('many addresses guessing one meeting trip its ceiling: one try a minute per address, right passwords still open', async () => {
     const m = await meetingWithGuests();
-    for (let a = 0; a < 10; a++) for (let i = 0; i < 10; i++) expect((await enterAsGuest(m.id, `wrong-${i}`, undefined, `127.0.2.${a + 1}`)).reply.status).toBe(401);
+    for (let a = 0; a < 10; a++)
+      for (let i = 0; i < 10; i++) expect((await enterAsGuest(m.id, `wrong-${i}`, undefined, `127.0.2.${a + 1}`)).reply.status).toBe(401);
     expect(auditCount('guest.password_guessing', m.id)).toBe(1);
     const fresh = '127.0.2.100';
     expect((await enterAsGuest(m.id, 'wrong-x', undefined, fresh)).reply.status).toBe(401);
@@ -118,7 +119,12 @@ describe('guests', () => {
     const closed = new Promise<number>((resolve) => guest.socket.once('close', (code) => resolve(code)));
     await host.request('remove', { participantId: guestId, ban: true });
     expect(await closed).toBe(4401);
-    expect(await TestClient.connect(http).then(() => 'connected', (e: Error) => e.message)).toMatch(/HTTP 401/);
+    expect(
+      await TestClient.connect(http).then(
+        () => 'connected',
+        (e: Error) => e.message,
+      ),
+    ).toMatch(/HTTP 401/);
     const changed = await host.waitForNotification('passwordChanged');
     const newPassword = (await hostHttp.get(`/api/meetings/${m.id}`)).body.invitation.password as string;
     expect(newPassword).not.toBe(m.password);

@@ -16,7 +16,10 @@ let server: TestServer;
 
 beforeAll(async () => {
   // Meetings are end-to-end encrypted by default; the plaintext chat test needs one that is not.
-  server = await startTestServer({ signaling: { messagesPerSecond: 1000, burst: 1000 }, meetings: { e2eeRequired: false } }, { signIn: ['hilda', 'ivan', 'julia', 'karl', 'lena'] });
+  server = await startTestServer(
+    { signaling: { messagesPerSecond: 1000, burst: 1000 }, meetings: { e2eeRequired: false } },
+    { signIn: ['hilda', 'ivan', 'julia', 'karl', 'lena'] },
+  );
 });
 afterAll(() => server?.close());
 
@@ -85,11 +88,15 @@ describe('host controls at the SFU', () => {
     await host.request('setCameraAllowed', { participantId: ivan.id, allowed: false });
     expect(live(meetingId).get(ivan.id)!.media.producers.has(producerId)).toBe(false);
     await waitFor(() => host.notifications.some((n) => n.notification === 'producerClosed' && n.params.producerId === producerId));
-    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: VP8 })).error?.code).toBe('CAMERA_NOT_ALLOWED');
+    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: VP8 })).error?.code).toBe(
+      'CAMERA_NOT_ALLOWED',
+    );
     await host.request('setCameraAllowed', { participantId: ivan.id, allowed: true });
     expect(live(meetingId).get(ivan.id)!.media.producerFor('camera')).toBeUndefined();
     // Screen sharing is for hosts by default.
-    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'screen', rtpParameters: VP8 })).error?.code).toBe('SCREEN_SHARE_NOT_ALLOWED');
+    expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'screen', rtpParameters: VP8 })).error?.code).toBe(
+      'SCREEN_SHARE_NOT_ALLOWED',
+    );
     await host.request('setScreenShareAllowed', { participantId: ivan.id, allowed: true });
     expect((await ivan.client.send('produce', { transportId: send.id, kind: 'video', source: 'screen', rtpParameters: VP8 })).ok).toBe(true);
     await Promise.all([host.close(), ivan.client.close()]);
@@ -107,7 +114,14 @@ describe('host controls at the SFU', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(await ivan.client.waitForNotification('removed')).toEqual({ banned: true });
     expect(live(meetingId).get(ivan.id)).toBeUndefined();
-    expect((await ivan.client.send('connectTransport', { transportId: recv.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] } })).error?.code).toBe('NOT_JOINED');
+    expect(
+      (
+        await ivan.client.send('connectTransport', {
+          transportId: recv.id,
+          dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] },
+        })
+      ).error?.code,
+    ).toBe('NOT_JOINED');
     expect((await ivan.client.tryJoin(meetingId)).error?.code).toBe('BANNED');
     const again = await connect('ivan');
     expect((await again.tryJoin(meetingId)).error?.code).toBe('BANNED');
@@ -128,7 +142,9 @@ describe('host controls at the SFU', () => {
     const ivan = await admitted('ivan', meetingId, host);
     const julia = await admitted('julia', meetingId, host);
     await host.request('leave', { handOverTo: julia.id });
-    await waitFor(() => ivan.client.notifications.some((n) => n.notification === 'participantUpdated' && (n.params.participant as { id: string; role: string }).role === 'host'));
+    await waitFor(() =>
+      ivan.client.notifications.some((n) => n.notification === 'participantUpdated' && (n.params.participant as { id: string; role: string }).role === 'host'),
+    );
     expect(live(meetingId).get(julia.id)!.role).toBe('host');
     expect((await ivan.client.send('endMeeting', {})).error?.code).toBe('FORBIDDEN');
     await julia.client.request('endMeeting', {});
@@ -157,7 +173,10 @@ describe('rank: co-hosts act only on participants', () => {
     host.notifications.length = 0;
     julia.client.notifications.length = 0;
 
-    for (const [targetId, role] of [[hildaId, 'host'], [julia.id, 'cohost']] as const) {
+    for (const [targetId, role] of [
+      [hildaId, 'host'],
+      [julia.id, 'cohost'],
+    ] as const) {
       const attempts: [string, Record<string, unknown>][] = [
         ['mute', { participantId: targetId }],
         ['setCameraAllowed', { participantId: targetId, allowed: false }],
@@ -229,10 +248,17 @@ describe('rank: co-hosts act only on participants', () => {
     }
     // Everyone sees the muted participants as muted, and no one else as changed.
     const updated = await waitFor(() => {
-      const shown = host.notifications.filter((n) => n.notification === 'participantUpdated').map((n) => n.params.participant as { id: string; mutedByHost: boolean });
+      const shown = host.notifications
+        .filter((n) => n.notification === 'participantUpdated')
+        .map((n) => n.params.participant as { id: string; mutedByHost: boolean });
       return shown.length >= 2 ? shown : undefined;
     });
-    expect(updated.map((p) => [p.id, p.mutedByHost]).sort()).toEqual([[karl.id, true], [lena.id, true]].sort());
+    expect(updated.map((p) => [p.id, p.mutedByHost]).sort()).toEqual(
+      [
+        [karl.id, true],
+        [lena.id, true],
+      ].sort(),
+    );
     for (const client of [host, ivan.client, julia.client]) {
       expect(client.notifications.some((n) => n.notification === 'hostAction')).toBe(false);
     }
@@ -241,7 +267,7 @@ describe('rank: co-hosts act only on participants', () => {
 });
 
 describe('policy changes mid-call, at the SFU', () => {
-  it('cameraAllowed: false closes participants\' cameras in mediasoup and refuses new ones; hosts keep theirs', async () => {
+  it("cameraAllowed: false closes participants' cameras in mediasoup and refuses new ones; hosts keep theirs", async () => {
     const { meetingId, host } = await hosted({ cameraAllowed: true });
     const ivan = await admitted('ivan', meetingId, host);
     const julia = await admitted('julia', meetingId, host);
@@ -259,7 +285,9 @@ describe('policy changes mid-call, at the SFU', () => {
     expect(producer.closed, 'the camera producer is closed in mediasoup').toBe(true);
     expect(meeting.get(ivan.id)!.media.producerFor('camera')).toBeUndefined();
     await waitFor(() => julia.client.notifications.some((n) => n.notification === 'producerClosed' && n.params.producerId === producerId));
-    expect((await ivan.client.send('produce', { transportId: send, kind: 'video', source: 'camera', rtpParameters: VP8 })).error?.code).toBe('CAMERA_NOT_ALLOWED');
+    expect((await ivan.client.send('produce', { transportId: send, kind: 'video', source: 'camera', rtpParameters: VP8 })).error?.code).toBe(
+      'CAMERA_NOT_ALLOWED',
+    );
     expect(meeting.get(ivan.id)!.media.producerFor('camera')).toBeUndefined();
     // Hosts may always use their camera.
     expect(meeting.get(hildaId)!.media.producers.get(hostCamera.producerId)!.closed).toBe(false);
@@ -270,7 +298,9 @@ describe('policy changes mid-call, at the SFU', () => {
       return ids.length >= 2 ? ids : undefined;
     });
     expect(updated.sort()).toEqual([ivan.id, julia.id].sort());
-    const ivanShown = julia.client.notifications.find((n) => n.notification === 'participantUpdated' && (n.params.participant as { id: string }).id === ivan.id)!;
+    const ivanShown = julia.client.notifications.find(
+      (n) => n.notification === 'participantUpdated' && (n.params.participant as { id: string }).id === ivan.id,
+    )!;
     expect(ivanShown.params.participant).toMatchObject({ cameraAllowed: false, producers: [] });
     await Promise.all([host.close(), ivan.client.close(), julia.client.close()]);
   });
@@ -289,7 +319,9 @@ describe('policy changes mid-call, at the SFU', () => {
     expect(screen.closed, 'the screen producer is closed in mediasoup').toBe(true);
     expect(meeting.get(ivan.id)!.media.producerFor('screen')).toBeUndefined();
     await waitFor(() => host.notifications.some((n) => n.notification === 'producerClosed' && n.params.producerId === producerId));
-    expect((await ivan.client.send('produce', { transportId: send, kind: 'video', source: 'screen', rtpParameters: VP8_SCREEN })).error?.code).toBe('SCREEN_SHARE_NOT_ALLOWED');
+    expect((await ivan.client.send('produce', { transportId: send, kind: 'video', source: 'screen', rtpParameters: VP8_SCREEN })).error?.code).toBe(
+      'SCREEN_SHARE_NOT_ALLOWED',
+    );
     expect(meeting.get(ivan.id)!.media.producerFor('screen')).toBeUndefined();
     // The camera is not affected by a screen-share rule.
     expect(meeting.get(ivan.id)!.media.producers.get(camera.producerId)!.closed).toBe(false);
@@ -304,7 +336,9 @@ describe('chat', () => {
     const julia = await admitted('julia', meetingId, host);
     await ivan.client.request('sendChat', { text: 'hola a todos https://example.org' });
     await waitFor(() => julia.client.notifications.some((n) => n.notification === 'chatMessage'));
-    const hildaId = live(meetingId).participants().find((p) => p.role === 'host')!.id;
+    const hildaId = live(meetingId)
+      .participants()
+      .find((p) => p.role === 'host')!.id;
     await ivan.client.request('sendChat', { text: 'secreto-para-hilda', to: hildaId });
     await waitFor(() => host.notifications.some((n) => n.notification === 'chatMessage' && n.params.text === 'secreto-para-hilda'));
     expect(julia.client.notifications.some((n) => n.notification === 'chatMessage' && n.params.text === 'secreto-para-hilda')).toBe(false);

@@ -31,7 +31,9 @@ describe('meetings API', () => {
     expect((await carmen.get(`/api/meetings/${m.id}`)).status).toBe(404);
     const stored = server.recinto.db.prepare('SELECT password_sealed FROM meetings WHERE id = ?').pluck().get(m.id) as string;
     expect(stored).not.toContain(m.invitation.password);
-    const ids = new Set(Array.from({ length: 200 }, () => server.recinto.meetingStore.create({ title: 't', ownerId: null, policy: server.config.meetings.policy }).id));
+    const ids = new Set(
+      Array.from({ length: 200 }, () => server.recinto.meetingStore.create({ title: 't', ownerId: null, policy: server.config.meetings.policy }).id),
+    );
     expect(ids.size).toBe(200);
   });
 

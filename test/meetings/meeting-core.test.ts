@@ -60,10 +60,18 @@ describe('entering', () => {
     const julia = arrive('julia');
     meeting.admit(hilda.p, julia.entered.status === 'waiting' ? julia.entered.entry.id : '', noBans);
     const karl = arrive('karl');
-    expect(hilda.link.names().filter((n) => n.startsWith('waiting'))).toEqual(['waitingRoomChanged', 'waitingAdded', 'waitingAdded', 'waitingRemoved', 'waitingAdded']);
+    expect(hilda.link.names().filter((n) => n.startsWith('waiting'))).toEqual([
+      'waitingRoomChanged',
+      'waitingAdded',
+      'waitingAdded',
+      'waitingRemoved',
+      'waitingAdded',
+    ]);
     expect(julia.link.names().filter((n) => n.startsWith('waiting'))).toEqual([]);
     meeting.setRole(hilda.p, julia.p.id, 'cohost');
-    expect(julia.link.notes.find((n) => n.name === 'waitingRoomChanged')?.params).toMatchObject({ waiting: [{ displayName: 'ivan' }, { displayName: 'karl' }] });
+    expect(julia.link.notes.find((n) => n.name === 'waitingRoomChanged')?.params).toMatchObject({
+      waiting: [{ displayName: 'ivan' }, { displayName: 'karl' }],
+    });
     expect(first.entered.status).toBe('waiting');
     expect(karl.entered.status).toBe('waiting');
   });
@@ -234,7 +242,8 @@ describe('media rules at the SFU', () => {
   it('in an encrypted meeting: keys before media, Opus and VP8 only, keys announced once, chat sealed only', async () => {
     const { meeting, arrive } = start({ waitingRoom: false, joinBeforeHost: true, e2ee: true });
     const ivan = arrive('ivan');
-    const produce = (codecs: { mimeType: string }[]) => meeting.startProducing(ivan.p, { transportId: 't', kind: 'audio', source: 'microphone', rtpParameters: { codecs } });
+    const produce = (codecs: { mimeType: string }[]) =>
+      meeting.startProducing(ivan.p, { transportId: 't', kind: 'audio', source: 'microphone', rtpParameters: { codecs } });
     expect(await refusal(() => produce(OPUS.codecs))).toBe('E2EE_KEYS_REQUIRED');
     meeting.announceKeys(ivan.p, BUNDLE);
     expect(await refusal(() => meeting.announceKeys(ivan.p, BUNDLE))).toBe('E2EE_KEYS_ALREADY_ANNOUNCED');

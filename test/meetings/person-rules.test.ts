@@ -72,7 +72,11 @@ describe('removal and bans act on the person', () => {
     for (const c of [first.client, second.client, third]) expect(await c.waitForNotification('removed')).toEqual({ banned: true });
     expect((await second.client.send('createTransport', { direction: 'recv' })).error?.code).toBe('NOT_JOINED');
     expect((await second.client.send('sendChat', { sealed: 'AAAA' })).error?.code).toBe('NOT_JOINED');
-    expect(live(meetingId).participants().map((p) => p.identity.accountId)).toEqual([ids.hilda]);
+    expect(
+      live(meetingId)
+        .participants()
+        .map((p) => p.identity.accountId),
+    ).toEqual([ids.hilda]);
     expect(live(meetingId).waiting()).toEqual([]);
     expect(host.waitingRoom()).toEqual([]);
     expect((await third.tryJoin(meetingId)).error?.code).toBe('BANNED');
@@ -117,7 +121,12 @@ describe('guests always wait for a host’s decision', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(guest.notifications.some((n) => n.notification === 'admitted')).toBe(false);
     expect(late.notifications.some((n) => n.notification === 'admitted')).toBe(false);
-    expect(live(meetingId).waiting().map((w) => w.identity.displayName).sort()).toEqual(['Invitado Tardío', 'Invitado Temprano']);
+    expect(
+      live(meetingId)
+        .waiting()
+        .map((w) => w.identity.displayName)
+        .sort(),
+    ).toEqual(['Invitado Tardío', 'Invitado Temprano']);
     await closeAll(host, ivan, guest, late);
   });
 });
@@ -168,7 +177,10 @@ describe('resource caps', () => {
     const crowd: TestClient[] = [];
     const refused: string[] = [];
     for (let i = 0; i < 12; i++) {
-      await TestClient.connect(machine[i % 4]!).then((c) => crowd.push(c), (e: Error) => refused.push(e.message));
+      await TestClient.connect(machine[i % 4]!).then(
+        (c) => crowd.push(c),
+        (e: Error) => refused.push(e.message),
+      );
     }
     expect(crowd.length).toBe(10);
     expect(refused).toHaveLength(2);

@@ -207,7 +207,10 @@ export class CallE2ee {
  * What `produce` needs in an encrypted meeting: the transform hook, and VP8 for video (the SFU
  * reads VP8's clear key-frame byte; the server refuses other codecs there). Empty otherwise.
  */
-export function produceOptions(connection: { readonly e2ee: CallE2ee | null; readonly device: Device | null }, kind: FrameKind): { onRtpSender?: (sender: RTCRtpSender) => void; codec?: RtpCodecCapability } {
+export function produceOptions(
+  connection: { readonly e2ee: CallE2ee | null; readonly device: Device | null },
+  kind: FrameKind,
+): { onRtpSender?: (sender: RTCRtpSender) => void; codec?: RtpCodecCapability } {
   const e2ee = connection.e2ee;
   if (!e2ee) return {};
   const codec = kind === 'video' ? connection.device?.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8') : undefined;

@@ -53,10 +53,12 @@ export class OwnMedia {
     this.#send = send;
     send.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = (appData['source'] ?? (kind === 'audio' ? 'microphone' : 'camera')) as Source;
-      this.#p.sig.request('produce', { transportId: send.id, kind, source, rtpParameters: rtpParameters as WireRtpParameters }).then(({ producerId, paused }) => {
-        if (paused) this.#pausedAtServer.add(producerId);
-        callback({ id: producerId });
-      }, errback);
+      this.#p.sig
+        .request('produce', { transportId: send.id, kind, source, rtpParameters: rtpParameters as WireRtpParameters })
+        .then(({ producerId, paused }) => {
+          if (paused) this.#pausedAtServer.add(producerId);
+          callback({ id: producerId });
+        }, errback);
     });
   }
 
@@ -241,7 +243,10 @@ export class OwnMedia {
     if (!send) throw new SignalingError('NOT_JOINED', 'not in a meeting yet');
     const kind = source === 'microphone' ? 'audio' : 'video';
     const codecOptions = source === 'camera' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {};
-    const producer = await this.#p.life.live(send.produce({ track, stopTracks: false, ...codecOptions, ...this.#p.produceOptions(kind), appData: { source } }), (p) => p.close());
+    const producer = await this.#p.life.live(
+      send.produce({ track, stopTracks: false, ...codecOptions, ...this.#p.produceOptions(kind), appData: { source } }),
+      (p) => p.close(),
+    );
     this.#producers.set(source, producer);
     return producer;
   }
@@ -282,7 +287,8 @@ export class OwnMedia {
   async #pause(source: 'microphone' | 'camera'): Promise<void> {
     this.#pauseHere(source);
     const producer = this.#producers.get(source);
-    if (producer) await this.#p.sig.request('pauseProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] pauseProducer failed', err));
+    if (producer)
+      await this.#p.sig.request('pauseProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] pauseProducer failed', err));
   }
 
   /** Closes a producer here, and at the server when `tellServer` (the promise waits for that). */
@@ -292,7 +298,8 @@ export class OwnMedia {
     this.#producers.delete(source);
     producer.close();
     // The server closes it itself when it forbids a source; NOT_FOUND then is fine.
-    if (tellServer) await this.#p.sig.request('closeProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] closeProducer failed', err));
+    if (tellServer)
+      await this.#p.sig.request('closeProducer', { producerId: producer.id }).catch((err: unknown) => console.warn('[call] closeProducer failed', err));
   }
 
   async #stopScreen(tellServer: boolean): Promise<void> {

@@ -52,7 +52,9 @@ export class RemoteMedia {
     try {
       await life.live(this.#ready);
       const { device, transport } = this.#recv!;
-      const r = await life.live(sig.request('consume', { transportId: transport.id, producerId, rtpCapabilities: device.recvRtpCapabilities as WireRtpCapabilities }));
+      const r = await life.live(
+        sig.request('consume', { transportId: transport.id, producerId, rtpCapabilities: device.recvRtpCapabilities as WireRtpCapabilities }),
+      );
       const hook = this.#p.receiverHook;
       consumer = await life.live(
         transport.consume({

@@ -171,7 +171,13 @@ export class CallSession {
       heardHostMute: () => this.#applySelf({ ...meeting.self, mutedByHost: true }),
       produceOptions: (kind) => produceOptions({ e2ee, device: this.#device }, kind),
     });
-    const remote = new RemoteMedia({ life, sig, view, present: (id) => meeting.others.has(id), receiverHook: e2ee ? (kind, senderId) => e2ee.receiverHook(kind, senderId) : null });
+    const remote = new RemoteMedia({
+      life,
+      sig,
+      view,
+      present: (id) => meeting.others.has(id),
+      receiverHook: e2ee ? (kind, senderId) => e2ee.receiverHook(kind, senderId) : null,
+    });
     this.#inside = { meeting, own, remote, e2ee, host: new HostControls(sig, meeting, view), chat: new Chat(sig, meeting, e2ee, view) };
     // A host's mute holds across a re-join; mute on entry is the server's to apply (produce says so).
     if (info.self.mutedByHost) local.micMuted = true;
@@ -190,7 +196,9 @@ export class CallSession {
     const device = new Device();
     await life.live(device.load({ routerRtpCapabilities: info.routerRtpCapabilities as RtpCapabilities }));
     this.#device = device;
-    const [sendInfo, recvInfo] = await life.live(Promise.all([sig.request('createTransport', { direction: 'send' }), sig.request('createTransport', { direction: 'recv' })]));
+    const [sendInfo, recvInfo] = await life.live(
+      Promise.all([sig.request('createTransport', { direction: 'send' }), sig.request('createTransport', { direction: 'recv' })]),
+    );
     const additionalSettings = e2ee?.peerConnectionSettings ?? {};
     const send = device.createSendTransport({ ...(sendInfo as TransportOptions), additionalSettings });
     const recv = device.createRecvTransport({ ...(recvInfo as TransportOptions), additionalSettings });
@@ -325,7 +333,8 @@ export class CallSession {
     if (!next.screenShareAllowed && prev.screenShareAllowed) own.screenForbidden(true);
     // The server sends the whole waiting room to someone who may now admit.
     if (meeting.may('admit') && !sawWaitingRoom) meeting.waiting = [];
-    if (next.role !== prev.role) this.#view.status(next.role === 'host' ? 'statusNowHost' : next.role === 'cohost' ? 'statusNowCohost' : 'statusNowParticipant');
+    if (next.role !== prev.role)
+      this.#view.status(next.role === 'host' ? 'statusNowHost' : next.role === 'cohost' ? 'statusNowCohost' : 'statusNowParticipant');
     this.#view.update();
   }
 

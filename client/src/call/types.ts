@@ -15,7 +15,8 @@ export type Source = Params<'produce'>['source'];
 export type WireRtpParameters = Params<'produce'>['rtpParameters'];
 export type WireRtpCapabilities = Params<'consume'>['rtpCapabilities'];
 /** Host controls the views call through `hostRequest`. */
-export type HostMethod = 'admit' | 'admitAll' | 'deny' | 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole';
+export type HostMethod =
+  'admit' | 'admitAll' | 'deny' | 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole';
 
 export interface CallView {
   setState(state: CallState, errorCode: AnyErrorCode | null): void;

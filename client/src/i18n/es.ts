@@ -142,7 +142,8 @@ export const es = {
   statusCallEnded: 'La llamada ha terminado.',
   statusWaitingArrived: '{name} espera en la sala de espera.',
   statusMeetingPasswordChanged: 'La contraseña de la reunión ha cambiado: la invitación anterior ya no sirve.',
-  statusMeetingPasswordChangedTo: 'La contraseña de la reunión ha cambiado a {password}: la invitación anterior ya no sirve. Envíe la nueva a quien deba entrar.',
+  statusMeetingPasswordChangedTo:
+    'La contraseña de la reunión ha cambiado a {password}: la invitación anterior ya no sirve. Envíe la nueva a quien deba entrar.',
   statusWaitingArrivedMany: '{count} personas esperan en la sala de espera.',
   statusLocked: 'La reunión está bloqueada: no puede entrar nadie más.',
   statusUnlocked: 'La reunión ya no está bloqueada.',
@@ -291,7 +292,8 @@ export const es = {
   err_CAMERA_NOT_ALLOWED: 'No tiene permitido usar la cámara en esta reunión.',
   err_SCREEN_SHARE_NOT_ALLOWED: 'No tiene permitido compartir la pantalla en esta reunión.',
   err_CHAT_DISABLED: 'El chat está desactivado en esta reunión.',
-  err_E2EE_UNSUPPORTED: 'Esta reunión está cifrada de extremo a extremo y este navegador no puede cifrar el audio y el vídeo. Use una versión actual de Chrome, Edge, Firefox o Safari.',
+  err_E2EE_UNSUPPORTED:
+    'Esta reunión está cifrada de extremo a extremo y este navegador no puede cifrar el audio y el vídeo. Use una versión actual de Chrome, Edge, Firefox o Safari.',
   err_E2EE_REQUIRED: 'Esta reunión está cifrada de extremo a extremo: no se acepta contenido sin cifrar.',
   err_E2EE_OFF: 'Esta reunión no está cifrada de extremo a extremo.',
   err_E2EE_FIXED: 'El cifrado de extremo a extremo no puede cambiarse durante la reunión.',

@@ -23,14 +23,23 @@ function recoveryCodes(left: number): HTMLElement {
       body.replaceChildren(recoveryCodesPanel('new-codes', recoveryCodes, () => summary(recoveryCodes.length)));
       body.querySelector<HTMLElement>('ol')?.focus();
     });
-    body.replaceChildren(h('p', { text: ['recoveryCodesLeft', { count: String(count) }] }), regenerate, h('p', { id: 'regenerate-hint', class: 'hint', text: 'regenerateHint' }));
+    body.replaceChildren(
+      h('p', { text: ['recoveryCodesLeft', { count: String(count) }] }),
+      regenerate,
+      h('p', { id: 'regenerate-hint', class: 'hint', text: 'regenerateHint' }),
+    );
   };
   summary(left);
   return section('codes-heading', 'recoveryCodesHeading', [body]);
 }
 
 function sessionItem(info: SessionInfo, refresh: () => Promise<void>): HTMLLIElement {
-  const end = h('button', { class: 'end-session', text: 'endSession', label: ['endSessionOf', { created: { date: info.createdAt } }], attrs: { type: 'button' } });
+  const end = h('button', {
+    class: 'end-session',
+    text: 'endSession',
+    label: ['endSessionOf', { created: { date: info.createdAt } }],
+    attrs: { type: 'button' },
+  });
   onClick(end, async () => {
     await api('POST', `/api/account/sessions/${info.id}/end`);
     // Ending this browser's own session is signing out.

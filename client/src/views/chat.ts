@@ -26,7 +26,10 @@ export class ChatPanel {
   readonly log = h('ol', { id: 'chat-log', class: 'chat-log', label: 'chatLog', attrs: { role: 'log', 'aria-live': 'polite', tabindex: '0' } });
   readonly empty = h('p', { id: 'chat-empty', class: 'hint', text: 'chatEmpty' });
   readonly to = h('select', { id: 'chat-to', attrs: { name: 'to' } });
-  readonly input = h('textarea', { id: 'chat-input', attrs: { name: 'text', rows: '2', maxlength: String(CHAT_MAX_LENGTH), required: true, 'aria-describedby': 'chat-hint' } });
+  readonly input = h('textarea', {
+    id: 'chat-input',
+    attrs: { name: 'text', rows: '2', maxlength: String(CHAT_MAX_LENGTH), required: true, 'aria-describedby': 'chat-hint' },
+  });
   readonly send = h('button', { id: 'chat-send', class: 'primary', text: 'chatSend', attrs: { type: 'submit' } });
   readonly disabledHint = h('p', { id: 'chat-disabled', class: 'hint', text: 'err_CHAT_DISABLED', hidden: true });
   readonly form: HTMLFormElement;
@@ -38,7 +41,11 @@ export class ChatPanel {
   constructor(onSend: (text: string, to: string | null) => Promise<void>) {
     this.form = h('form', { id: 'chat-form', class: 'chat-form' }, [
       h('div', { class: 'field' }, [h('label', { text: 'chatTo', attrs: { for: this.to.id } }), this.to]),
-      h('div', { class: 'field' }, [h('label', { text: 'chatMessageLabel', attrs: { for: this.input.id } }), this.input, h('p', { id: 'chat-hint', class: 'hint', text: 'chatHint' })]),
+      h('div', { class: 'field' }, [
+        h('label', { text: 'chatMessageLabel', attrs: { for: this.input.id } }),
+        this.input,
+        h('p', { id: 'chat-hint', class: 'hint', text: 'chatHint' }),
+      ]),
       this.disabledHint,
       this.send,
     ]);

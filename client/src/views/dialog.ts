@@ -18,10 +18,19 @@ export type DialogOptions = {
 export function ask(options: DialogOptions): Promise<boolean> {
   document.getElementById(options.id)?.remove();
   const messageId = `${options.id}-message`;
-  const confirm = h('button', { id: `${options.id}-confirm`, class: options.danger ? 'danger' : 'primary', text: options.confirm, attrs: { type: 'submit', value: 'yes' } });
+  const confirm = h('button', {
+    id: `${options.id}-confirm`,
+    class: options.danger ? 'danger' : 'primary',
+    text: options.confirm,
+    attrs: { type: 'submit', value: 'yes' },
+  });
   const cancel = h('button', { id: `${options.id}-cancel`, text: 'cancel', attrs: { type: 'submit', value: 'no' } });
   const dialog = h('dialog', { id: options.id, class: 'dialog', attrs: { 'aria-labelledby': messageId } }, [
-    h('form', { attrs: { method: 'dialog' } }, [h('p', { id: messageId, text: options.message }), ...(options.body ?? []), h('div', { class: 'dialog-buttons' }, [cancel, confirm])]),
+    h('form', { attrs: { method: 'dialog' } }, [
+      h('p', { id: messageId, text: options.message }),
+      ...(options.body ?? []),
+      h('div', { class: 'dialog-buttons' }, [cancel, confirm]),
+    ]),
   ]);
   document.body.append(dialog);
   return new Promise((resolve) => {

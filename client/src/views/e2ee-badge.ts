@@ -20,7 +20,15 @@ function lockIcon(): SVGSVGElement {
   shackle.setAttribute('stroke', 'currentColor');
   shackle.setAttribute('stroke-width', '1.6');
   const body = document.createElementNS(SVG, 'rect');
-  for (const [k, v] of [['x', '2.5'], ['y', '7'], ['width', '11'], ['height', '8'], ['rx', '1.5'], ['fill', 'currentColor']]) body.setAttribute(k!, v!);
+  for (const [k, v] of [
+    ['x', '2.5'],
+    ['y', '7'],
+    ['width', '11'],
+    ['height', '8'],
+    ['rx', '1.5'],
+    ['fill', 'currentColor'],
+  ])
+    body.setAttribute(k!, v!);
   svg.append(shackle, body);
   return svg;
 }

@@ -27,7 +27,16 @@ function groupsOfFour(secret: string): string {
 export function totpInput(id: string): HTMLInputElement {
   return h('input', {
     id,
-    attrs: { type: 'text', name: 'code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', autocomplete: 'one-time-code', required: true, 'data-autofocus': true },
+    attrs: {
+      type: 'text',
+      name: 'code',
+      inputmode: 'numeric',
+      pattern: '[0-9]{6}',
+      maxlength: '6',
+      autocomplete: 'one-time-code',
+      required: true,
+      'data-autofocus': true,
+    },
   });
 }
 
@@ -61,7 +70,11 @@ export function recoveryCodesPanel(idPrefix: string, codes: readonly string[], o
   next.addEventListener('click', onSaved);
   return h('div', { class: 'recovery' }, [
     h('p', { text: 'recoveryIntro' }),
-    h('ol', { id: `${idPrefix}-list`, class: 'codes', label: 'recoveryCodesList', attrs: { tabindex: '-1' } }, codes.map((c) => h('li', {}, [h('code', { plain: c })]))),
+    h(
+      'ol',
+      { id: `${idPrefix}-list`, class: 'codes', label: 'recoveryCodesList', attrs: { tabindex: '-1' } },
+      codes.map((c) => h('li', {}, [h('code', { plain: c })])),
+    ),
     saved.row,
     next,
   ]);

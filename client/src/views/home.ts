@@ -42,7 +42,10 @@ function invitationDetails(meeting: MeetingSummary, named: boolean): HTMLElement
   const title = { title: meeting.title };
   const copyLink = copyButton('copyLink', named ? ['copyLinkOf', title] : undefined, link, ['statusLinkCopied', { link }], ['statusCopyFailed', { link }]);
   const passwordValue = password
-    ? [h('code', { class: 'password', plain: password }), copyButton('copyPassword', named ? ['copyPasswordOf', title] : undefined, password, 'statusPasswordCopied', ['statusCopyPasswordFailed', { password }])]
+    ? [
+        h('code', { class: 'password', plain: password }),
+        copyButton('copyPassword', named ? ['copyPasswordOf', title] : undefined, password, 'statusPasswordCopied', ['statusCopyPasswordFailed', { password }]),
+      ]
     : [h('span', { class: 'meta', text: 'noPassword' })];
   const details = h('dl', { class: 'invitation' }, [
     h('dt', { text: 'invitationLink' }),
@@ -50,7 +53,12 @@ function invitationDetails(meeting: MeetingSummary, named: boolean): HTMLElement
     h('dt', { text: 'invitationPassword' }),
     h('dd', {}, passwordValue),
   ]);
-  const ics = h('a', { class: 'ics', text: 'downloadIcs', attrs: { href: icsPath(meeting), download: `recinto-${meeting.id}.ics` }, ...(named ? { label: ['downloadIcsOf', title] as const } : {}) });
+  const ics = h('a', {
+    class: 'ics',
+    text: 'downloadIcs',
+    attrs: { href: icsPath(meeting), download: `recinto-${meeting.id}.ics` },
+    ...(named ? { label: ['downloadIcsOf', title] as const } : {}),
+  });
   return [details, ics];
 }
 
@@ -79,7 +87,11 @@ export async function showHome(show: ShowView, session: SignedIn): Promise<void>
     empty.hidden = true;
     create.reset();
     // The new meeting's invitation, ready to send.
-    const panel = section('new-invitation-heading', ['invitationFor', { title: meeting.title }], [...invitationDetails(meeting, false), h('p', { class: 'hint', text: 'invitationHint' })]);
+    const panel = section(
+      'new-invitation-heading',
+      ['invitationFor', { title: meeting.title }],
+      [...invitationDetails(meeting, false), h('p', { class: 'hint', text: 'invitationHint' })],
+    );
     panel.id = 'new-invitation';
     created.replaceChildren(panel);
     announce(['statusMeetingCreated', { title: meeting.title }]);

@@ -22,7 +22,13 @@ const button = (className: string, text?: Text) => h('button', { class: classNam
  * Keeps a list's rows (keyed by id) in step with `items`: rows of those gone are removed, new ones
  * created, every row updated, and the order kept without moving rows that are in place.
  */
-function syncRows<T extends { id: string }, R extends { li: HTMLLIElement }>(list: HTMLElement, rows: Map<string, R>, items: readonly T[], create: (item: T) => R, update: (row: R, item: T) => void): void {
+function syncRows<T extends { id: string }, R extends { li: HTMLLIElement }>(
+  list: HTMLElement,
+  rows: Map<string, R>,
+  items: readonly T[],
+  create: (item: T) => R,
+  update: (row: R, item: T) => void,
+): void {
   const ids = new Set(items.map((item) => item.id));
   for (const [id, row] of rows) {
     if (!ids.has(id)) {
@@ -90,19 +96,47 @@ class ParticipantRow {
 
     const id = () => this.#info.id;
     const name = () => this.#info.displayName;
-    this.#mute.addEventListener('click', () => void act(() => call.hostRequest('mute', { participantId: id() }), () => ['statusDidMute', { name: name() }]));
-    this.#askUnmute.addEventListener('click', () => void act(() => call.hostRequest('askToUnmute', { participantId: id() }), () => ['statusDidAskUnmute', { name: name() }]));
-    this.#camera.addEventListener('click', () => void act(() => call.hostRequest('setCameraAllowed', { participantId: id(), allowed: !this.#info.cameraAllowed }), 'statusDone'));
-    this.#screen.addEventListener('click', () => void act(() => call.hostRequest('setScreenShareAllowed', { participantId: id(), allowed: !this.#info.screenShareAllowed }), 'statusDone'));
-    this.#role.addEventListener('click', () => void act(() => call.hostRequest('setRole', { participantId: id(), role: this.#info.role === 'cohost' ? 'participant' : 'cohost' }), 'statusDone'));
-    this.#remove.addEventListener('click', () => void act(() => call.hostRequest('remove', { participantId: id(), ban: false }), () => ['statusDidRemove', { name: name() }]));
+    this.#mute.addEventListener(
+      'click',
+      () =>
+        void act(
+          () => call.hostRequest('mute', { participantId: id() }),
+          () => ['statusDidMute', { name: name() }],
+        ),
+    );
+    this.#askUnmute.addEventListener(
+      'click',
+      () =>
+        void act(
+          () => call.hostRequest('askToUnmute', { participantId: id() }),
+          () => ['statusDidAskUnmute', { name: name() }],
+        ),
+    );
+    this.#camera.addEventListener(
+      'click',
+      () => void act(() => call.hostRequest('setCameraAllowed', { participantId: id(), allowed: !this.#info.cameraAllowed }), 'statusDone'),
+    );
+    this.#screen.addEventListener(
+      'click',
+      () => void act(() => call.hostRequest('setScreenShareAllowed', { participantId: id(), allowed: !this.#info.screenShareAllowed }), 'statusDone'),
+    );
+    this.#role.addEventListener(
+      'click',
+      () => void act(() => call.hostRequest('setRole', { participantId: id(), role: this.#info.role === 'cohost' ? 'participant' : 'cohost' }), 'statusDone'),
+    );
+    this.#remove.addEventListener(
+      'click',
+      () =>
+        void act(
+          () => call.hostRequest('remove', { participantId: id(), ban: false }),
+          () => ['statusDidRemove', { name: name() }],
+        ),
+    );
     this.#ban.addEventListener('click', () => {
       const who = name();
-      void ask({ id: 'ban-dialog', message: ['confirmBan', { name: who }], confirm: 'confirmBanButton', danger: true }).then(
-        (sure) => {
-          if (sure) void act(() => call.hostRequest('remove', { participantId: id(), ban: true }), ['statusDidRemove', { name: who }]);
-        },
-      );
+      void ask({ id: 'ban-dialog', message: ['confirmBan', { name: who }], confirm: 'confirmBanButton', danger: true }).then((sure) => {
+        if (sure) void act(() => call.hostRequest('remove', { participantId: id(), ban: true }), ['statusDidRemove', { name: who }]);
+      });
     });
   }
 
@@ -174,7 +208,13 @@ export class ParticipantsPanel {
   update(meeting: MeetingState | null): void {
     // Self first, then by arrival.
     const people = meeting ? [meeting.self, ...meeting.others.values()] : [];
-    syncRows(this.list, this.#rows, people, (p) => new ParticipantRow(p, this.#call, this.#act), (row, p) => row.update(p, meeting!));
+    syncRows(
+      this.list,
+      this.#rows,
+      people,
+      (p) => new ParticipantRow(p, this.#call, this.#act),
+      (row, p) => row.update(p, meeting!),
+    );
     translate(this.#heading, 'text', ['participantsHeading', { count: String(people.length) }]);
   }
 }
@@ -239,7 +279,13 @@ export class WaitingRoomPanel {
     const admits = meeting?.may('admit') ?? false;
     this.element.hidden = !admits;
     const waiting = admits && meeting ? meeting.waiting : [];
-    syncRows(this.list, this.#rows, waiting, (person) => new WaitingRow(person, this.#call, this.#act), (row, person) => row.update(person));
+    syncRows(
+      this.list,
+      this.#rows,
+      waiting,
+      (person) => new WaitingRow(person, this.#call, this.#act),
+      (row, person) => row.update(person),
+    );
     this.empty.hidden = waiting.length > 0;
     this.admitAll.hidden = waiting.length === 0;
     translate(this.#heading, 'text', ['waitingRoomHeading', { count: String(waiting.length) }]);
@@ -325,4 +371,3 @@ export class HostToolbar {
     translate(this.lock, 'text', meeting.locked ? 'unlockMeeting' : 'lockMeeting');
   }
 }
-

@@ -34,17 +34,36 @@ type Proceed = (view: SessionView) => void;
 function passwordStep(show: ShowView, proceed: Proceed): void {
   const username = h('input', {
     id: 'login-username',
-    attrs: { type: 'text', name: 'username', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', maxlength: '64', required: true, 'data-autofocus': true },
+    attrs: {
+      type: 'text',
+      name: 'username',
+      autocomplete: 'username',
+      autocapitalize: 'none',
+      spellcheck: 'false',
+      maxlength: '64',
+      required: true,
+      'data-autofocus': true,
+    },
   });
-  const password = h('input', { id: 'login-password', attrs: { type: 'password', name: 'password', autocomplete: 'current-password', maxlength: '128', required: true } });
-  const form = h('form', { id: 'login-form' }, [field(username, 'usernameLabel'), field(password, 'passwordLabel'), submitButton('login-submit', 'signInButton')]);
+  const password = h('input', {
+    id: 'login-password',
+    attrs: { type: 'password', name: 'password', autocomplete: 'current-password', maxlength: '128', required: true },
+  });
+  const form = h('form', { id: 'login-form' }, [
+    field(username, 'usernameLabel'),
+    field(password, 'passwordLabel'),
+    submitButton('login-submit', 'signInButton'),
+  ]);
   onSubmit(form, async () => proceed(await api('POST', '/api/auth/login', { username: username.value.trim(), password: password.value })));
   show('login', card('login-heading', 'signInHeading', [form]));
 }
 
 function secondFactorStep(show: ShowView, proceed: Proceed): void {
   const code = totpInput('second-factor-code');
-  const recovery = h('input', { id: 'second-factor-recovery', attrs: { type: 'text', name: 'recoveryCode', autocomplete: 'off', spellcheck: 'false', maxlength: '32', required: true, disabled: true } });
+  const recovery = h('input', {
+    id: 'second-factor-recovery',
+    attrs: { type: 'text', name: 'recoveryCode', autocomplete: 'off', spellcheck: 'false', maxlength: '32', required: true, disabled: true },
+  });
   const codeRow = field(code, 'codeLabel');
   const recoveryRow = field(recovery, 'recoveryCodeLabel');
   recoveryRow.hidden = true;
@@ -58,7 +77,13 @@ function secondFactorStep(show: ShowView, proceed: Proceed): void {
   const toggle = h('button', { id: 'second-factor-toggle', class: 'link', text: 'useRecoveryCode', attrs: { type: 'button' } });
   toggle.addEventListener('click', () => useRecovery(code.disabled === false));
 
-  const form = h('form', { id: 'second-factor-form' }, [h('p', { text: 'secondFactorIntro' }), codeRow, recoveryRow, submitButton('second-factor-submit', 'verifyButton'), toggle]);
+  const form = h('form', { id: 'second-factor-form' }, [
+    h('p', { text: 'secondFactorIntro' }),
+    codeRow,
+    recoveryRow,
+    submitButton('second-factor-submit', 'verifyButton'),
+    toggle,
+  ]);
   onSubmit(form, async () => {
     const input = code.disabled ? recovery : code;
     const body = code.disabled ? { recoveryCode: recovery.value.trim() } : { code: code.value.trim() };

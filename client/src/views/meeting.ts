@@ -9,14 +9,12 @@
  * display name, one more per shared screen), and the side panels: participants (with host
  * menus), the waiting room (hosts), chat. When the account's session (or a guest's access) ends,
  * or the meeting ends for this person (denied, removed, banned, ended by a host), everything stops
- * and the page says why.
+ * and the page says why. Opening the page (signed in, or as a guest): meeting-entry.ts.
  */
 import { E2eeBadge } from './e2ee-badge.ts';
-import { api, ApiError, type SignedIn } from '../api.ts';
 import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call/call.ts';
 import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
 import type { AnyErrorCode } from '../errors.ts';
-import { enterAsGuest, validDisplayName } from '../guest.ts';
 import { errorKey, type MessageKey } from '../i18n/translate.ts';
 import { errorCodeOf } from '../media.ts';
 import type { ChatMessage, HostAction } from '../call/meeting-state.ts';
@@ -25,11 +23,11 @@ import { ChatPanel } from './chat.ts';
 import { ask } from './dialog.ts';
 import { HostNotice } from './host-notice.ts';
 import { HostToolbar, ParticipantsPanel, WaitingRoomPanel, type Act } from './host-panels.ts';
-import { card, field, navBar, section, type ShowView } from './layout.ts';
+import { card, field, section } from './layout.ts';
 import { VideoGrid } from './video-grid.ts';
 
 /** Who is on the page: a signed-in account, or someone who enters as a guest with the meeting password. */
-type Who = { guest: false; displayName: string } | { guest: true };
+export type Who = { guest: false; displayName: string } | { guest: true };
 
 /** Shows what went wrong with a call action in the alert region. */
 function reportCallError(err: unknown): void {
@@ -39,7 +37,7 @@ function reportCallError(err: unknown): void {
   showError(code);
 }
 
-class MeetingView implements CallView {
+export class MeetingView implements CallView {
   readonly call: Call;
   readonly joinButton = h('button', { id: 'join-button', class: 'primary', text: 'join', attrs: { type: 'submit' } });
   readonly joinForm: HTMLFormElement;
@@ -107,7 +105,12 @@ class MeetingView implements CallView {
       ]);
     } else {
       this.joinForm = h('form', { id: 'join-form' }, [this.joinButton]);
-      this.joinPanel = card('join-heading', 'meeting', [meetingIdLine, h('p', { text: ['joinAs', { name: who.displayName }] }), this.joinForm, this.signInAgain]);
+      this.joinPanel = card('join-heading', 'meeting', [
+        meetingIdLine,
+        h('p', { text: ['joinAs', { name: who.displayName }] }),
+        this.joinForm,
+        this.signInAgain,
+      ]);
     }
     this.waitingPanel = card('waiting-heading', 'waitingHeading', [this.waitingText, h('p', { class: 'hint', text: 'waitingMediaOff' }), this.cancelWaiting]);
     this.waitingPanel.id = 'waiting-view';
@@ -115,7 +118,12 @@ class MeetingView implements CallView {
     this.callPanel = h('section', { id: 'call-view', class: 'call', hidden: true, label: 'meeting' }, [
       h('header', { class: 'call-header' }, [this.title, this.lockedBadge]),
       this.e2eeBadge.element,
-      h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [this.micButton, this.cameraButton, this.screenButton, this.leaveButton]),
+      h('div', { id: 'controls', class: 'controls', label: 'controls', attrs: { role: 'group' } }, [
+        this.micButton,
+        this.cameraButton,
+        this.screenButton,
+        this.leaveButton,
+      ]),
       this.micHint,
       this.cameraHint,
       this.notice.element,
@@ -225,7 +233,11 @@ class MeetingView implements CallView {
     this.lockedBadge.hidden = !meeting?.locked;
     this.e2eeBadge.update(call);
     const noHost = call.waitingReason === 'no-host';
-    translate(this.waitingText, 'text', this.guest ? (noHost ? 'waitingGuestNoHostText' : 'waitingGuestText') : noHost ? 'waitingNoHostText' : 'waitingRoomText');
+    translate(
+      this.waitingText,
+      'text',
+      this.guest ? (noHost ? 'waitingGuestNoHostText' : 'waitingGuestText') : noHost ? 'waitingNoHostText' : 'waitingRoomText',
+    );
 
     // Microphone: while a host has it muted, the button cannot unmute and says why.
     const hostMuted = meeting?.self.mutedByHost ?? false;
@@ -301,105 +313,4 @@ class MeetingView implements CallView {
   clearRemote(): void {
     this.grid.clear();
   }
-}
-
-/** The sign-in still allows meetings (checked when the signalling socket was refused). */
-async function stillSignedIn(): Promise<boolean> {
-  try {
-    const session = await api('GET', '/api/session');
-    return session.signedIn && session.next === null;
-  } catch {
-    return true; // the server is unreachable: that is a connection problem, not a sign-out
-  }
-}
-
-/**
- * The guest session still holds (checked when the signalling socket was refused). The guest
- * cookie is HttpOnly and only opens the socket: a server that answers but refused the socket has
- * ended the guest's access.
- */
-async function guestStillAdmitted(): Promise<boolean> {
-  try {
-    await api('GET', '/api/session');
-    return false;
-  } catch {
-    return true; // the server is unreachable: that is a connection problem
-  }
-}
-
-function signalingUrl(): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-}
-
-/** The meeting page for a signed-in account. */
-export function showMeeting(show: ShowView, session: SignedIn, meetingId: string | null): Call {
-  const view = new MeetingView(meetingId, { guest: false, displayName: session.user.displayName });
-  show('meeting', navBar('meeting'), view.joinPanel, view.waitingPanel, view.callPanel);
-  return start(view, meetingId, () => {
-    void view.call.join({ wsUrl: signalingUrl(), meetingId: meetingId!, stillSignedIn });
-  });
-}
-
-/**
- * The meeting page without a sign-in: the guest form, and a way for staff to sign in instead.
- * "Unirse" opens a guest session with the name and the meeting password, then joins (guests
- * always wait until a host admits them; camera and microphone only once admitted).
- */
-export function showGuestMeeting(show: ShowView, meetingId: string | null): Call {
-  const view = new MeetingView(meetingId, { guest: true });
-  show('meeting', view.joinPanel, view.waitingPanel, view.callPanel);
-  const { joinForm: form, joinButton: button, guestName: name, guestPassword: password } = view;
-  return start(view, meetingId, async () => {
-    if (form.getAttribute('aria-busy') === 'true') return;
-    showError(null);
-    const displayName = name.value.trim();
-    if (!validDisplayName(displayName)) {
-      showError('INVALID_NAME');
-      name.focus();
-      return;
-    }
-    form.setAttribute('aria-busy', 'true');
-    button.disabled = true;
-    try {
-      await enterAsGuest(meetingId!, displayName, password.value);
-    } catch (err) {
-      const code = err instanceof ApiError ? err.code : 'INTERNAL';
-      if (code === 'INTERNAL') console.error('[guest]', err);
-      announce(null);
-      const wait = err instanceof ApiError ? err.retryAfterSeconds : undefined;
-      if (code === 'TOO_MANY_ATTEMPTS' && wait !== undefined) showError(code, ['errGuestWait', { seconds: String(wait) }]);
-      else showError(code === 'INVALID_CREDENTIALS' ? 'MEETING_PASSWORD_WRONG' : code);
-      if (code === 'INVALID_CREDENTIALS') {
-        password.value = '';
-        password.focus();
-      }
-      button.disabled = false;
-      return;
-    } finally {
-      form.removeAttribute('aria-busy');
-    }
-    name.value = displayName;
-    void view.call.join({ wsUrl: signalingUrl(), meetingId: meetingId!, stillSignedIn: guestStillAdmitted, sessionEndedCode: 'GUEST_SESSION_ENDED' });
-  });
-}
-
-/** Wires the page: "Unirse" (the form's submit) runs `join`; leaving the page leaves the call. */
-function start(view: MeetingView, meetingId: string | null, join: () => void | Promise<void>): Call {
-  const call = view.call;
-  view.setState('idle', null);
-  view.update();
-  if (!meetingId) {
-    showError('NO_MEETING');
-    view.joinButton.disabled = true;
-    return call;
-  }
-  announce('statusIdle');
-  view.joinForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void join();
-  });
-  window.addEventListener('pagehide', () => {
-    if (call.state === 'joined' || call.state === 'joining' || call.state === 'waiting') void call.leave();
-  });
-  return call;
 }

@@ -10,9 +10,14 @@ export class VideoGrid {
 
   addParticipant(id: string, displayName: string): void {
     if (this.#tiles.has(id)) return;
-    const li = h('li', { class: 'tile remote no-video', attrs: { 'aria-label': displayName, 'data-participant-id': id, 'data-initial': [...displayName][0]?.toUpperCase() ?? '?' } }, [
-      h('span', { class: 'name', plain: displayName, attrs: { 'aria-hidden': 'true' } }),
-    ]);
+    const li = h(
+      'li',
+      {
+        class: 'tile remote no-video',
+        attrs: { 'aria-label': displayName, 'data-participant-id': id, 'data-initial': [...displayName][0]?.toUpperCase() ?? '?' },
+      },
+      [h('span', { class: 'name', plain: displayName, attrs: { 'aria-hidden': 'true' } })],
+    );
     this.element.append(li);
     this.#tiles.set(id, li);
   }

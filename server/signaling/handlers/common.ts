@@ -23,13 +23,7 @@ export function inMeeting(caller: Caller): { meeting: Meeting; participant: Part
  * Runs a host action: refusals are audited as denied, successes as ok, both with the action's
  * name, so an auditor sees every attempt.
  */
-export async function audited<T>(
-  services: Services,
-  caller: Caller,
-  action: string,
-  detail: Record<string, unknown>,
-  act: () => T | Promise<T>,
-): Promise<T> {
+export async function audited<T>(services: Services, caller: Caller, action: string, detail: Record<string, unknown>, act: () => T | Promise<T>): Promise<T> {
   const meetingId = caller.membership?.meeting.id; // before acting: ending a meeting clears it
   const result = await auditedRefusals(services, caller, action, detail, act);
   services.audit({ action, outcome: 'ok', actor: caller.account.id, meetingId, detail });

@@ -6,7 +6,8 @@ import { isGuest } from '../../meetings/participant.ts';
 import { writesStoredPolicy } from '../../meetings/rules.ts';
 import { audited, inMeeting, type HandlerSet } from './common.ts';
 
-type HostMethods = 'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole' | 'setLocked' | 'updatePolicy' | 'endMeeting';
+type HostMethods =
+  'mute' | 'muteAll' | 'askToUnmute' | 'setCameraAllowed' | 'setScreenShareAllowed' | 'remove' | 'setRole' | 'setLocked' | 'updatePolicy' | 'endMeeting';
 
 export const hostHandlers: HandlerSet<HostMethods> = {
   async mute(services, caller, params) {

@@ -22,7 +22,13 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
   async join(services, caller, params) {
     if (caller.membership) throw new DomainError('ALREADY_JOINED', 'this connection is in a meeting already');
     const audit = (outcome: 'ok' | 'denied', detail: Record<string, unknown>) =>
-      services.audit({ action: 'meeting.join', outcome, actor: caller.account.id, meetingId: params.meetingId, detail: { ip: caller.remoteAddress, ...detail } });
+      services.audit({
+        action: 'meeting.join',
+        outcome,
+        actor: caller.account.id,
+        meetingId: params.meetingId,
+        detail: { ip: caller.remoteAddress, ...detail },
+      });
     /** Applies a rule; its refusal is audited (and marked so, for the dispatcher). */
     const check = <T>(rule: () => T): T => {
       try {
@@ -35,9 +41,10 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
         throw error;
       }
     };
-    const refuse = (code: DomainError['code'], message: string): never => check(() => {
-      throw new DomainError(code, message);
-    });
+    const refuse = (code: DomainError['code'], message: string): never =>
+      check(() => {
+        throw new DomainError(code, message);
+      });
 
     if (!services.joinFailures.allowed(caller.account.id)) return refuse('RATE_LIMITED', 'too many unknown meetings tried; wait a minute');
     const guest = caller.account.guest;
@@ -90,7 +97,13 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     if (!m) throw new DomainError('NOT_JOINED', 'join a meeting first');
     m.meeting.leave(m.waiting ? { waiting: m.waiting } : { participant: m.participant }, params.handOverTo);
     caller.membership = undefined;
-    services.audit({ action: 'meeting.leave', outcome: 'ok', actor: caller.account.id, meetingId: m.meeting.id, detail: { handOverTo: params.handOverTo ?? null } });
+    services.audit({
+      action: 'meeting.leave',
+      outcome: 'ok',
+      actor: caller.account.id,
+      meetingId: m.meeting.id,
+      detail: { handOverTo: params.handOverTo ?? null },
+    });
     return {};
   },
 
