@@ -45,6 +45,32 @@ module.exports = {
       to: { path: '^server/(meetings|media)/' },
     },
     {
+      name: 'nothing-below-reports-to-metrics',
+      severity: 'error',
+      comment:
+        'server/metrics reads the running meetings and the media workers when scraped, and is told of ' +
+        'refusals and join times through its port (server/metrics/port.ts) by the transports: the ' +
+        'layers below them (store, audit, config, media, auth, meetings) never import it.',
+      from: { path: '^server/(store|audit|config|media|auth|meetings)/' },
+      to: { path: '^server/metrics/' },
+    },
+    {
+      name: 'metrics-below-transports',
+      severity: 'error',
+      comment: 'server/metrics is wired by app.ts and called by signalling and the HTTP edge; it imports neither, nor auth.',
+      from: { path: '^server/metrics/' },
+      to: { path: '^server/(signaling|http|auth)/' },
+    },
+    {
+      name: 'turn-is-a-leaf',
+      severity: 'error',
+      comment:
+        'server/turn (the coturn configuration, TURN credentials) knows only the wire and the ' +
+        'configuration: the signalling hands out what it makes, the CLI prints it.',
+      from: { path: '^server/turn/' },
+      to: { path: '^server/', pathNot: '^server/(turn/|config/)' },
+    },
+    {
       name: 'store-is-the-bottom',
       severity: 'error',
       comment: 'server/store (SQLite, migrations) imports nothing of server/ but itself.',

@@ -110,11 +110,21 @@ export const DtlsParameters = Type.Object({
 });
 
 /** Opaque transport description the browser needs; produced by the server only. */
+/** A TURN server for the browser's ICE agent (RTCIceServer), with ephemeral credentials. */
+export const IceServer = Type.Object({
+  /** `turn:host:port?transport=udp|tcp`, `turns:host:port?transport=tcp`. */
+  urls: Type.Array(Type.String({ maxLength: 256 }), { minItems: 1, maxItems: 6 }),
+  /** `<expiry unix seconds>:<participant id>`: valid until then, for this participant only. */
+  username: Type.String({ maxLength: 128 }),
+  credential: Type.String({ maxLength: 128 }),
+});
 export const TransportInfo = Type.Object({
   id: ObjectId,
   iceParameters: Type.Unknown(),
   iceCandidates: Type.Unknown(),
   dtlsParameters: Type.Unknown(),
+  /** TURN relays to reach the SFU through (when the server has TURN configured): for networks that allow little more than HTTPS. */
+  iceServers: Type.Optional(Type.Array(IceServer, { maxItems: 2 })),
 });
 
 export const ProducerInfo = Type.Object({ id: ObjectId, kind: MediaKind, source: MediaSource });
@@ -225,6 +235,14 @@ export const Methods = {
   connectTransport: {
     params: Params({ transportId: ObjectId, dtlsParameters: DtlsParameters }),
     result: Empty,
+  },
+  /**
+   * New ICE credentials for one of your transports, after the network changed (Wi-Fi to mobile,
+   * a VPN): the browser restarts ICE with them and finds a path again (through TURN if need be).
+   */
+  restartIce: {
+    params: Params({ transportId: ObjectId }),
+    result: Type.Object({ iceParameters: Type.Unknown() }),
   },
   produce: {
     params: Params({ transportId: ObjectId, kind: MediaKind, source: MediaSource, rtpParameters: RtpParameters }),

@@ -13,9 +13,12 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
+import { TurnService } from './turn/service.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
+import { AuditCheckpoints } from './audit/checkpoints.ts';
+import { loadOrCreateSigningKey, signingKeyFile } from './audit/signing-key.ts';
 import { RefusalAudit } from './audit/refusals.ts';
 import type { RecintoApp } from './fastify.ts';
 import { registerHardening } from './http/hardening.ts';
@@ -30,6 +33,8 @@ import { registerMeetingRoutes } from './meetings/routes.ts';
 import { registerGuestRoutes } from './meetings/guest-routes.ts';
 import { GuestSessionStore } from './auth/guest-sessions.ts';
 import { MeetingStore } from './meetings/store.ts';
+import { RecintoMetrics } from './metrics/metrics.ts';
+import { registerMetrics } from './metrics/routes.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
 import { FailureLimiter } from './rate-limit.ts';
@@ -48,6 +53,8 @@ export interface Recinto {
   audit: Audit;
   /** Refusals that come in floods, audited aggregated (flush() writes the repeats now). */
   refusals: RefusalAudit;
+  /** Signed checkpoints of the audit chain, each minute and on close (onCheckpoint to ship them). */
+  checkpoints: AuditCheckpoints;
   auth: AuthService;
   guests: GuestSessionStore;
   hasher: PasswordHasher;
@@ -75,6 +82,11 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const db = openDatabase(config.dataDir);
     cleanups.push(() => void db.close());
     const audit = createAudit(db);
+    const checkpoints = new AuditCheckpoints(db, loadOrCreateSigningKey(signingKeyFile(config.secretKeyFile)), {
+      onError: (err) => log.error({ err }, 'audit checkpoint failed'),
+    });
+    // The last checkpoint once everything else has closed, then the database (cleanups run in reverse).
+    cleanups.push(() => checkpoints.close());
     // Flushed before the database closes (cleanups run in reverse).
     const refusals = new RefusalAudit(audit);
     cleanups.push(() => refusals.close());
@@ -102,7 +114,11 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     cleanups.push(() => clearInterval(sweep));
     // The port is only known after listen (0 picks a free one): the policy asks the server lazily.
     const origins = new OriginPolicy(config.server, { port: () => (app.server.address() as AddressInfo | null)?.port });
-    const services: Services = { config, log, audit, refusals, meetings, meetingStore, sessions, guests, joinFailures, origins };
+    // Read when scraped (meetings, workers); fed by signalling and the HTTP edge as things happen.
+    const metrics = new RecintoMetrics({ meetings, pool });
+    // TURN relays for browsers behind strict firewalls (off unless turn.enabled; docs/turn.md).
+    const turn = new TurnService(config, secretKey);
+    const services: Services = { config, log, audit, refusals, meetings, meetingStore, sessions, guests, joinFailures, origins, metrics, turn };
 
     pool.on('workerDied', (index) => audit({ action: 'media.worker_died', outcome: 'error', detail: { worker: index } }));
 
@@ -115,7 +131,8 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       trustProxy: false,
     });
     cleanups.push(() => app.close());
-    await registerHardening(app, origins, refusals);
+    await registerHardening(app, origins, refusals, metrics);
+    registerMetrics(app, metrics, config.metrics);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
     registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, origins, requireSession });
     registerGuestRoutes(app, { config, meetingStore, guests, audit });
@@ -135,7 +152,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, auth, guests, hasher, secretKey, log, firstAdmin, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, checkpoints, auth, guests, hasher, secretKey, log, firstAdmin, close };
   } catch (error) {
     await undo();
     throw error;

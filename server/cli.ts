@@ -9,6 +9,9 @@ import { Title } from '../protocol/ids.ts';
 import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { createAudit } from './audit/audit.ts';
+import { AUDIT_HELP, auditCommand } from './audit/commands.ts';
+import { signingKeyFile } from './audit/signing-key.ts';
+import pkg from '../package.json' with { type: 'json' };
 import { AccountStore } from './auth/accounts.ts';
 import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
 import { PasswordHasher } from './auth/passwords.ts';
@@ -16,6 +19,8 @@ import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { Config } from './config/schema.ts';
 import { DomainError } from './errors.ts';
+import { coturnConfig } from './turn/coturn-config.ts';
+import { coturnSettings } from './turn/service.ts';
 import { compile } from './validation.ts';
 
 /** The meetings API's rule for titles, so a title the API would refuse cannot come in here. */
@@ -37,7 +42,9 @@ const HELP = `usage: recinto <command>
   user reset-2fa USERNAME             remove 2FA and recovery codes; set up again at next sign-in
   user reset-password USERNAME        new one-time password (ends its sessions)
   user revoke-sessions USERNAME       sign the user out everywhere
-`;
+  turn config                         print a hardened coturn turnserver.conf from this
+                                      configuration (docs/turn.md; it holds the shared secret)
+${AUDIT_HELP}`;
 
 function die(message: string, code = 2): never {
   process.stderr.write(`recinto: ${message}\n`);
@@ -87,6 +94,24 @@ switch (command) {
   }
   case 'user': {
     await userCommand(config, sub, rest);
+    break;
+  }
+  case 'audit': {
+    const dataDir = config.dataDir;
+    process.exitCode = auditCommand(sub, rest, {
+      openDb: () => openDatabase(dataDir),
+      signingKeyFile: signingKeyFile(config.secretKeyFile),
+      version: pkg.version,
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+    break;
+  }
+  case 'turn': {
+    if (sub !== 'config' || rest.length > 0) die(`unknown: turn ${[sub, ...rest].join(' ')}\n${HELP}`);
+    // The secret is derived from the server's key: the same one the server signs credentials with.
+    process.stdout.write(coturnConfig(coturnSettings(config, loadOrCreateKey(config.secretKeyFile))));
+    if (!config.turn.enabled) process.stderr.write('recinto: note: turn.enabled is false: the server hands out no TURN credentials until it is true\n');
     break;
   }
   default:

@@ -1,16 +1,21 @@
 /** The `recinto` admin commands as a person runs them: a real process on a real data directory. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { turnSecret } from '../server/turn/service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'recinto-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function recinto(...args: string[]) {
+  return recintoWith({}, ...args);
+}
+
+function recintoWith(extraEnv: Record<string, string>, ...args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RECINTO_')));
-  const r = spawnSync(process.execPath, ['server/cli.ts', ...args], { env: { ...env, RECINTO_DATA_DIR: join(dir, 'data') }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['server/cli.ts', ...args], { env: { ...env, RECINTO_DATA_DIR: join(dir, 'data'), ...extraEnv }, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -54,5 +59,22 @@ describe('recinto command', () => {
     const bad = spawnSync(process.execPath, ['server/cli.ts', 'config', 'check'], { env: { ...env, RECINTO_PORT: '99999' }, encoding: 'utf8' });
     expect(bad.status).toBe(78);
     expect(bad.stderr).toContain('server.port (from RECINTO_PORT): must be <= 65535');
+  });
+
+  it("prints coturn's configuration with the secret the server signs TURN credentials with", () => {
+    const printed = recintoWith({ RECINTO_TURN_ENABLED: 'true', RECINTO_TURN_HOST: 'turn.example.org' }, 'turn', 'config');
+    expect(printed.code).toBe(0);
+    const lines = printed.out.split('\n');
+    const key = readFileSync(join(dir, 'data', 'secrets', 'secret.key'));
+    expect(lines).toContain(`static-auth-secret=${turnSecret(key)}`);
+    expect(lines).toContain('realm=turn.example.org');
+    // The SFU as its workers announce it (0.0.0.0 by default: loopback on this one host).
+    expect(lines).toContain('allowed-peer-ip=127.0.0.1');
+    expect(lines).toContain('use-auth-secret');
+    // TURN on without a name browsers could reach it at: refused, named.
+    const nameless = recintoWith({ RECINTO_TURN_ENABLED: 'true' }, 'turn', 'config');
+    expect(nameless.code).toBe(78);
+    expect(nameless.err).toContain('turn.host: required');
+    expect(recinto('turn', 'config', 'extra').code).toBe(2);
   });
 });

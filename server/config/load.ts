@@ -27,7 +27,7 @@ export class ConfigError extends Error {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 export interface LoadOptions {
   /** Defaults to process.env. */
@@ -103,6 +103,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
       `server.publicUrl: required when tls.selfSigned${source ? ` (from ${source})` : ''} is false (production): set it to the address people use, e.g. https://meet.example.org`,
     );
   }
+  // Browsers need a name to reach coturn at (docs/turn.md).
+  if (config.turn.enabled && !config.turn.host && !config.server.publicUrl) {
+    problems.push('turn.host: required when turn.enabled is true and server.publicUrl is empty: the name or address browsers reach coturn at');
+  }
+  if (config.turn.minPort > config.turn.maxPort) problems.push(`turn.minPort: ${config.turn.minPort} is above turn.maxPort (${config.turn.maxPort})`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   config.dataDir = resolvePath(config.dataDir);

@@ -94,6 +94,48 @@ export const ConfigSchema = Type.Object(
       },
       Strict,
     ),
+    metrics: Type.Object(
+      {
+        /** `GET /metrics` (Prometheus text); false: no such route. */
+        enabled: Type.Boolean(),
+        /**
+         * Scrapers send `Authorization: Bearer <token>`; empty: only loopback addresses may scrape.
+         * Visible ASCII, no spaces, 16 to 512 characters.
+         */
+        token: Type.String({ pattern: '^([!-~]{16,512})?$' }),
+      },
+      Strict,
+    ),
+    turn: Type.Object(
+      {
+        /**
+         * Hand browsers TURN relays (coturn, configured by `recinto turn config`; docs/turn.md)
+         * for networks that allow little more than HTTPS.
+         */
+        enabled: Type.Boolean(),
+        /** Host name (or address) browsers reach coturn at; empty: server.publicUrl's host. */
+        host: Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]*$' }),
+        /** TURN over UDP and TCP. */
+        port: Port,
+        /** TURN over TLS (443 where only HTTPS goes out; docs/turn.md on sharing it). */
+        tlsPort: Port,
+        /** Lifetime of the credentials handed out (never beyond the person's session). */
+        credentialTtlSeconds: Type.Integer({ minimum: 60, maximum: 86400 }),
+        /** coturn's relay ports. */
+        minPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        maxPort: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        /** Allocations per participant, and in all. */
+        userQuota: Type.Integer({ minimum: 1, maximum: 100 }),
+        totalQuota: Type.Integer({ minimum: 1, maximum: 1000000 }),
+        /** Bandwidth cap per relayed session, bytes per second; 0: none. */
+        maxBps: Type.Integer({ minimum: 0 }),
+        /** Addresses coturn listens on; empty: all. */
+        listeningIps: Type.Array(Type.String({ minLength: 2, maxLength: 45 }), { maxItems: 8 }),
+        /** coturn's public address when it runs behind NAT; empty: none. */
+        externalIp: Type.String({ maxLength: 91 }),
+      },
+      Strict,
+    ),
     auth: Type.Object(
       {
         /** Shown in authenticator apps as the issuer of the TOTP entry. */
@@ -149,4 +191,8 @@ export const ENV_KEYS: Record<string, string> = {
   RECINTO_REQUIRE_TOTP: 'auth.requireTotp',
   RECINTO_SECRET_KEY_FILE: 'secretKeyFile',
   RECINTO_INSTITUTION: 'auth.institution',
+  RECINTO_METRICS_ENABLED: 'metrics.enabled',
+  RECINTO_METRICS_TOKEN: 'metrics.token',
+  RECINTO_TURN_ENABLED: 'turn.enabled',
+  RECINTO_TURN_HOST: 'turn.host',
 };

@@ -8,13 +8,14 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecintoApp } from '../fastify.ts';
 import { describeErrors } from '../validation.ts';
 import type { RefusalAudit } from '../audit/refusals.ts';
+import type { MetricsPort } from '../metrics/port.ts';
 import { DomainError } from '../errors.ts';
 import type { OriginPolicy } from './origin.ts';
 import { httpStatus } from './status.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function registerHardening(app: RecintoApp, origins: OriginPolicy, refusals: RefusalAudit): Promise<void> {
+export async function registerHardening(app: RecintoApp, origins: OriginPolicy, refusals: RefusalAudit, metrics: MetricsPort): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -72,6 +73,7 @@ export async function registerHardening(app: RecintoApp, origins: OriginPolicy, 
   app.setErrorHandler((error: FastifyError | DomainError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof DomainError) {
       const status = httpStatus(error.code);
+      metrics.refused(error.code);
       // Refusals that come in floods are audited aggregated (CSRF, rate limits).
       if (status === 429 || error.code === 'CSRF_FAILED') {
         refusals.record({
@@ -85,14 +87,17 @@ export async function registerHardening(app: RecintoApp, origins: OriginPolicy, 
       return reply.code(status).send({ error: { code: error.code, message: error.message } });
     }
     if (error.validation) {
+      metrics.refused('INVALID_BODY');
       return reply
         .code(httpStatus('INVALID_BODY'))
         .send({ error: { code: 'INVALID_BODY', message: describeErrors(error.validation, error.validationContext ?? 'body').join('; ') } });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      metrics.refused('INVALID_BODY');
       return reply.code(error.statusCode).send({ error: { code: 'INVALID_BODY', message: error.message } });
     }
     request.log.error({ err: error }, 'request failed');
+    metrics.refused('INTERNAL');
     return reply.code(httpStatus('INTERNAL')).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
 }

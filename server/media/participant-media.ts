@@ -74,6 +74,12 @@ export class ParticipantMedia {
     await mediaCall(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
+  /** New ICE parameters for a transport whose network path changed (the browser restarts ICE with them). */
+  async restartIce(transportId: string): Promise<{ iceParameters: unknown }> {
+    const transport = this.#transport(transportId);
+    return { iceParameters: await mediaCall(() => transport.restartIce()) };
+  }
+
   /** This participant's producer for a source, if any. */
   producerFor(source: Source): types.Producer | undefined {
     return [...this.#producers.values()].find((p) => p.appData.source === source);

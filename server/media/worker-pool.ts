@@ -19,6 +19,9 @@ export interface WorkerSlot {
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
   routers: number;
+  /** Producers and consumers on this worker's routers now (kept by mediasoup's observers). */
+  producers: number;
+  consumers: number;
 }
 
 type PoolEvents = { workerDied: [index: number, error: Error]; workerReplaced: [index: number] };
@@ -70,6 +73,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData });
     slot.routers++;
     router.observer.once('close', () => slot.routers--);
+    countMedia(slot, router);
     return { router, webRtcServer: slot.webRtcServer };
   }
 
@@ -102,7 +106,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         ...(c.rtcPort ? { port: c.rtcPort + index } : { portRange: { min: c.rtcMinPort, max: c.rtcMaxPort } }),
       });
       const webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
-      const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0 };
+      const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0, producers: 0, consumers: 0 };
       worker.on('died', (error) => this.#onDied(slot, error));
       this.#log.info({ worker: index, pid: worker.pid, ports: c.rtcPort ? c.rtcPort + index : 'auto' }, 'media worker started');
       return slot;
@@ -135,6 +139,23 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       setTimeout(() => void this.#replace(slot, attempt + 1), delay).unref();
     }
   }
+}
+
+/**
+ * Keeps the slot's producer and consumer counts as mediasoup creates and closes them (closing a
+ * router or transport closes what is on it, and says so to each object's observer).
+ */
+function countMedia(slot: WorkerSlot, router: types.Router): void {
+  router.observer.on('newtransport', (transport) => {
+    transport.observer.on('newproducer', (producer) => {
+      slot.producers++;
+      producer.observer.once('close', () => slot.producers--);
+    });
+    transport.observer.on('newconsumer', (consumer) => {
+      slot.consumers++;
+      consumer.observer.once('close', () => slot.consumers--);
+    });
+  });
 }
 
 /** media.workerBin, else MEDIASOUP_WORKER_BIN, else the binary inside the mediasoup package. */

@@ -41,6 +41,7 @@ export interface ParticipantMediaPort {
   producer(producerId: string): ProducerHandle;
   createTransport(direction: Direction): Promise<Result<'createTransport'>>;
   connectTransport(transportId: string, dtlsParameters: unknown): Promise<void>;
+  restartIce(transportId: string): Promise<{ iceParameters: unknown }>;
   produce(p: { transportId: string; kind: MediaKind; source: Source; rtpParameters: unknown; paused: boolean }): Promise<ProducerHandle>;
   /** A paused consumer of another participant's producer (one per producer). */
   consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerInfo>;

@@ -22,6 +22,17 @@ export class MeetingRegistry {
     return this.#running.size;
   }
 
+  /** Running meetings, the participants inside them and the people in their waiting rooms, now. */
+  totals(): { meetings: number; participants: number; waiting: number } {
+    let participants = 0;
+    let waiting = 0;
+    for (const meeting of this.#running.values()) {
+      participants += meeting.size;
+      waiting += meeting.waiting().length;
+    }
+    return { meetings: this.#running.size, participants, waiting };
+  }
+
   find(meetingId: string): Meeting | undefined {
     return this.#running.get(meetingId);
   }

@@ -31,6 +31,7 @@ export class SignalingConnection implements Caller {
   readonly account: Caller['account'];
   /** Hash of the auth session that opened this socket; the socket lives only as long as it. */
   readonly sessionIdHash: string;
+  readonly sessionExpiresAt: number;
   membership: Caller['membership'];
 
   readonly #socket: WebSocket;
@@ -49,13 +50,14 @@ export class SignalingConnection implements Caller {
   constructor(
     socket: WebSocket,
     services: Services,
-    opened: { remoteAddress: string; account: Caller['account']; sessionIdHash: string; sessionAlive: () => boolean },
+    opened: { remoteAddress: string; account: Caller['account']; sessionIdHash: string; sessionExpiresAt: number; sessionAlive: () => boolean },
   ) {
     this.#socket = socket;
     this.#services = services;
     this.remoteAddress = opened.remoteAddress;
     this.account = opened.account;
     this.sessionIdHash = opened.sessionIdHash;
+    this.sessionExpiresAt = opened.sessionExpiresAt;
     this.#sessionAlive = opened.sessionAlive;
     this.#log = services.log.child({ conn: this.connectionId, user: opened.account.id });
     const s = services.config.signaling;
@@ -98,6 +100,7 @@ export class SignalingConnection implements Caller {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#cutOff) return;
+    const received = performance.now();
     if (!this.#bucket.take()) {
       if (++this.#refusalsInRow >= MAX_CONSECUTIVE_REFUSALS) {
         // A peer that ignores RATE_LIMITED would ignore a close handshake too: drop the TCP
@@ -105,6 +108,7 @@ export class SignalingConnection implements Caller {
         this.#cutOff = true;
         this.#log.warn({ refusals: this.#refusalsInRow, ip: this.remoteAddress }, 'signalling flood; connection terminated');
         this.#refuse('signaling.flood_disconnect', ErrorCode.RATE_LIMITED);
+        this.#services.metrics.refused(ErrorCode.RATE_LIMITED);
         this.#socket.terminate();
         return;
       }
@@ -155,14 +159,16 @@ export class SignalingConnection implements Caller {
       return;
     }
     // One request at a time per connection, in arrival order.
-    this.#queue = this.#queue.then(() => this.#dispatch(id, method as MethodName, params));
+    this.#queue = this.#queue.then(() => this.#dispatch(id, method as MethodName, params, received));
   }
 
-  async #dispatch(id: number, method: MethodName, params: unknown): Promise<void> {
+  /** `received`: when the message arrived (performance.now()), for the join time. */
+  async #dispatch(id: number, method: MethodName, params: unknown, received: number): Promise<void> {
     try {
       const handler = handlers[method] as (s: Services, caller: Caller, p: unknown) => Promise<unknown>;
       const result = await handler(this.#services, this, params);
       this.#send({ id, ok: true, result });
+      if (method === 'join') this.#services.metrics.joinAnswered((result as { status: 'joined' | 'waiting' }).status, (performance.now() - received) / 1000);
     } catch (error) {
       if (error instanceof DomainError) {
         // Refusals no handler audited (e.g. host controls from the waiting room, media calls on
@@ -198,7 +204,9 @@ export class SignalingConnection implements Caller {
     this.#services.refusals.record({ action, code, actor: this.account.id, meetingId: this.membership?.meeting.id, ip: this.remoteAddress });
   }
 
+  /** Every error answer goes through here, and is counted by its code. */
   #error(id: number | null, code: ErrorCode, message: string): void {
+    this.#services.metrics.refused(code);
     this.#send({ id, ok: false, error: { code, message } });
   }
 

@@ -10,7 +10,9 @@ import type { Meeting } from '../meetings/meeting.ts';
 import type { Participant, Waiting } from '../meetings/participant.ts';
 import type { MeetingRegistry } from '../meetings/registry.ts';
 import type { MeetingStore } from '../meetings/store.ts';
+import type { MetricsPort } from '../metrics/port.ts';
 import type { NotificationName, NotificationParams } from '../../protocol/signaling.ts';
+import type { TurnService } from '../turn/service.ts';
 
 /** What request handlers may use; built once at start-up. */
 export interface Services {
@@ -27,6 +29,10 @@ export interface Services {
   joinFailures: FailureLimiter;
   /** This server's own origins: the WebSocket handshake must come from one of them. */
   origins: OriginPolicy;
+  /** Refusals and join times, counted as they happen (server/metrics). */
+  metrics: MetricsPort;
+  /** TURN relays and their ephemeral credentials (server/turn). */
+  turn: TurnService;
 }
 
 /** The signed-in person on one signalling connection, as request handlers see them. */
@@ -40,6 +46,8 @@ export interface Caller {
   readonly account: { readonly id: string; readonly displayName: string; readonly guest?: { readonly meetingId: string } };
   /** Hash of the session (staff or guest) that opened this connection. */
   readonly sessionIdHash: string;
+  /** When that session ends at the latest (its absolute limit): nothing handed out outlives it. */
+  readonly sessionExpiresAt: number;
   /**
    * Set by `join` (waiting or admitted), changed by admission, cleared by `leave`, socket close,
    * removal, or the meeting ending.

@@ -69,6 +69,7 @@ export async function registerSignaling(
       try {
         refuseOverCap(who.account.id, request.ip);
       } catch (error) {
+        services.metrics.refused('TOO_MANY');
         socket.close(CloseCode.TOO_MANY_CONNECTIONS, (error as Error).message.slice(0, 120));
         return;
       }
@@ -101,6 +102,7 @@ export async function registerSignaling(
       return {
         account: { id: guestAccountId(guest.deviceHash), displayName: guest.displayName, guest: { meetingId: guest.meetingId } },
         sessionIdHash: guest.idHash,
+        sessionExpiresAt: guest.expiresAt,
         sessionAlive: () => services.guests.lookupByHash(guest.idHash) !== undefined,
       };
     }
@@ -108,6 +110,7 @@ export async function registerSignaling(
     return {
       account: { id: account.id, displayName: account.displayName },
       sessionIdHash: session.idHash,
+      sessionExpiresAt: session.expiresAt,
       sessionAlive: () => services.sessions.lookupByHash(session.idHash) !== undefined,
     };
   }

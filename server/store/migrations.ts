@@ -2,10 +2,36 @@
  * Schema migrations, applied in order, each exactly once, inside a transaction. Never edit a
  * migration that has shipped: add a new one.
  */
+import type Database from 'better-sqlite3';
+import { GENESIS_HASH, chainHash, type ChainRecord } from './audit-chain.ts';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step SQL cannot express, run after `sql` in the same transaction. Keep it small. */
+  run?: (db: Database.Database) => void;
+}
+
+const APPEND_ONLY_UPDATE_TRIGGER = `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`;
+
+/** Migration 6: hashes the rows already there, in seq order from the genesis value, 1000 at a time. */
+function chainExistingAuditRows(db: Database.Database): void {
+  const page = db.prepare('SELECT seq, at, action, actor, meeting_id AS meetingId, outcome, detail FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000');
+  const setHash = db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ?');
+  let previous = GENESIS_HASH;
+  let after = -Infinity;
+  for (;;) {
+    const rows = page.all(after) as ChainRecord[];
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      previous = chainHash(previous, row);
+      setHash.run(previous, row.seq);
+      after = row.seq;
+    }
+  }
+  db.exec(APPEND_ONLY_UPDATE_TRIGGER);
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -134,5 +160,32 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE meetings SET policy = json_set(policy, '$.e2ee', json('true'))
         WHERE CASE WHEN json_valid(policy) THEN json_type(policy, '$.e2ee') IS NULL ELSE 0 END;
     `,
+  },
+  {
+    version: 6,
+    name: 'audit log hash chain and signed checkpoints',
+    // The update trigger is dropped for the backfill (chainExistingAuditRows) and created again
+    // by it; every row inserted from now on must carry its hash (docs/audit.md).
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN hash TEXT;
+      CREATE TRIGGER audit_log_hash_required BEFORE INSERT ON audit_log
+        WHEN NEW.hash IS NULL OR length(NEW.hash) != 64
+        BEGIN SELECT RAISE(ABORT, 'audit_log rows carry their chain hash'); END;
+
+      -- Signed by the server's Ed25519 key: (seq, hash, at); append-only like the log.
+      CREATE TABLE audit_checkpoints (
+        seq        INTEGER PRIMARY KEY,
+        hash       TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        signature  TEXT NOT NULL
+      ) STRICT;
+      CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+      CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+
+      DROP TRIGGER audit_log_no_update;
+    `,
+    run: chainExistingAuditRows,
   },
 ];

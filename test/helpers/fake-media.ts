@@ -52,6 +52,9 @@ export class FakeParticipantMedia implements ParticipantMediaPort {
     return { id: randomUUID(), iceParameters: {}, iceCandidates: [], dtlsParameters: {} };
   }
   async connectTransport(): Promise<void> {}
+  async restartIce(): Promise<{ iceParameters: unknown }> {
+    return { iceParameters: {} };
+  }
   async produce(p: { kind: MediaKind; source: Source; paused: boolean }): Promise<FakeProducer> {
     if (this.producerFor(p.source)) throw new DomainError('CONFLICT', `a ${p.source} producer exists already`);
     await this.hold;

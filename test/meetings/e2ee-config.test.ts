@@ -57,7 +57,7 @@ describe('stored meetings', () => {
       insert.run('aaaa-old1', 'Antigua', Date.now(), JSON.stringify({ chat: false }));
       insert.run('aaaa-old2', 'Sin política', Date.now(), '{}');
       insert.run('aaaa-off', 'Ya sin cifrar', Date.now(), JSON.stringify({ e2ee: false }));
-      expect(migrate(db, MIGRATIONS)).toEqual([5]);
+      expect(migrate(db, MIGRATIONS)).toEqual(MIGRATIONS.filter((m) => m.version >= 5).map((m) => m.version));
       const stored = (id: string) => JSON.parse(db.prepare('SELECT policy FROM meetings WHERE id = ?').pluck().get(id) as string);
       expect(stored('aaaa-old1')).toEqual({ chat: false, e2ee: true });
       expect(stored('aaaa-old2')).toEqual({ e2ee: true });

@@ -15,6 +15,7 @@ import { Signaling, SignalingError } from '../signaling.ts';
 import { Chat } from './chat.ts';
 import { CallE2ee, produceOptions, transformSupport } from './e2ee.ts';
 import { HostControls } from './host-controls.ts';
+import { IceKeeper } from './ice.ts';
 import { Lifetime, SessionClosed } from './lifetime.ts';
 import type { LocalMedia } from './local-media.ts';
 import { MeetingState, type HostAction, type MeetingInfo, type Participant, type WaitingReason } from './meeting-state.ts';
@@ -52,6 +53,7 @@ export class CallSession {
   #inside: Inside | null = null;
   #device: Device | null = null;
   #transports: Transport[] = [];
+  #ice: IceKeeper | null = null;
 
   constructor(opts: JoinOptions, local: LocalMedia, view: CallView, events: SessionEvents) {
     this.#opts = opts;
@@ -119,6 +121,7 @@ export class CallSession {
     this.#life.close();
     this.#inside?.own.close();
     this.#inside?.remote.close();
+    this.#ice?.close();
     for (const t of this.#transports) t.close();
     this.#sig?.close();
     this.#inside?.e2ee?.close();
@@ -203,13 +206,12 @@ export class CallSession {
     const send = device.createSendTransport({ ...(sendInfo as TransportOptions), additionalSettings });
     const recv = device.createRecvTransport({ ...(recvInfo as TransportOptions), additionalSettings });
     this.#transports = [send, recv];
+    this.#ice = new IceKeeper(sig, life);
     for (const transport of this.#transports) {
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         sig.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
       });
-      transport.on('connectionstatechange', (s) => {
-        if (s === 'failed') console.warn(`[call] ${transport.direction} transport ICE/DTLS failed`);
-      });
+      this.#ice?.watch(transport);
     }
     own.attach(send);
     remote.attach(device, recv);

@@ -1,16 +1,25 @@
 /** A participant's own media: transports, producers (the meeting's rules decide), consumers. */
 import { auditedRefusals, inMeeting, type HandlerSet } from './common.ts';
 
-type MediaMethods = 'createTransport' | 'connectTransport' | 'produce' | 'closeProducer' | 'pauseProducer' | 'resumeProducer' | 'consume' | 'resumeConsumer';
+type MediaMethods =
+  'createTransport' | 'connectTransport' | 'restartIce' | 'produce' | 'closeProducer' | 'pauseProducer' | 'resumeProducer' | 'consume' | 'resumeConsumer';
 
 export const mediaHandlers: HandlerSet<MediaMethods> = {
-  async createTransport(_services, caller, params) {
-    return inMeeting(caller).participant.media.createTransport(params.direction);
+  async createTransport(services, caller, params) {
+    const { participant } = inMeeting(caller);
+    const transport = await participant.media.createTransport(params.direction);
+    // TURN for networks that reach the SFU only through a relay: credentials for this participant, within their session.
+    const iceServers = services.turn.iceServers(participant.id, caller.sessionExpiresAt);
+    return iceServers ? { ...transport, iceServers } : transport;
   },
 
   async connectTransport(_services, caller, params) {
     await inMeeting(caller).participant.media.connectTransport(params.transportId, params.dtlsParameters);
     return {};
+  },
+
+  async restartIce(_services, caller, params) {
+    return inMeeting(caller).participant.media.restartIce(params.transportId);
   },
 
   async produce(services, caller, params) {
