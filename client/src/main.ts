@@ -18,6 +18,7 @@ import { showAccount } from './views/account.ts';
 import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
 import type { E2eeView } from './call/e2ee.ts';
+import type { IceRoute } from './call/ice.ts';
 import { showSignIn } from './views/login.ts';
 import { showGuestMeeting, showMeeting } from './views/meeting-entry.ts';
 
@@ -29,7 +30,8 @@ import { showGuestMeeting, showMeeting } from './views/meeting-entry.ts';
  *   'ended'), `participantId` once inside, `errorCode` in state 'error' (the server's code or a
  *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED, GUEST_SESSION_ENDED) or
  *   'ended' (DENIED, REMOVED, BANNED, MEETING_ENDED), `stats()`: the inbound-rtp figures of
- *   every remote consumer, and `e2ee()`: the encryption status and frame counters (never keys).
+ *   every remote consumer, `e2ee()`: the encryption status and frame counters (never keys), and
+ *   `iceRoutes()`: each transport's selected candidate type (a relay through TURN, or direct).
  *   Elsewhere: 'idle', null, null, [].
  * It exposes no session secrets and cannot change anything.
  */
@@ -41,6 +43,8 @@ export type RecintoDebug = {
   stats(): Promise<ConsumerStats[]>;
   /** End-to-end encryption: security code, who is keyed, and the transform Worker's frame counters. */
   e2ee(): Promise<E2eeView | null>;
+  /** How each transport reaches the SFU: the selected local candidate's type (`host`, `srflx`, `relay` through TURN). */
+  iceRoutes(): Promise<IceRoute[]>;
 };
 
 declare global {
@@ -68,6 +72,7 @@ function installDebugHook(): void {
     },
     stats: async () => (call ? call.stats() : []),
     e2ee: async () => (call ? call.e2eeStats() : null),
+    iceRoutes: async () => (call ? call.iceRoutes() : []),
   });
   Object.defineProperty(window, 'recinto', { value: debug, writable: false, configurable: false, enumerable: false });
 }

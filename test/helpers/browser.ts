@@ -36,9 +36,10 @@ export type LaunchedBrowser = {
   close(): Promise<void>;
 };
 
-export async function launchBrowser(opts: { extraArgs?: string[]; label?: string } = {}): Promise<LaunchedBrowser> {
+/** `executablePath`: another way to start Chromium (e.g. inside a network namespace, test/helpers/netns.ts). */
+export async function launchBrowser(opts: { extraArgs?: string[]; label?: string; executablePath?: string } = {}): Promise<LaunchedBrowser> {
   const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: opts.executablePath ?? CHROMIUM_PATH,
     headless: true,
     args: [...CHROMIUM_ARGS, ...(opts.extraArgs ?? [])],
   });

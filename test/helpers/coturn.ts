@@ -28,8 +28,8 @@ export interface Coturn {
   stop(): void;
 }
 
-/** Starts coturn on `conf` and waits until it answers on 127.0.0.1:`port`. */
-export async function startCoturn(conf: string, port: number): Promise<Coturn> {
+/** Starts coturn on `conf` and waits until it answers on `address`:`port`. */
+export async function startCoturn(conf: string, port: number, address = '127.0.0.1'): Promise<Coturn> {
   if (!existsSync(TURNSERVER)) throw new Error(`${TURNSERVER} missing: install Debian's coturn (apt-get install coturn; .ci/run does)`);
   const dir = mkdtempSync(join(tmpdir(), 'recinto-turn-'));
   writeFileSync(join(dir, 'turnserver.conf'), conf);
@@ -48,7 +48,7 @@ export async function startCoturn(conf: string, port: number): Promise<Coturn> {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`coturn exited (${child.exitCode}):\n${output}`);
-        const c = await TurnClient.open('127.0.0.1', port);
+        const c = await TurnClient.open(address, port);
         try {
           return (await c.allocate('probe', 'probe').catch(() => null)) !== null;
         } finally {

@@ -25,6 +25,7 @@ import type { AnyErrorCode } from '../errors.ts';
 import type { ConsumerStats } from '../media.ts';
 import { SignalingError } from '../signaling.ts';
 import { prepareKeyPairs, type E2eeView } from './e2ee.ts';
+import type { IceRoute } from './ice.ts';
 import { LocalMedia } from './local-media.ts';
 import type { MeetingState, PolicyPatch, WaitingReason } from './meeting-state.ts';
 import { CallSession, type Inside } from './session.ts';
@@ -174,6 +175,11 @@ export class Call {
   /** Key status plus the transform Worker's per-stream counters (tests and the bench). */
   async e2eeStats(): Promise<E2eeView | null> {
     return (await this.#session?.inside?.e2ee?.view()) ?? null;
+  }
+
+  /** How each transport reaches the SFU (for tests and the bench). */
+  async iceRoutes(): Promise<IceRoute[]> {
+    return (await this.#session?.iceRoutes()) ?? [];
   }
 
   /** inbound-rtp figures of every remote consumer (for tests and the bench). */

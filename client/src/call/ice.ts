@@ -11,6 +11,9 @@ import type { Lifetime } from './lifetime.ts';
 
 const MIN_INTERVAL_MS = 2000;
 
+/** One transport's path to the SFU: the type of its selected local candidate (null while none is selected). */
+export type IceRoute = { direction: 'send' | 'recv'; localCandidateType: string | null; protocol: string | null };
+
 export class IceKeeper {
   readonly #sig: Signaling;
   readonly #life: Lifetime;
@@ -47,6 +50,11 @@ export class IceKeeper {
     }
   }
 
+  /** Each transport's selected candidate pair, from its statistics. */
+  async routes(): Promise<IceRoute[]> {
+    return Promise.all(this.#transports.map(async (t) => ({ direction: t.direction, ...selectedLocal(await t.getStats()) })));
+  }
+
   close(): void {
     window.removeEventListener('online', this.#onNetworkChange);
     networkInformation()?.removeEventListener('change', this.#onNetworkChange);
@@ -56,4 +64,16 @@ export class IceKeeper {
 /** The Network Information API where the browser has it (Chromium), else nothing. */
 function networkInformation(): EventTarget | undefined {
   return (navigator as Navigator & { connection?: EventTarget }).connection;
+}
+
+function selectedLocal(report: RTCStatsReport): { localCandidateType: string | null; protocol: string | null } {
+  const stats = [...(report.values() as IterableIterator<Record<string, unknown>>)];
+  const byId = new Map(stats.map((s) => [s['id'], s]));
+  const transport = stats.find((s) => s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string');
+  const pair = transport
+    ? byId.get(transport['selectedCandidatePairId'])
+    : stats.find((s) => s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded');
+  const local = pair ? byId.get(pair['localCandidateId']) : undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return { localCandidateType: text(local?.['candidateType']), protocol: text(local?.['protocol']) };
 }

@@ -15,7 +15,7 @@ import { Signaling, SignalingError } from '../signaling.ts';
 import { Chat } from './chat.ts';
 import { CallE2ee, produceOptions, transformSupport } from './e2ee.ts';
 import { HostControls } from './host-controls.ts';
-import { IceKeeper } from './ice.ts';
+import { IceKeeper, type IceRoute } from './ice.ts';
 import { Lifetime, SessionClosed } from './lifetime.ts';
 import type { LocalMedia } from './local-media.ts';
 import { MeetingState, type HostAction, type MeetingInfo, type Participant, type WaitingReason } from './meeting-state.ts';
@@ -91,6 +91,11 @@ export class CallSession {
     } catch (err) {
       await this.#failed(err);
     }
+  }
+
+  /** How each transport reaches the SFU (its selected candidate pair). */
+  iceRoutes(): Promise<IceRoute[]> {
+    return this.#ice?.routes() ?? Promise.resolve([]);
   }
 
   /** Leaves politely (`leave`, with the host role handed to someone, if given), then closes. */
