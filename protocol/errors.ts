@@ -39,6 +39,8 @@ export const ErrorCode = {
    * receivers of one producer.
    */
   TOO_MANY: 'TOO_MANY',
+  /** The server is shutting down (a restart or an update): no new joins; try again in a minute. */
+  SERVER_DRAINING: 'SERVER_DRAINING',
   /** A host muted your microphone; you can unmute once a host asks you to. */
   HOST_MUTED: 'HOST_MUTED',
   /** A host turned your camera off, or the meeting allows no cameras. */

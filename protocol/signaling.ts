@@ -323,6 +323,11 @@ export const Notifications = {
   producerAdded: Type.Object({ participantId: ObjectId, producer: ProducerInfo }),
   producerClosed: Type.Object({ participantId: ObjectId, producerId: ObjectId }),
   consumerClosed: Type.Object({ consumerId: ObjectId }),
+  /**
+   * The server is shutting down (SIGTERM: a restart or an update): it takes no new joins, and ends
+   * the meetings once everyone has left or after `graceSeconds`.
+   */
+  serverDraining: Type.Object({ graceSeconds: Type.Integer({ minimum: 0, maximum: 3600 }) }),
   /** The media server under this meeting failed; leave and join again. */
   reconnect: Type.Object({ reason: StringEnum(['media-worker-died', 'server-shutdown']) }),
   /** You were admitted from the waiting room (or a host arrived). */

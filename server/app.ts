@@ -62,6 +62,12 @@ export interface Recinto {
   log: Logger;
   /** Set on the first start only: the one-time admin password, to print once and forget. */
   firstAdmin: { username: string; password: string } | undefined;
+  /**
+   * Draining (SIGTERM): no new joins (SERVER_DRAINING), everyone inside and waiting told
+   * (`serverDraining`), /readyz 503; resolves once every meeting has emptied or after
+   * server.drainSeconds. Then `close()`.
+   */
+  drain(): Promise<void>;
   /** Graceful: tells participants, closes sockets, HTTP, workers, database. */
   close(): Promise<void>;
 }
@@ -137,13 +143,16 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, origins, requireSession });
     registerGuestRoutes(app, { config, meetingStore, guests, audit });
     const signaling = await registerSignaling(app, services, requireSession);
-    await registerHttpRoutes(app, { db, pool });
+    await registerHttpRoutes(app, { db, pool, draining: () => meetings.draining });
     await app.listen({ host: config.server.host, port: config.server.port });
     const port = (app.server.address() as AddressInfo).port;
     const displayHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
     const url = config.server.publicUrl || `https://${displayHost}:${port}`;
     log.info({ url, workers: pool.size }, 'Recinto is listening');
 
+    let draining: Promise<void> | undefined;
+    /** SIGTERM: no new joins, everyone told; resolves when the meetings have emptied or after server.drainSeconds. */
+    const drain = () => (draining ??= meetings.drain(config.server.drainSeconds * 1000));
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
@@ -152,7 +161,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, checkpoints, auth, guests, hasher, secretKey, log, firstAdmin, close };
+    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, checkpoints, auth, guests, hasher, secretKey, log, firstAdmin, drain, close };
   } catch (error) {
     await undo();
     throw error;

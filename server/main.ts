@@ -40,14 +40,19 @@ try {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      log.info({ signal }, 'stopping');
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'error while stopping');
-          process.exit(1);
-        },
-      );
+      // SIGTERM (a service manager's stop) drains: meetings are told and may end on their own
+      // within server.drainSeconds; Ctrl-C (SIGINT) stops at once.
+      const draining = signal === 'SIGTERM' && config.server.drainSeconds > 0;
+      log.info({ signal, drainSeconds: draining ? config.server.drainSeconds : 0 }, draining ? 'draining, then stopping' : 'stopping');
+      (draining ? server.drain() : Promise.resolve())
+        .then(() => server.close())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, 'error while stopping');
+            process.exit(1);
+          },
+        );
     });
   }
 } catch (error) {

@@ -20,6 +20,11 @@ export const ConfigSchema = Type.Object(
         port: Port,
         /** The origin people use, e.g. https://meet.example.org; empty: the listener's own names (http/origin.ts), only while tls.selfSigned. */
         publicUrl: Type.String({ pattern: '^(https://[^/\\s]+)?$' }),
+        /**
+         * On SIGTERM: how long meetings may go on (no new joins) before they are ended; 0 ends them
+         * at once. Keep it below the service manager's stop timeout (systemd: TimeoutStopSec=30).
+         */
+        drainSeconds: Type.Integer({ minimum: 0, maximum: 3600 }),
       },
       Strict,
     ),

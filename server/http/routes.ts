@@ -9,11 +9,11 @@ import { PROJECT_ROOT } from '../config/load.ts';
 
 export const CLIENT_DIST = join(PROJECT_ROOT, 'client', 'dist');
 
-export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: WorkerPool }): Promise<void> {
+export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: WorkerPool; draining: () => boolean }): Promise<void> {
   // Liveness: the process answers.
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  // Readiness: able to host meetings (every media worker alive, database answering).
+  // Readiness: able to host meetings (every media worker alive, database answering, not shutting down).
   app.get('/readyz', async (_request, reply) => {
     let database: 'open' | 'error' = 'open';
     try {
@@ -22,8 +22,9 @@ export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: 
       database = 'error';
     }
     const workers = { alive: deps.pool.alive, total: deps.pool.size };
-    const ready = database === 'open' && workers.alive === workers.total && workers.total > 0;
-    return reply.code(ready ? 200 : 503).send({ ready, workers, database });
+    const draining = deps.draining();
+    const ready = database === 'open' && workers.alive === workers.total && workers.total > 0 && !draining;
+    return reply.code(ready ? 200 : 503).send({ ready, workers, database, ...(draining ? { draining } : {}) });
   });
 
   if (!existsSync(join(CLIENT_DIST, 'index.html'))) {

@@ -63,6 +63,7 @@ export const HTTP_STATUS = {
   INTERNAL: 500,
   MEDIA_ERROR: 500,
   BUSY: 503,
+  SERVER_DRAINING: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 export function httpStatus(code: ErrorCode): number {

@@ -102,6 +102,12 @@ export class Meeting extends MeetingState {
     this.close('ended');
   }
 
+  /** The server is shutting down: everyone inside and waiting is told how long the meeting has. */
+  announceDraining(graceSeconds: number): void {
+    this.roster.broadcast('serverDraining', { graceSeconds });
+    for (const w of this.waiting()) w.link.notify('serverDraining', { graceSeconds });
+  }
+
   /** Tells the hosts the meeting password changed; the new one only to its own hosts. */
   passwordChanged(password: string | null): void {
     for (const p of this.participants()) {

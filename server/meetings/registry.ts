@@ -2,6 +2,7 @@
  * Running meetings by id. A meeting starts (gets a room in the SFU) when
  * its first participant enters and stops when its last one leaves or its worker dies.
  */
+import { DomainError } from '../errors.ts';
 import type { MediaRoom } from './media-port.ts';
 import { Meeting, type MeetingMemory } from './meeting.ts';
 import type { MeetingRecord } from './store.ts';
@@ -13,6 +14,7 @@ export class MeetingRegistry {
   readonly #starting = new Map<string, Promise<Meeting>>();
   /** Meetings whose media failed, remembered until they start again (bounded by meeting count). */
   readonly #interrupted = new Map<string, MeetingMemory>();
+  #draining = false;
 
   constructor(openRoom: (meetingId: string) => Promise<MediaRoom>) {
     this.#openRoom = openRoom;
@@ -55,6 +57,7 @@ export class MeetingRegistry {
 
   /** The running meeting, started if needed (concurrent callers share one start). */
   async open(record: MeetingRecord): Promise<Meeting> {
+    if (this.#draining) throw new DomainError('SERVER_DRAINING', 'the server is shutting down (a restart or an update): try again in a minute');
     const running = this.#running.get(record.id);
     if (running && !running.closed) return running;
     let starting = this.#starting.get(record.id);
@@ -63,6 +66,30 @@ export class MeetingRegistry {
       this.#starting.set(record.id, starting);
     }
     return starting;
+  }
+
+  /** Shutting down: no new joins (SERVER_DRAINING); running meetings go on until they empty. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Stops taking joins, tells everyone inside and waiting, and resolves once every meeting has
+   * emptied or after `graceMs`, whichever is first (the caller then ends what is left).
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
+    const graceSeconds = Math.ceil(graceMs / 1000);
+    for (const meeting of this.#running.values()) meeting.announceDraining(graceSeconds);
+    const deadline = Date.now() + graceMs;
+    while (this.#running.size > 0 || this.#starting.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        timer.unref();
+      });
+    }
   }
 
   /** Ends every running meeting, telling participants why. */

@@ -252,6 +252,8 @@ export class CallSession {
     sig.on('removed', ({ banned }) => events.ended(banned ? 'BANNED' : 'REMOVED'));
     sig.on('meetingEnded', () => events.ended('MEETING_ENDED'));
     sig.on('reconnect', ({ reason }) => events.reconnect(reason));
+    // Kept in the alert region (inside or waiting): the call will end, and why.
+    sig.on('serverDraining', ({ graceSeconds }) => view.alert('statusServerDraining', { seconds: String(graceSeconds) }));
 
     inside('participantJoined', ({ meeting, remote, e2ee }, { participant }) => {
       meeting.others.set(participant.id, participant);

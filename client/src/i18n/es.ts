@@ -141,6 +141,7 @@ export const es = {
   statusAdmitted: 'Le han admitido en la reunión.',
   statusCallEnded: 'La llamada ha terminado.',
   statusWaitingArrived: '{name} espera en la sala de espera.',
+  statusServerDraining: 'El servidor se va a reiniciar: la reunión terminará en {seconds} s como mucho. Podrá volver a entrar en cuanto esté de nuevo en marcha.',
   statusMeetingPasswordChanged: 'La contraseña de la reunión ha cambiado: la invitación anterior ya no sirve.',
   statusMeetingPasswordChangedTo:
     'La contraseña de la reunión ha cambiado a {password}: la invitación anterior ya no sirve. Envíe la nueva a quien deba entrar.',
@@ -302,6 +303,7 @@ export const es = {
   err_E2EE_CODEC: 'En una reunión cifrada solo se envía audio Opus y vídeo VP8.',
   err_INVALID_CREDENTIALS: 'Nombre de usuario o contraseña incorrectos.',
   err_TOO_MANY_ATTEMPTS: 'Demasiados intentos fallidos. Vuelva a intentarlo más tarde.',
+  err_SERVER_DRAINING: 'El servidor se está reiniciando y no admite entradas ahora. Vuelva a intentarlo en un minuto.',
   err_TOO_MANY: 'Ya tiene demasiadas conexiones o reuniones abiertas. Cierre alguna pestaña y vuelva a intentarlo.',
   errGuestWait: 'Demasiadas contraseñas incorrectas desde este navegador. Espere {seconds} segundos y vuelva a intentarlo.',
   err_INVALID_CODE: 'El código no es correcto. Compruebe que la hora del teléfono es la correcta y escriba el código que se muestra ahora.',
