@@ -141,7 +141,8 @@ export const es = {
   statusAdmitted: 'Le han admitido en la reunión.',
   statusCallEnded: 'La llamada ha terminado.',
   statusWaitingArrived: '{name} espera en la sala de espera.',
-  statusServerDraining: 'El servidor se va a reiniciar: la reunión terminará en {seconds} s como mucho. Podrá volver a entrar en cuanto esté de nuevo en marcha.',
+  statusServerDraining:
+    'El servidor se va a reiniciar: la reunión terminará en {seconds} s como mucho. Podrá volver a entrar en cuanto esté de nuevo en marcha.',
   statusMeetingPasswordChanged: 'La contraseña de la reunión ha cambiado: la invitación anterior ya no sirve.',
   statusMeetingPasswordChangedTo:
     'La contraseña de la reunión ha cambiado a {password}: la invitación anterior ya no sirve. Envíe la nueva a quien deba entrar.',
