@@ -85,6 +85,24 @@ module.exports = {
       to: { path: '^server/', pathNot: '^server/(audit|store)/' },
     },
     {
+      name: 'backup-above-store-and-audit',
+      severity: 'error',
+      comment:
+        'server/backup (recinto backup and restore) works on the files of a data directory: it ' +
+        'imports nothing of server/ but itself, server/store and server/audit (to audit).',
+      from: { path: '^server/backup/' },
+      to: { path: '^server/', pathNot: '^server/(backup|store|audit)/' },
+    },
+    {
+      name: 'siem-above-audit',
+      severity: 'error',
+      comment:
+        'server/siem (forwarding the audit trail to a SIEM) reads the chain and its checkpoints: it ' +
+        'imports nothing of server/ but itself, server/audit, server/store and server/config.',
+      from: { path: '^server/siem/' },
+      to: { path: '^server/', pathNot: '^server/(siem|audit|store|config)/' },
+    },
+    {
       name: 'client-not-to-server',
       severity: 'error',
       comment: 'The browser client shares only protocol/ with the server: nothing of server/ (nor of ' + 'test/, bench/, scripts/) goes into the bundle.',

@@ -14,12 +14,14 @@ import { PasswordHasher } from './auth/passwords.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
 import { TurnService } from './turn/service.ts';
+import { MeetingMemoryStore } from './meetings/memory-store.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import { AuditCheckpoints } from './audit/checkpoints.ts';
 import { loadOrCreateSigningKey, signingKeyFile } from './audit/signing-key.ts';
 import { RefusalAudit } from './audit/refusals.ts';
+import { startSiem, type Siem } from './siem/siem.ts';
 import type { RecintoApp } from './fastify.ts';
 import { registerHardening } from './http/hardening.ts';
 import { OriginPolicy } from './http/origin.ts';
@@ -37,6 +39,7 @@ import { RecintoMetrics } from './metrics/metrics.ts';
 import { registerMetrics } from './metrics/routes.ts';
 import type { Services } from './signaling/context.ts';
 import { registerSignaling } from './signaling/plugin.ts';
+import type { SignalingConnection } from './signaling/connection.ts';
 import { FailureLimiter } from './rate-limit.ts';
 import { openDatabase, type Db } from './store/db.ts';
 
@@ -50,11 +53,15 @@ export interface Recinto {
   pool: WorkerPool;
   meetings: MeetingRegistry;
   meetingStore: MeetingStore;
+  /** The open signalling connections (what a shutdown closes; tests drop one to stand for a lost network). */
+  connections: ReadonlySet<SignalingConnection>;
   audit: Audit;
   /** Refusals that come in floods, audited aggregated (flush() writes the repeats now). */
   refusals: RefusalAudit;
   /** Signed checkpoints of the audit chain, each minute and on close (onCheckpoint to ship them). */
   checkpoints: AuditCheckpoints;
+  /** Forwarding to the SIEM (siem.*): outbox() says what each destination has not acknowledged yet. */
+  siem: Siem;
   auth: AuthService;
   guests: GuestSessionStore;
   hasher: PasswordHasher;
@@ -91,6 +98,10 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const checkpoints = new AuditCheckpoints(db, loadOrCreateSigningKey(signingKeyFile(config.secretKeyFile)), {
       onError: (err) => log.error({ err }, 'audit checkpoint failed'),
     });
+    // Sends the chain to the SIEM; closed after the last checkpoint (which it then tries to send), before the database.
+    const siem = startSiem(config.siem, db, log);
+    cleanups.push(() => siem.close());
+    checkpoints.onCheckpoint(() => siem.wake());
     // The last checkpoint once everything else has closed, then the database (cleanups run in reverse).
     cleanups.push(() => checkpoints.close());
     // Flushed before the database closes (cleanups run in reverse).
@@ -107,7 +118,11 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
-    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }));
+    // What running meetings remember survives a crash or restart (saved each second when it changes).
+    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }), new MeetingMemoryStore(db));
+    const snapshots = setInterval(() => meetings.snapshot(), 1000);
+    snapshots.unref();
+    cleanups.push(() => clearInterval(snapshots));
     const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);
@@ -161,7 +176,28 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
         for (const c of signaling.connections) c.close(1001, 'server shutting down');
         await undo();
       })());
-    return { url, port, app, db, pool, meetings, meetingStore, audit, refusals, checkpoints, auth, guests, hasher, secretKey, log, firstAdmin, drain, close };
+    return {
+      url,
+      port,
+      app,
+      db,
+      pool,
+      meetings,
+      meetingStore,
+      connections: signaling.connections,
+      audit,
+      refusals,
+      checkpoints,
+      siem,
+      auth,
+      guests,
+      hasher,
+      secretKey,
+      log,
+      firstAdmin,
+      drain,
+      close,
+    };
   } catch (error) {
     await undo();
     throw error;

@@ -10,6 +10,7 @@ import { MeetingStore } from './meetings/store.ts';
 import { openDatabase } from './store/db.ts';
 import { createAudit } from './audit/audit.ts';
 import { AUDIT_HELP, auditCommand } from './audit/commands.ts';
+import { BACKUP_HELP, backupCommand } from './backup/commands.ts';
 import { signingKeyFile } from './audit/signing-key.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { AccountStore } from './auth/accounts.ts';
@@ -44,7 +45,7 @@ const HELP = `usage: recinto <command>
   user revoke-sessions USERNAME       sign the user out everywhere
   turn config                         print a hardened coturn turnserver.conf from this
                                       configuration (docs/turn.md; it holds the shared secret)
-${AUDIT_HELP}`;
+${AUDIT_HELP}${BACKUP_HELP}`;
 
 function die(message: string, code = 2): never {
   process.stderr.write(`recinto: ${message}\n`);
@@ -105,6 +106,25 @@ switch (command) {
       out: (text) => process.stdout.write(text),
       err: (text) => process.stderr.write(text),
     });
+    break;
+  }
+  case 'backup':
+  case 'restore': {
+    process.exitCode = await backupCommand(
+      command,
+      [sub, ...rest].filter((a): a is string => a !== undefined),
+      {
+        dataDir: config.dataDir,
+        secretKeyFile: config.secretKeyFile,
+        signingKeyFile: signingKeyFile(config.secretKeyFile),
+        version: pkg.version,
+        actor: `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`,
+        env: process.env,
+        stdin: process.stdin,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      },
+    );
     break;
   }
   case 'turn': {

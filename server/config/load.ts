@@ -13,8 +13,8 @@ import { ConfigSchema, ENV_KEYS, type Config } from './schema.ts';
 /** The project root: relative paths in configuration files are resolved against it. */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** RECINTO_* variables that are not configuration keys but are known (wrapper, config file, client build). */
-const OTHER_ENV = new Set(['RECINTO_CONFIG', 'RECINTO_CACHE_DIR', 'RECINTO_SOURCEMAPS']);
+/** RECINTO_* variables that are not configuration keys but are known (wrapper, config file, client build, backup passphrase). */
+const OTHER_ENV = new Set(['RECINTO_CONFIG', 'RECINTO_CACHE_DIR', 'RECINTO_SOURCEMAPS', 'RECINTO_BACKUP_PASSPHRASE']);
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -108,14 +108,33 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push('turn.host: required when turn.enabled is true and server.publicUrl is empty: the name or address browsers reach coturn at');
   }
   if (config.turn.minPort > config.turn.maxPort) problems.push(`turn.minPort: ${config.turn.minPort} is above turn.maxPort (${config.turn.maxPort})`);
+  problems.push(...siemProblems(config.siem));
   if (problems.length > 0) throw new ConfigError(problems);
 
   config.dataDir = resolvePath(config.dataDir);
   config.tls.certFile = resolvePath(config.tls.certFile);
   config.tls.keyFile = resolvePath(config.tls.keyFile);
   if (config.media.workerBin) config.media.workerBin = resolvePath(config.media.workerBin);
+  for (const files of [config.siem.syslog, config.siem.https] as Record<string, unknown>[]) {
+    for (const key of ['caFile', 'certFile', 'keyFile', 'hmacKeyFile']) if (typeof files[key] === 'string' && files[key]) files[key] = resolvePath(files[key]);
+  }
   config.secretKeyFile = config.secretKeyFile ? resolvePath(config.secretKeyFile) : resolve(config.dataDir, 'secrets', 'secret.key');
   return config;
+}
+
+/** What a SIEM destination that is enabled needs (docs/audit.md, "SIEM"). */
+function siemProblems({ syslog, https, retryMinMs, retryMaxMs }: Config['siem']): string[] {
+  const problems: string[] = [];
+  if (syslog.enabled && !syslog.host) problems.push("siem.syslog.host: required when siem.syslog.enabled is true: the collector's host name");
+  if (syslog.enabled && syslog.port === 0) problems.push('siem.syslog.port: required when siem.syslog.enabled is true (6514 is syslog over TLS)');
+  if (!syslog.certFile !== !syslog.keyFile)
+    problems.push('siem.syslog.certFile: a client certificate needs its key (siem.syslog.keyFile), and the other way round');
+  if (https.enabled && !https.url) problems.push("siem.https.url: required when siem.https.enabled is true: the receiver's https:// address");
+  if (https.enabled && !https.hmacKeyFile === !https.secret) {
+    problems.push('siem.https.hmacKeyFile: exactly one of siem.https.hmacKeyFile and siem.https.secret is required when siem.https.enabled is true');
+  }
+  if (retryMinMs > retryMaxMs) problems.push(`siem.retryMinMs: ${retryMinMs} is above siem.retryMaxMs (${retryMaxMs})`);
+  return problems;
 }
 
 function resolvePath(path: string): string {

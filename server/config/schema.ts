@@ -32,7 +32,7 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ minLength: 1 }),
     /**
      * AES-256 key that seals secrets stored in the database (TOTP secrets, meeting passwords);
-     * empty: <dataDir>/secrets/secret.key, created on first start. Keep it out of database backups.
+     * empty: <dataDir>/secrets/secret.key, created on first start. Keep it out of plain database copies (recinto backup encrypts it with the database).
      */
     secretKeyFile: Type.String(),
     tls: Type.Object(
@@ -141,6 +141,48 @@ export const ConfigSchema = Type.Object(
       },
       Strict,
     ),
+    /** Forwarding the audit trail to the institution's SIEM (docs/audit.md, "SIEM"). */
+    siem: Type.Object(
+      {
+        /** Syslog over TLS (RFC 5425): RFC 5424 messages, octet-counted. */
+        syslog: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            /** The collector's host name (checked against its certificate) or address. */
+            host: Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]*$' }),
+            port: Port,
+            /** PEM CA file the collector's certificate must chain to; empty: Node's trusted roots. */
+            caFile: Type.String(),
+            /** Client certificate and key (PEM) for mutual TLS; both or neither. */
+            certFile: Type.String(),
+            keyFile: Type.String(),
+            facility: StringEnum(['user', 'daemon', 'auth', 'authpriv', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']),
+            /** A record written to the connection counts as acknowledged once the connection stayed up this long after. */
+            settleMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+          },
+          Strict,
+        ),
+        /** JSON batches POSTed over HTTPS, signed with HMAC-SHA256; a 2xx reply acknowledges. */
+        https: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            url: Type.String({ pattern: '^(https://[^\\s]+)?$' }),
+            /** File holding the HMAC key (32+ bytes, mode 0600); or `secret`, not both. */
+            hmacKeyFile: Type.String(),
+            secret: Type.String({ pattern: '^([!-~]{32,1024})?$' }),
+            /** PEM CA file the receiver's certificate must chain to; empty: Node's trusted roots. */
+            caFile: Type.String(),
+          },
+          Strict,
+        ),
+        /** Records per syslog write or HTTPS request. */
+        batchSize: Type.Integer({ minimum: 1, maximum: 10_000 }),
+        /** Backoff after a failed send: from retryMinMs, doubling, up to retryMaxMs. */
+        retryMinMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
+        retryMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+      },
+      Strict,
+    ),
     auth: Type.Object(
       {
         /** Shown in authenticator apps as the issuer of the TOTP entry. */
@@ -200,4 +242,10 @@ export const ENV_KEYS: Record<string, string> = {
   RECINTO_METRICS_TOKEN: 'metrics.token',
   RECINTO_TURN_ENABLED: 'turn.enabled',
   RECINTO_TURN_HOST: 'turn.host',
+  RECINTO_SIEM_SYSLOG_ENABLED: 'siem.syslog.enabled',
+  RECINTO_SIEM_SYSLOG_HOST: 'siem.syslog.host',
+  RECINTO_SIEM_SYSLOG_PORT: 'siem.syslog.port',
+  RECINTO_SIEM_HTTPS_ENABLED: 'siem.https.enabled',
+  RECINTO_SIEM_HTTPS_URL: 'siem.https.url',
+  RECINTO_SIEM_HTTPS_SECRET: 'siem.https.secret',
 };

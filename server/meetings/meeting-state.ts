@@ -173,7 +173,7 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
       return { status: 'joined', participant };
     }
     // Once: leaving and coming back later means the waiting room again.
-    const readmit = this.#readmit.delete(identity.accountId) && !this.#removed.has(identity.accountId);
+    const readmit = this.comesBack(identity.accountId) && !this.#removed.has(identity.accountId);
     if (readmit) return { status: 'joined', participant: this.#add(identity, 'participant', link, false) };
     const refuse = (code: 'MEETING_LOCKED' | 'MEETING_FULL', message: string): never => {
       this.releaseIfEmpty();
@@ -187,6 +187,11 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     const entry: Waiting = { id: randomUUID(), identity, since: Date.now(), reason, previouslyRemoved: this.#removed.has(identity.accountId), link };
     this.roster.addWaiting(entry);
     return { status: 'waiting', entry };
+  }
+
+  /** Was this person inside before the media or the server failed (once)? */
+  protected comesBack(accountId: string): boolean {
+    return this.#readmit.delete(accountId);
   }
 
   /** Admits one waiting person (`banned`: whether a stored ban holds them). */

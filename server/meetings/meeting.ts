@@ -19,7 +19,25 @@ import * as rules from './rules.ts';
 export type { Entered, MeetingMemory } from './meeting-state.ts';
 type ChatContent = { text: string } | { sealed: string };
 
+/** How long someone whose connection was lost may come back in without waiting again. */
+const COME_BACK_MS = 2 * 60_000;
+
 export class Meeting extends MeetingState {
+  /** Accounts whose connection was lost (not a `leave`), and when: they come back without waiting, for a while. */
+  readonly #lost = new Map<string, number>();
+
+  /** A participant's connection dropped without `leave` (a network blip, a closed laptop): they may come straight back. */
+  connectionLost(p: Participant): void {
+    this.#lost.set(p.identity.accountId, Date.now());
+    this.leave({ participant: p });
+  }
+
+  protected override comesBack(accountId: string): boolean {
+    const lostAt = this.#lost.get(accountId);
+    this.#lost.delete(accountId);
+    return super.comesBack(accountId) || (lostAt !== undefined && Date.now() - lostAt < COME_BACK_MS);
+  }
+
   // --- host controls -------------------------------------------------------------------------
 
   /** Pauses their microphone at the SFU and holds it until a host asks them to unmute. */

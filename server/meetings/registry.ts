@@ -4,6 +4,7 @@
  */
 import { DomainError } from '../errors.ts';
 import type { MediaRoom } from './media-port.ts';
+import { encode, type MeetingMemoryStore } from './memory-store.ts';
 import { Meeting, type MeetingMemory } from './meeting.ts';
 import type { MeetingRecord } from './store.ts';
 
@@ -13,11 +14,34 @@ export class MeetingRegistry {
   readonly #running = new Map<string, Meeting>();
   readonly #starting = new Map<string, Promise<Meeting>>();
   /** Meetings whose media failed, remembered until they start again (bounded by meeting count). */
-  readonly #interrupted = new Map<string, MeetingMemory>();
+  readonly #interrupted: Map<string, MeetingMemory>;
+  /** Where memories outlive the process (memory-store.ts); none in unit tests. */
+  readonly #memories: MeetingMemoryStore | undefined;
+  /** The memory last saved per running meeting, to save only what changed. */
+  readonly #saved = new Map<string, string>();
   #draining = false;
 
-  constructor(openRoom: (meetingId: string) => Promise<MediaRoom>) {
+  /**
+   * `memories`: what meetings remembered before this process started (a crash, a restart) is
+   * taken from there, and kept there as meetings run (`snapshot`).
+   */
+  constructor(openRoom: (meetingId: string) => Promise<MediaRoom>, memories?: MeetingMemoryStore, memoryMaxAgeMs = 15 * 60_000) {
     this.#openRoom = openRoom;
+    this.#memories = memories;
+    this.#interrupted = memories?.recent(memoryMaxAgeMs) ?? new Map<string, MeetingMemory>();
+  }
+
+  /** Saves what each running meeting remembers, where it changed since the last time (called every second). */
+  snapshot(): void {
+    if (!this.#memories) return;
+    for (const [meetingId, meeting] of this.#running) {
+      if (meeting.closed) continue;
+      const memory = meeting.memory();
+      const text = encode(memory);
+      if (this.#saved.get(meetingId) === text) continue;
+      this.#memories.save(meetingId, memory);
+      this.#saved.set(meetingId, text);
+    }
   }
 
   get running(): number {
@@ -104,7 +128,13 @@ export class MeetingRegistry {
     this.#running.set(meetingId, meeting);
     meeting.once('closed', (reason, memory) => {
       if (this.#running.get(meetingId) === meeting) this.#running.delete(meetingId);
-      if (reason === 'media-worker-died') this.#interrupted.set(meetingId, memory);
+      this.#saved.delete(meetingId);
+      // Interrupted (media failure, shutdown): remembered for when people come back. Ended or
+      // emptied: forgotten.
+      const interrupted = reason === 'media-worker-died' || reason === 'server-shutdown';
+      if (interrupted) this.#interrupted.set(meetingId, memory);
+      if (interrupted) this.#memories?.save(meetingId, memory);
+      else this.#memories?.forget(meetingId);
     });
     return meeting;
   }

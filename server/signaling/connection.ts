@@ -189,7 +189,9 @@ export class SignalingConnection implements Caller {
       const membership = this.membership;
       if (!membership) return;
       this.membership = undefined;
-      membership.meeting.leave(membership.waiting ? { waiting: membership.waiting } : { participant: membership.participant });
+      // A socket that closes without `leave` lost its connection: someone inside may come straight back.
+      if (membership.waiting) membership.meeting.leave({ waiting: membership.waiting });
+      else membership.meeting.connectionLost(membership.participant);
       this.#services.audit({
         action: 'meeting.leave',
         outcome: 'ok',

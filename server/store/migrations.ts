@@ -188,4 +188,32 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     run: chainExistingAuditRows,
   },
+  {
+    version: 7,
+    name: 'SIEM outbox: what each destination has acknowledged',
+    // The outbox is the chain itself: what a destination still has to receive is every record
+    // and checkpoint after its cursor (server/siem/outbox.ts, docs/audit.md "SIEM"), so an audit
+    // append writes nothing more. A destination without a row starts from the first record.
+    sql: `
+      CREATE TABLE siem_cursors (
+        destination      TEXT PRIMARY KEY,
+        record_seq       INTEGER NOT NULL,
+        checkpoint_seq   INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 8,
+    name: 'what running meetings remember, for a restart',
+    // One JSON snapshot per running meeting (server/meetings/memory-store.ts): who was admitted,
+    // co-hosts, removals, the lock, the live policy. Dropped when the meeting ends or empties.
+    sql: `
+      CREATE TABLE meeting_memory (
+        meeting_id  TEXT PRIMARY KEY,
+        memory      TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

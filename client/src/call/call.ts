@@ -34,6 +34,8 @@ import type { CallState, CallView, HostMethod, JoinOptions } from './types.ts';
 export type { CallState, CallView, HostMethod, JoinOptions, MediaKind, Source } from './types.ts';
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** How long a lost connection is retried before the call says so and stops. */
+const RECOVERY_MS = 60_000;
 
 export class Call {
   readonly #view: CallView;
@@ -45,6 +47,8 @@ export class Call {
   #participantId: string | null = null;
   /** Automatic re-joins allowed for the current `reconnect` notice. */
   #reconnectsLeft = 1;
+  /** After a lost connection: until when new sessions are tried, and the next pause. */
+  #recovering: { until: number; pauseMs: number } | null = null;
 
   constructor(view: CallView) {
     this.#view = view;
@@ -89,6 +93,7 @@ export class Call {
     if (this.#state === 'joining' || this.#state === 'waiting' || this.#state === 'joined') return;
     this.#opts = opts;
     this.#reconnectsLeft = 1;
+    this.#recovering = null;
     this.#participantId = null;
     this.#local.reset();
     this.#setState('joining');
@@ -105,6 +110,7 @@ export class Call {
    */
   async leave(handOverTo?: string): Promise<void> {
     prepareKeyPairs();
+    this.#recovering = null;
     const session = this.#session;
     this.#session = null;
     await session?.leave(handOverTo, 3000);
@@ -209,6 +215,7 @@ export class Call {
         // Nothing is sent from the waiting room: camera and microphone stay off until admitted.
         this.#local.stop();
         this.#setState('waiting');
+        this.#recovered();
         this.#view.status(reason === 'no-host' ? 'statusWaitingNoHost' : 'statusWaitingRoom');
       },
       entering: (selfId) => {
@@ -219,8 +226,9 @@ export class Call {
       joined: () => {
         this.#reconnectsLeft = 1;
         this.#setState('joined');
+        this.#recovered();
       },
-      failed: (code) => this.#finish('error', code),
+      failed: (code) => (this.#mayRecover(code) ? void this.#recover() : this.#finish('error', code)),
       ended: (code) => this.#finish('ended', code),
       reconnect: (reason) => void this.#rejoin(reason),
     });
@@ -230,6 +238,7 @@ export class Call {
 
   /** The current session is over (failed, or the meeting ended for us): everything stops. */
   #finish(state: 'error' | 'ended', code: AnyErrorCode): void {
+    this.#recovering = null;
     const session = this.#session;
     this.#session = null;
     this.#release(session);
@@ -244,6 +253,43 @@ export class Call {
     if (!keepLocal) this.#local.stop();
   }
 
+  /**
+   * The connection to the server was lost (a network blip, the server restarting or killed): new
+   * sessions, with growing pauses, for up to a minute — the server gives people their places back
+   * (the admitted straight in, co-hosts, the lock). A refusal (signed out, banned, …) ends it.
+   */
+  #mayRecover(code: AnyErrorCode): boolean {
+    if (this.#recovering) return (code === 'CONNECTION_FAILED' || code === 'CONNECTION_LOST') && Date.now() < this.#recovering.until;
+    return code === 'CONNECTION_LOST' && (this.#state === 'joined' || this.#state === 'joining' || this.#state === 'waiting');
+  }
+
+  async #recover(): Promise<void> {
+    const session = this.#session;
+    this.#session = null;
+    const wasInside = this.#state === 'joined' || this.#state === 'joining';
+    if (!this.#recovering) {
+      this.#recovering = { until: Date.now() + RECOVERY_MS, pauseMs: 500 };
+      console.warn('[call] connection lost; reconnecting');
+    }
+    // Camera and microphone stay on for the way back in (not in the waiting room: they were off).
+    this.#release(session, wasInside && this.#local.stream !== null);
+    this.#setState('joining');
+    // After the state (showing 'joining' clears the alert region), on every attempt.
+    this.#view.alert('statusConnectionLost');
+    const pause = this.#recovering.pauseMs;
+    this.#recovering.pauseMs = Math.min(pause * 2, 4000);
+    await delay(pause);
+    if (this.#state !== 'joining' || this.#session !== null) return;
+    await this.#connect();
+  }
+
+  /** Back in (or in the waiting room) after a lost connection: said once. */
+  #recovered(): void {
+    if (!this.#recovering) return;
+    this.#recovering = null;
+    this.#view.alert('statusConnectionBack');
+  }
+
   /** The server asked us to join again: a new session, once per notice (else the call fails). */
   async #rejoin(reason: string): Promise<void> {
     console.warn(`[call] server asked to reconnect: ${reason}`);
@@ -251,6 +297,18 @@ export class Call {
     this.#session = null;
     this.#view.status('statusReconnecting');
     await session?.leave(undefined, 2000);
+    // A server shutting down comes back later: keep trying as after a lost connection.
+    if (reason === 'server-shutdown' && this.#state !== 'left') {
+      this.#release(session, true);
+      this.#session = null;
+      this.#recovering ??= { until: Date.now() + RECOVERY_MS, pauseMs: 1500 };
+      this.#setState('joining');
+      this.#view.alert('statusServerRestarting');
+      await delay(this.#recovering.pauseMs);
+      if (this.#state !== 'joining' || this.#session !== null) return;
+      await this.#connect();
+      return;
+    }
     const givingUp = this.#reconnectsLeft <= 0 || this.#state === 'left';
     this.#release(session, !givingUp);
     if (givingUp) {

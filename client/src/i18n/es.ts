@@ -141,6 +141,9 @@ export const es = {
   statusAdmitted: 'Le han admitido en la reunión.',
   statusCallEnded: 'La llamada ha terminado.',
   statusWaitingArrived: '{name} espera en la sala de espera.',
+  statusConnectionLost: 'Se ha perdido la conexión con el servidor. Reconectando… (su sitio en la reunión se conserva)',
+  statusConnectionBack: 'Conexión recuperada.',
+  statusServerRestarting: 'El servidor se está reiniciando. Volverá a la reunión en cuanto esté de nuevo en marcha…',
   statusServerDraining:
     'El servidor se va a reiniciar: la reunión terminará en {seconds} s como mucho. Podrá volver a entrar en cuanto esté de nuevo en marcha.',
   statusMeetingPasswordChanged: 'La contraseña de la reunión ha cambiado: la invitación anterior ya no sirve.',
