@@ -5,21 +5,15 @@
  * because running meetings' memory is kept in SQLite (server/meetings/memory-store.ts) and
  * sessions, meetings and bans are stored. A real server process, real sockets, a real worker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../server/auth/accounts.ts';
-import { loadOrCreateKey } from '../server/auth/secret-box.ts';
-import { SessionStore } from '../server/auth/sessions.ts';
-import { loadConfig } from '../server/config/load.ts';
-import { MeetingStore } from '../server/meetings/store.ts';
-import { openDatabase } from '../server/store/db.ts';
 import { freeUdpAndTcpPort } from './helpers/coturn.ts';
-import { HttpClient } from './helpers/http-client.ts';
+import type { HttpClient } from './helpers/http-client.ts';
+import { killServerProcess, seedDataDir, serverEnv, startServerProcess } from './helpers/server-process.ts';
 import { TestClient } from './helpers/ws-client.ts';
-import { waitFor } from './helpers/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'recinto-recovery-'));
 const children: ChildProcess[] = [];
@@ -28,59 +22,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function serverEnv(port: number): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RECINTO_')));
-  return {
-    ...clean,
-    RECINTO_HOST: '127.0.0.1',
-    RECINTO_PORT: String(port),
-    RECINTO_DATA_DIR: join(dir, 'data'),
-    RECINTO_TLS_CERT: join(dir, 'cert.pem'),
-    RECINTO_TLS_KEY: join(dir, 'key.pem'),
-    RECINTO_MEDIA_WORKERS: '1',
-    RECINTO_LISTEN_IP: '127.0.0.1',
-    RECINTO_RTC_PORT: '0',
-    RECINTO_LOG_LEVEL: 'warn',
-  };
-}
-
-/** Starts `node server/main.ts` and resolves once it listens. */
 async function startServer(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = await startServerProcess(env);
   children.push(child);
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.resume();
-  await waitFor(() => /Recinto is running at/.test(err) || child.exitCode !== null, 20_000, { message: 'server started' });
-  if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${err}`);
   return child;
 }
 
 describe('a server killed and started again', () => {
   it('gives everyone their place back: host, admitted, co-host, lock and ban hold', async () => {
     const port = await freeUdpAndTcpPort();
-    const env = serverEnv(port);
+    const env = serverEnv(dir, port);
     const url = `https://127.0.0.1:${port}`;
     // Accounts, sessions and a meeting with a waiting room, as the server would store them.
-    const config = loadConfig({ env: { RECINTO_DATA_DIR: env.RECINTO_DATA_DIR! } });
-    const db = openDatabase(config.dataDir);
-    const key = loadOrCreateKey(config.secretKeyFile);
-    const accounts = new AccountStore(db);
-    const sessions = new SessionStore(db, { idleMinutes: 30, absoluteHours: 12 });
-    const person = (username: string) => {
-      const account = accounts.create({ username, displayName: username, role: 'staff', passwordHash: 'x', mustChangePassword: false });
-      const http = new HttpClient(url);
-      http.session = sessions.create(account.id, 'verified', {}).id;
-      return http;
-    };
-    const [hana, ivo, cora, dan, eve] = ['hana', 'ivo', 'cora', 'dan', 'eve'].map(person) as [HttpClient, HttpClient, HttpClient, HttpClient, HttpClient];
-    const meetings = new MeetingStore(db, key, config.meetings.policy);
-    const meetingId = meetings.create({
-      title: 'Comité',
-      ownerId: accounts.byUsername('hana')!.id,
-      policy: { ...config.meetings.policy, waitingRoom: true },
-    }).id;
-    db.close();
+    const seeded = seedDataDir(env, url, ['hana', 'ivo', 'cora', 'dan', 'eve'], { waitingRoom: true });
+    const [hana, ivo, cora, dan, eve] = seeded.people as [HttpClient, HttpClient, HttpClient, HttpClient, HttpClient];
+    const meetingId = seeded.meetingId;
 
     let server = await startServer(env);
     const host = await TestClient.connect(hana);
@@ -102,8 +58,7 @@ describe('a server killed and started again', () => {
     // Snapshots are written each second.
     await new Promise((r) => setTimeout(r, 1500));
 
-    server.kill('SIGKILL');
-    await new Promise((r) => server.once('exit', r));
+    await killServerProcess(server);
     const restarted = Date.now();
     server = await startServer(env);
 
