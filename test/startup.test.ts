@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
+import { serverEnv } from './helpers/server-process.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -17,19 +18,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-start-'));
   dirs.push(dir);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RECINTO_')));
-  return {
-    ...clean,
-    RECINTO_HOST: '127.0.0.1',
-    RECINTO_PORT: '0',
-    RECINTO_DATA_DIR: join(dir, 'data'),
-    RECINTO_TLS_CERT: join(dir, 'cert.pem'),
-    RECINTO_TLS_KEY: join(dir, 'key.pem'),
-    RECINTO_MEDIA_WORKERS: '1',
-    RECINTO_LISTEN_IP: '127.0.0.1',
-    RECINTO_RTC_PORT: '0',
-    ...extra,
-  };
+  return { ...serverEnv(dir, 0), ...extra };
 }
 
 interface Run {

@@ -3,22 +3,14 @@
  * seq and hash: JSON Lines, CSV (RFC 4180, with a header) or ArcSight CEF. docs/audit.md lists
  * the fields of each.
  */
+import type { ChainRecord } from '../store/audit-chain.ts';
 import type { Db } from '../store/db.ts';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'cef'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export interface ExportedRecord {
-  seq: number;
-  at: number;
-  action: string;
-  actor: string | null;
-  meetingId: string | null;
-  outcome: string;
-  /** The stored JSON text, as hashed. */
-  detail: string;
-  hash: string;
-}
+/** One record as exported: the chained record and its hash. */
+export type ExportedRecord = ChainRecord & { hash: string };
 
 export interface ExportOptions {
   format: ExportFormat;

@@ -4,7 +4,7 @@
  * and the server's checkpoints (every interval when records were added, on close, to listeners).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ import { verifyAudit } from '../../server/audit/verify.ts';
 import { GENESIS_HASH, chainHash, encodeRecord, type ChainRecord } from '../../server/store/audit-chain.ts';
 import { openDatabase } from '../../server/store/db.ts';
 import { MIGRATIONS } from '../../server/store/migrations.ts';
-import { PROJECT_ROOT } from '../../server/config/load.ts';
+import { docBlocks as auditDocBlocks } from '../helpers/doc-blocks.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 const dirs: string[] = [];
@@ -33,15 +33,8 @@ function tempDir(): string {
   return dir;
 }
 
-/** The fenced blocks of docs/audit.md named after their language (```hex record-1), comments removed. */
-function docBlocks(): Map<string, string> {
-  const text = readFileSync(join(PROJECT_ROOT, 'docs/audit.md'), 'utf8');
-  const blocks = new Map<string, string>();
-  for (const [, lang, name, body] of text.matchAll(/^```(\w+) ([\w-]+)\n([\s\S]*?)^```$/gm)) {
-    blocks.set(name!, lang === 'hex' ? body!.replace(/#.*$/gm, '').replace(/\s+/g, '') : body!.trim());
-  }
-  return blocks;
-}
+/** The fenced blocks of docs/audit.md (```hex record-1), hex comments removed, text trimmed. */
+const docBlocks = () => new Map([...auditDocBlocks('audit.md')].map(([name, body]) => [name, body.trim()]));
 
 const RECORD_1: ChainRecord = {
   seq: 1,

@@ -27,7 +27,6 @@ export function serverEnv(dir: string, port: number): NodeJS.ProcessEnv {
     RECINTO_MEDIA_WORKERS: '1',
     RECINTO_LISTEN_IP: '127.0.0.1',
     RECINTO_RTC_PORT: '0',
-    RECINTO_LOG_LEVEL: 'warn',
   };
 }
 

@@ -3,7 +3,7 @@
  * what the code produces (so the page cannot drift), structured-data escaping, the header's
  * limits, and the configuration a destination needs.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,15 +13,13 @@ import { createSyslogFormatter, httpsBatch, octetCounted, sdValue } from '../../
 import { signBatch } from '../../server/siem/https.ts';
 import { readHmacKeyFile } from '../../server/siem/siem.ts';
 import { configProblems } from '../helpers/config-problems.ts';
+import { docBlocks as auditDocBlocks } from '../helpers/doc-blocks.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** The fenced blocks of docs/audit.md named after their language (```text syslog-record). */
-function docBlocks(): Map<string, string> {
-  const text = readFileSync(join(PROJECT_ROOT, 'docs/audit.md'), 'utf8');
-  return new Map([...text.matchAll(/^```(\w+) ([\w-]+)\n([\s\S]*?)^```$/gm)].map(([, , name, body]) => [name!, body!.replace(/\n$/, '')]));
-}
+/** The fenced blocks of docs/audit.md (```text syslog-record), without their last newline. */
+const docBlocks = () => new Map([...auditDocBlocks('audit.md')].map(([name, body]) => [name, body.replace(/\n$/, '')]));
 
 /** Record 1 and checkpoint 2 of docs/audit.md's worked examples. */
 const RECORD_1: ExportedRecord = {

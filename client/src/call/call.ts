@@ -263,19 +263,18 @@ export class Call {
     return code === 'CONNECTION_LOST' && (this.#state === 'joined' || this.#state === 'joining' || this.#state === 'waiting');
   }
 
-  async #recover(): Promise<void> {
-    const session = this.#session;
+  async #recover(session = this.#session, said: 'statusConnectionLost' | 'statusServerRestarting' = 'statusConnectionLost', firstPauseMs = 500): Promise<void> {
     this.#session = null;
     const wasInside = this.#state === 'joined' || this.#state === 'joining';
     if (!this.#recovering) {
-      this.#recovering = { until: Date.now() + RECOVERY_MS, pauseMs: 500 };
+      this.#recovering = { until: Date.now() + RECOVERY_MS, pauseMs: firstPauseMs };
       console.warn('[call] connection lost; reconnecting');
     }
     // Camera and microphone stay on for the way back in (not in the waiting room: they were off).
     this.#release(session, wasInside && this.#local.stream !== null);
     this.#setState('joining');
     // After the state (showing 'joining' clears the alert region), on every attempt.
-    this.#view.alert('statusConnectionLost');
+    this.#view.alert(said);
     const pause = this.#recovering.pauseMs;
     this.#recovering.pauseMs = Math.min(pause * 2, 4000);
     await delay(pause);
@@ -298,17 +297,7 @@ export class Call {
     this.#view.status('statusReconnecting');
     await session?.leave(undefined, 2000);
     // A server shutting down comes back later: keep trying as after a lost connection.
-    if (reason === 'server-shutdown' && this.#state !== 'left') {
-      this.#release(session, true);
-      this.#session = null;
-      this.#recovering ??= { until: Date.now() + RECOVERY_MS, pauseMs: 1500 };
-      this.#setState('joining');
-      this.#view.alert('statusServerRestarting');
-      await delay(this.#recovering.pauseMs);
-      if (this.#state !== 'joining' || this.#session !== null) return;
-      await this.#connect();
-      return;
-    }
+    if (reason === 'server-shutdown' && this.#state !== 'left') return this.#recover(session, 'statusServerRestarting', 1500);
     const givingUp = this.#reconnectsLeft <= 0 || this.#state === 'left';
     this.#release(session, !givingUp);
     if (givingUp) {
@@ -317,7 +306,7 @@ export class Call {
     }
     this.#reconnectsLeft--;
     this.#setState('joining');
-    await delay(reason === 'server-shutdown' ? 1500 : 300);
+    await delay(300);
     if (this.#state !== 'joining' || this.#session !== null) return;
     await this.#connect();
   }

@@ -98,11 +98,7 @@ export class OwnMedia {
     const { local, view, life, sig } = this.#p;
     if (!local.micMuted) {
       local.micMuted = true;
-      const pausing = this.#pause('microphone');
-      view.update();
-      view.status('statusMicMuted');
-      await pausing;
-      return;
+      return this.#turnOff('microphone', 'statusMicMuted');
     }
     if (this.#p.self().mutedByHost) throw new SignalingError('HOST_MUTED', 'muted by a host');
     const producer = this.#producers.get('microphone');
@@ -129,11 +125,7 @@ export class OwnMedia {
     const { local, view, life, sig } = this.#p;
     if (!local.cameraOff) {
       local.cameraOff = true;
-      const pausing = this.#pause('camera');
-      view.update();
-      view.status('statusCameraOff');
-      await pausing;
-      return;
+      return this.#turnOff('camera', 'statusCameraOff');
     }
     if (!this.#p.self().cameraAllowed) throw new SignalingError('CAMERA_NOT_ALLOWED', 'camera not allowed');
     const producer = this.#producers.get('camera');
@@ -271,6 +263,14 @@ export class OwnMedia {
     } finally {
       if (!life.closed) local.showPreview();
     }
+  }
+
+  /** The person turned the microphone or camera off: said at once, paused here at once and at the server. */
+  async #turnOff(source: 'microphone' | 'camera', said: 'statusMicMuted' | 'statusCameraOff'): Promise<void> {
+    const pausing = this.#pause(source);
+    this.#p.view.update();
+    this.#p.view.status(said);
+    await pausing;
   }
 
   /** Stops sending here: the producer paused, or (none yet) the tracks disabled. */
