@@ -3,6 +3,27 @@ import type { LaunchedBrowser } from '../test/helpers/browser.ts';
 import { joinMeeting } from '../test/helpers/page.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 
+/** Runs in the page: clicks "Unirse" and times, from the click, state 'joined' and the first decoded remote video frame. */
+export const CLICK_JOIN_AND_TIME = async () => {
+  const button = document.getElementById('join-button') as HTMLButtonElement;
+  const t0 = performance.now();
+  button.click();
+  let joinedAt = NaN;
+  for (;;) {
+    const { state, errorCode } = window.recinto;
+    if (state === 'error') return { error: String(errorCode) };
+    if (state === 'joined' && Number.isNaN(joinedAt)) joinedAt = performance.now() - t0;
+    if (state === 'joined') {
+      const stats = await window.recinto.stats();
+      if (stats.some((s) => s.kind === 'video' && s.framesDecoded > 0)) {
+        return { frame: performance.now() - t0, joined: joinedAt };
+      }
+    }
+    if (performance.now() - t0 > 30_000) return { error: 'no remote frame within 30 s' };
+    await new Promise((res) => setTimeout(res, 20));
+  }
+};
+
 /**
  * The host joins `meetingId`; the guest (shown as `guestName`) joins N times (`BENCH_N`, default
  * 10): page reload, click on "Unirse", measured inside the page to state 'joined' and to the first
@@ -27,25 +48,7 @@ export async function joins(
     if (i === 0) await gp.goto(`${url}/m/${meetingId}`);
     else await gp.reload();
     await gp.getByRole('button', { name: 'Unirse' }).waitFor({ state: 'visible' });
-    const r = await gp.evaluate(async () => {
-      const button = document.getElementById('join-button') as HTMLButtonElement;
-      const t0 = performance.now();
-      button.click();
-      let joinedAt = NaN;
-      for (;;) {
-        const { state, errorCode } = window.recinto;
-        if (state === 'error') return { error: String(errorCode) };
-        if (state === 'joined' && Number.isNaN(joinedAt)) joinedAt = performance.now() - t0;
-        if (state === 'joined') {
-          const stats = await window.recinto.stats();
-          if (stats.some((s) => s.kind === 'video' && s.framesDecoded > 0)) {
-            return { frame: performance.now() - t0, joined: joinedAt };
-          }
-        }
-        if (performance.now() - t0 > 30_000) return { error: 'no remote frame within 30 s' };
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    });
+    const r = await gp.evaluate(CLICK_JOIN_AND_TIME);
     if ('error' in r) throw new Error(`guest join ${i + 1}/${n} (${label}): ${r.error}\n${guest.logs.slice(-20).join('\n')}`);
     toFrame.push(r.frame);
     toJoined.push(r.joined);

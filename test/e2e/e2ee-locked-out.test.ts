@@ -3,7 +3,7 @@
  * a meeting. A removed participant's keys stop opening the frames (read by a tap on the SFU) soon
  * after the removal and never again, while the others keep decoding; a participant with wrong
  * keys decodes nothing and plays silence; a browser that cannot encrypt is refused with a clear
- * message. Screenshots: test-output/e2e/.
+ * message and the list of browsers that can. Screenshots: test-output/e2e/.
  *
  * Time limits are ones a loaded CI machine (2 cores, load average ≈ 20) meets; the tight figures
  * are measured by bench/e2ee-frames.bench.ts. What is proven does not depend on them.
@@ -143,6 +143,10 @@ describe('end-to-end encryption in real browsers', () => {
     await eva.page.getByRole('button', { name: 'Unirse' }).click();
     expect(await waitState(eva.page, 'error', 10_000)).toMatchObject({ errorCode: 'E2EE_UNSUPPORTED' });
     expect(await alertText(eva.page)).toContain(es.err_E2EE_UNSUPPORTED);
+    // Under the refusal: which browsers can join (docs/browsers.md).
+    const support = eva.page.getByRole('region', { name: es.supportHeading });
+    expect(await support.isVisible()).toBe(true);
+    for (const line of [es.supportChromium, es.supportFirefox, es.supportSafari]) expect(await support.getByText(line).isVisible()).toBe(true);
     expect(await deviceUse(eva.page)).toMatchObject({ getUserMedia: 0 });
     await screenshot(eva.page, 'e2ee-unsupported-browser');
   }, 60_000);

@@ -202,7 +202,8 @@ export const KEY_SPY = () => {
   } as typeof post;
 };
 
-export const capturedKeys = (page: Page) => page.evaluate(() => (window as unknown as { __e2eeKeys: unknown[] }).__e2eeKeys) as Promise<CapturedKey[]>;
+export const capturedKeys = (page: { evaluate<R>(fn: () => R | Promise<R>): Promise<R> }) =>
+  page.evaluate(() => (window as unknown as { __e2eeKeys: unknown[] }).__e2eeKeys) as Promise<CapturedKey[]>;
 
 // ---------------------------------------------------------------------------------------------
 // A test file's server and browsers

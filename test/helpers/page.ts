@@ -1,4 +1,8 @@
-/** Reading and driving a Recinto page in the browser tests and benches: its debug hook, its alert, screenshots. */
+/**
+ * Reading and driving a Recinto page in the browser tests and benches: its debug hook, its alert,
+ * screenshots. What only reads the debug hook takes any page that evaluates a function (a
+ * Playwright page of Chromium or a Puppeteer page of Firefox, test/helpers/firefox.ts).
+ */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { deviceUse } from './browser.ts';
@@ -21,18 +25,23 @@ export type Stat = {
 /** The numeric fields of a `Stat`: 'framesDecoded', 'packetsReceived', 'audioEnergy', … */
 export type StatKey = { [K in keyof Stat]: Stat[K] extends number ? K : never }[keyof Stat];
 
-export const pageInfo = (page: Page) =>
+/** A page of either driver, as far as running a function in it goes. */
+export interface Evaluates {
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+
+export const pageInfo = (page: Evaluates) =>
   page.evaluate(() => ({ state: window.recinto.state, errorCode: window.recinto.errorCode, id: window.recinto.participantId }));
-export const pageStats = (page: Page) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
+export const pageStats = (page: Evaluates) => page.evaluate(() => window.recinto.stats()) as Promise<Stat[]>;
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: `${E2E_OUT_DIR}/${name}.png`, fullPage: true });
 export const alertText = async (page: Page) => (await page.getByRole('alert').textContent()) ?? '';
 
 /** The end-to-end encryption of the page's call as its debug hook shows it (streams and counters, never keys), or null. */
 export type E2eeView = NonNullable<Awaited<ReturnType<Window['recinto']['e2ee']>>>;
-export const pageE2ee = (page: Page) => page.evaluate(() => window.recinto.e2ee()) as Promise<E2eeView | null>;
+export const pageE2ee = (page: Evaluates) => page.evaluate(() => window.recinto.e2ee()) as Promise<E2eeView | null>;
 
 /** The producer of `from`'s `kind` as `page` consumes it. */
-export async function producerOf(page: Page, from: string, kind: 'audio' | 'video'): Promise<string> {
+export async function producerOf(page: Evaluates, from: string, kind: 'audio' | 'video'): Promise<string> {
   return waitFor(async () => (await pageStats(page)).find((s) => s.participantId === from && s.kind === kind)?.producerId, 10_000, {
     message: `a ${kind} consumer of ${from}`,
   });
@@ -44,7 +53,7 @@ export function received(stats: Stat[], from: string, kind: 'audio' | 'video', k
 }
 
 /** How much `key` of `from`'s `kind` grows at `page` over `ms`. */
-export async function growth(page: Page, from: string, kind: 'audio' | 'video', key: StatKey, ms: number): Promise<number> {
+export async function growth(page: Evaluates, from: string, kind: 'audio' | 'video', key: StatKey, ms: number): Promise<number> {
   const before = received(await pageStats(page), from, kind, key);
   await new Promise((r) => setTimeout(r, ms));
   return received(await pageStats(page), from, kind, key) - before;
@@ -54,7 +63,7 @@ export async function growth(page: Page, from: string, kind: 'audio' | 'video', 
  * Waits for the call `state`. An unexpected error state is reported with its code (as the last
  * error of the wait, which `waitFor` retries until `timeoutMs`).
  */
-export async function waitState(page: Page, state: string, timeoutMs = 20_000): Promise<{ state: string; errorCode: string | null; id: string | null }> {
+export async function waitState(page: Evaluates, state: string, timeoutMs = 20_000): Promise<{ state: string; errorCode: string | null; id: string | null }> {
   return waitFor(
     async () => {
       const s = await pageInfo(page);

@@ -300,6 +300,11 @@ export const es = {
   err_E2EE_UNSUPPORTED:
     'Esta reunión está cifrada de extremo a extremo y este navegador no puede cifrar el audio y el vídeo. Use una versión actual de Chrome, Edge, Firefox o Safari.',
   err_E2EE_REQUIRED: 'Esta reunión está cifrada de extremo a extremo: no se acepta contenido sin cifrar.',
+  supportHeading: 'Navegadores que pueden unirse a reuniones cifradas',
+  supportChromium: 'Chrome, Edge y otros navegadores basados en Chromium: versión 111 o posterior.',
+  supportFirefox: 'Firefox: versión 120 o posterior (también Firefox ESR).',
+  supportSafari: 'Safari en Mac, iPhone y iPad: versión 15.4 o posterior.',
+  supportOther: 'Otros navegadores, los integrados en aplicaciones y las versiones antiguas no pueden cifrar. Abra el enlace en uno de los anteriores.',
   err_E2EE_OFF: 'Esta reunión no está cifrada de extremo a extremo.',
   err_E2EE_FIXED: 'El cifrado de extremo a extremo no puede cambiarse durante la reunión.',
   err_E2EE_KEYS_REQUIRED: 'Las claves de cifrado aún no están listas; inténtelo de nuevo en un momento.',

@@ -13,6 +13,7 @@
  */
 import { E2eeBadge } from './e2ee-badge.ts';
 import { Call, type CallState, type CallView, type MediaKind, type Source } from '../call/call.ts';
+import { browserSupport } from './browser-support.ts';
 import { announce, h, showAlert, showError, translate, type Vars } from '../dom.ts';
 import type { AnyErrorCode } from '../errors.ts';
 import { errorKey, type MessageKey } from '../i18n/translate.ts';
@@ -67,6 +68,8 @@ export class MeetingView implements CallView {
   readonly grid = new VideoGrid();
   readonly signInAgain: HTMLAnchorElement;
   readonly joinPanel: HTMLElement;
+  /** Which browsers can join, under the refusal of one that cannot. */
+  readonly support = browserSupport();
   readonly waitingPanel: HTMLElement;
   readonly callPanel: HTMLElement;
   readonly toolbar: HostToolbar;
@@ -102,6 +105,7 @@ export class MeetingView implements CallView {
         meetingIdLine,
         section('guest-heading', 'guestHeading', [this.joinForm]),
         h('p', { class: 'next-step' }, [h('a', { id: 'staff-sign-in', text: 'staffSignIn', attrs: { href: signIn } })]),
+        this.support,
       ]);
     } else {
       this.joinForm = h('form', { id: 'join-form' }, [this.joinButton]);
@@ -110,6 +114,7 @@ export class MeetingView implements CallView {
         h('p', { text: ['joinAs', { name: who.displayName }] }),
         this.joinForm,
         this.signInAgain,
+        this.support,
       ]);
     }
     this.waitingPanel = card('waiting-heading', 'waitingHeading', [this.waitingText, h('p', { class: 'hint', text: 'waitingMediaOff' }), this.cancelWaiting]);
@@ -201,6 +206,7 @@ export class MeetingView implements CallView {
     // Joining again cannot work without a new sign-in (or at all, when banned).
     this.joinButton.disabled = state === 'joining' || sessionEnded || errorCode === 'BANNED';
     this.signInAgain.hidden = !sessionEnded;
+    this.support.hidden = errorCode !== 'E2EE_UNSUPPORTED' && errorCode !== 'UNSUPPORTED';
     // A guest whose access ended enters the meeting password again to come back.
     if (errorCode === 'GUEST_SESSION_ENDED') this.guestPassword.value = '';
     if (!inCall) {
