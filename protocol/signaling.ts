@@ -269,6 +269,23 @@ export const Methods = {
     params: Params({ consumerId: ObjectId }),
     result: Empty,
   },
+  /**
+   * How this page shows what it receives (sent when tiles appear, change size or scroll, debounced):
+   * per video consumer, whether its tile is visible and how tall it is drawn, in CSS pixels. The
+   * server pauses the consumers of tiles that are not visible and picks each simulcast consumer's
+   * layer from its height (below 200 px the lowest, below 400 px the middle, else the highest);
+   * mediasoup lowers it further when the receiver's downlink is short. Consumers not named keep
+   * what they had (visible, highest layer); ids of consumers closed meanwhile are skipped.
+   */
+  setReceiveLayers: {
+    params: Params({
+      consumers: Type.Array(Type.Object({ consumerId: ObjectId, visible: Type.Boolean(), height: Int(0, 4320) }, { additionalProperties: false }), {
+        minItems: 1,
+        maxItems: 200,
+      }),
+    }),
+    result: Type.Object({ applied: Type.Integer({ minimum: 0 }) }),
+  },
   /** Leave (from the meeting or the waiting room). A host may hand the host role to someone. */
   leave: { params: Params({ handOverTo: Type.Optional(ObjectId) }), result: Empty },
 
@@ -323,6 +340,11 @@ export const Notifications = {
   producerAdded: Type.Object({ participantId: ObjectId, producer: ProducerInfo }),
   producerClosed: Type.Object({ participantId: ObjectId, producerId: ObjectId }),
   consumerClosed: Type.Object({ consumerId: ObjectId }),
+  /**
+   * Who speaks now (mediasoup's ActiveSpeakerObserver over the microphones' audio level, a header
+   * extension the SFU reads in the clear: docs/e2ee.md). To everyone inside; nobody waiting.
+   */
+  dominantSpeaker: Type.Object({ participantId: ObjectId }),
   /**
    * The server is shutting down (SIGTERM: a restart or an update): it takes no new joins, and ends
    * the meetings once everyone has left or after `graceSeconds`.

@@ -19,6 +19,22 @@ export interface ParticipantMediaEvents {
   consumerClosed(consumerId: string): void;
 }
 
+/** How a page shows one video it receives (`setReceiveLayers`). */
+export interface TileView {
+  visible: boolean;
+  /** Drawn height in CSS pixels. */
+  height: number;
+}
+
+/** Key-frame requests towards one sender: at most one per this many milliseconds (mediasoup's keyFrameRequestDelay). */
+export const KEY_FRAME_REQUEST_DELAY_MS = 1000;
+
+/** The simulcast layer for a tile this tall: below 200 px the lowest, below 400 px the middle, else the highest. */
+export function spatialLayerFor(height: number, layers: number): number {
+  const wanted = height < 200 ? 0 : height < 400 ? 1 : 2;
+  return Math.min(wanted, Math.max(0, layers - 1));
+}
+
 export class ParticipantMedia {
   readonly #router: types.Router;
   readonly #webRtcServer: types.WebRtcServer;
@@ -26,12 +42,17 @@ export class ParticipantMedia {
   readonly #transports = new Map<string, types.WebRtcTransport>();
   readonly #producers = new Map<string, types.Producer>();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** Consumers the page has wired up (resumeConsumer), and those whose tile it does not show. */
+  readonly #ready = new Set<string>();
+  readonly #hidden = new Set<string>();
+  readonly #speakers: SpeakerObserver | null;
   #closed = false;
 
-  constructor(router: types.Router, webRtcServer: types.WebRtcServer, events: ParticipantMediaEvents) {
+  constructor(router: types.Router, webRtcServer: types.WebRtcServer, events: ParticipantMediaEvents, speakers: SpeakerObserver | null = null) {
     this.#router = router;
     this.#webRtcServer = webRtcServer;
     this.#events = events;
+    this.#speakers = speakers;
   }
 
   get producers(): ReadonlyMap<string, types.Producer> {
@@ -40,6 +61,10 @@ export class ParticipantMedia {
 
   get transports(): ReadonlyMap<string, types.WebRtcTransport> {
     return this.#transports;
+  }
+
+  get consumers(): ReadonlyMap<string, types.Consumer> {
+    return this.#consumers;
   }
 
   async createTransport(direction: Direction): Promise<Result<'createTransport'>> {
@@ -106,10 +131,18 @@ export class ParticipantMedia {
       throw new DomainError('CONFLICT', `a ${p.source} producer exists already`);
     }
     const producer = await mediaCall(() =>
-      transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters as types.RtpParameters, paused: p.paused ?? false, appData: { source: p.source } }),
+      transport.produce({
+        kind: p.kind,
+        rtpParameters: p.rtpParameters as types.RtpParameters,
+        paused: p.paused ?? false,
+        // Many receivers asking for a key frame at once (joins, layer switches) cost the sender one per second.
+        keyFrameRequestDelay: KEY_FRAME_REQUEST_DELAY_MS,
+        appData: { source: p.source },
+      }),
     );
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#producers.delete(producer.id));
+    if (p.source === 'microphone') this.#speakers?.add(producer);
     return producer;
   }
 
@@ -133,7 +166,11 @@ export class ParticipantMedia {
     }
     const consumer = await mediaCall(() => transport.consume({ producerId, rtpCapabilities, paused: true }));
     this.#consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+    consumer.observer.once('close', () => {
+      this.#consumers.delete(consumer.id);
+      this.#ready.delete(consumer.id);
+      this.#hidden.delete(consumer.id);
+    });
     const gone = () => {
       consumer.close();
       this.#events.consumerClosed(consumer.id);
@@ -142,10 +179,41 @@ export class ParticipantMedia {
     return { id: consumer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
   }
 
+  /** The page has wired the consumer up: it flows, unless its tile is not shown. */
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.#consumers.get(consumerId);
     if (!consumer) throw new DomainError('NOT_FOUND', 'no such consumer');
-    await mediaCall(() => consumer.resume());
+    this.#ready.add(consumerId);
+    if (!this.#hidden.has(consumerId)) await mediaCall(() => consumer.resume());
+  }
+
+  /**
+   * What the page shows of each video it receives: a hidden tile's consumer is paused at the SFU
+   * (nothing forwarded), a shown one flows at the simulcast layer its height calls for. Unknown
+   * ids (closed meanwhile) are skipped; returns how many were applied.
+   */
+  async setTileViews(views: ReadonlyMap<string, TileView>): Promise<number> {
+    this.#assertOpen();
+    let applied = 0;
+    const work: Promise<unknown>[] = [];
+    for (const [consumerId, view] of views) {
+      const consumer = this.#consumers.get(consumerId);
+      if (!consumer || consumer.kind !== 'video') continue;
+      applied++;
+      if (!view.visible) {
+        this.#hidden.add(consumerId);
+        work.push(consumer.pause());
+        continue;
+      }
+      this.#hidden.delete(consumerId);
+      if (consumer.type === 'simulcast') {
+        const layers = spatialLayersOf(consumer);
+        work.push(consumer.setPreferredLayers({ spatialLayer: spatialLayerFor(view.height, layers), temporalLayer: 2 }));
+      }
+      if (this.#ready.has(consumerId) && consumer.paused) work.push(consumer.resume());
+    }
+    await mediaCall(() => Promise.all(work));
+    return applied;
   }
 
   close(): void {
@@ -166,6 +234,18 @@ export class ParticipantMedia {
   #assertOpen(): void {
     if (this.#closed) throw new DomainError('NOT_JOINED', 'left the meeting');
   }
+}
+
+/** Listens for who speaks among the microphones added (the room's ActiveSpeakerObserver). */
+export interface SpeakerObserver {
+  add(producer: types.Producer): void;
+}
+
+/** How many spatial layers a simulcast consumer's producer sends (its encodings). */
+function spatialLayersOf(consumer: types.Consumer): number {
+  const mode = consumer.rtpParameters.encodings?.[0]?.scalabilityMode ?? '';
+  const match = /^[LS](\d+)/.exec(mode);
+  return match ? Number(match[1]) : 1;
 }
 
 /** mediasoup's own refusals (bad RTP parameters, DTLS already connected, …) become MEDIA_ERROR. */

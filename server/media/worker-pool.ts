@@ -80,7 +80,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** A room for one meeting on the least-loaded worker. */
   async createRoom(appData: Record<string, unknown> = {}): Promise<SfuRoom> {
     const { router, webRtcServer } = await this.createRouter(appData);
-    return new SfuRoom(router, webRtcServer);
+    const room = new SfuRoom(router, webRtcServer);
+    await room.observeSpeakers();
+    return room;
   }
 
   async close(): Promise<void> {

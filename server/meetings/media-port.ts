@@ -46,6 +46,11 @@ export interface ParticipantMediaPort {
   /** A paused consumer of another participant's producer (one per producer). */
   consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerInfo>;
   resumeConsumer(consumerId: string): Promise<void>;
+  /**
+   * How the page shows each video it receives, by consumer id: hidden ones paused at the SFU,
+   * shown ones at the simulcast layer their height calls for. Returns how many ids were known.
+   */
+  setTileViews(views: ReadonlyMap<string, { visible: boolean; height: number }>): Promise<number>;
   /** Closes everything this participant has in the SFU. */
   close(): void;
 }
@@ -54,6 +59,8 @@ export interface MediaRoom {
   /** What a browser loads its device with. */
   readonly rtpCapabilities: unknown;
   participantMedia(events: { consumerClosed(consumerId: string): void }): ParticipantMediaPort;
+  /** Each new dominant speaker, by microphone producer id. */
+  onDominantSpeaker(listener: (producerId: string) => void): void;
   /** Called once if the media under this room fails (the worker died). */
   onFailure(listener: () => void): void;
   readonly closed: boolean;

@@ -65,7 +65,11 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     this.#room = room;
     // The media under this meeting failed: everyone must reconnect (to a new room).
     room.onFailure(() => this.close('media-worker-died'));
+    room.onDominantSpeaker((producerId) => this.speakerChanged(producerId));
   }
+
+  /** The SFU names a new dominant speaker (by microphone producer); overridden by Meeting. */
+  protected speakerChanged(_producerId: string): void {}
 
   // --- reading -------------------------------------------------------------------------------
 

@@ -176,6 +176,30 @@ export class Meeting extends MeetingState {
     await producer.resume();
   }
 
+  /** The participant the SFU last named as speaking, if still inside. */
+  #speaker: string | null = null;
+
+  get dominantSpeaker(): string | null {
+    return this.#speaker;
+  }
+
+  /** Everyone inside is told who speaks now (nobody waiting: they see nothing of the meeting). */
+  protected override speakerChanged(producerId: string): void {
+    const who = this.participants().find((p) => p.media.producers.get(producerId) && sourceOf(p.media.producers.get(producerId)!) === 'microphone');
+    if (!who || who.id === this.#speaker) return;
+    this.#speaker = who.id;
+    this.roster.broadcast('dominantSpeaker', { participantId: who.id });
+  }
+
+  /**
+   * How this participant's page shows the videos it receives: the SFU pauses hidden tiles and
+   * picks each shown one's simulcast layer from its height. Only this participant's consumers are
+   * looked up (a forged id names nothing).
+   */
+  async showTiles(p: Participant, tiles: readonly { consumerId: string; visible: boolean; height: number }[]): Promise<number> {
+    return p.media.setTileViews(new Map(tiles.map((t) => [t.consumerId, { visible: t.visible, height: t.height }])));
+  }
+
   /** Receives another participant's producer in this meeting (never one's own, never another meeting's). */
   async receive(p: Participant, transportId: string, producerId: string, rtpCapabilities: unknown) {
     const owner = this.participants().find((o) => o !== p && o.media.producers.has(producerId));

@@ -66,8 +66,8 @@ export type SignedInBrowser = LaunchedBrowser & {
   http: HttpClient;
 };
 
-export async function signedInBrowser(server: TestServer, user: TestUser, label = user.username): Promise<SignedInBrowser> {
-  const [http, launched] = await Promise.all([server.signIn(user), launchBrowser({ label })]);
+export async function signedInBrowser(server: TestServer, user: TestUser, label = user.username, extraArgs: string[] = []): Promise<SignedInBrowser> {
+  const [http, launched] = await Promise.all([server.signIn(user), launchBrowser({ label, extraArgs })]);
   await launched.context.addCookies([{ name: SESSION_COOKIE, value: http.session!, url: server.url, httpOnly: true, secure: true, sameSite: 'Strict' }]);
   return { ...launched, http };
 }

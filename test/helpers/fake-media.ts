@@ -69,6 +69,17 @@ export class FakeParticipantMedia implements ParticipantMediaPort {
     return { id, kind: 'audio', rtpParameters: {} };
   }
   async resumeConsumer(): Promise<void> {}
+  /** The last tile views the page sent, by consumer id. */
+  readonly tileViews = new Map<string, { visible: boolean; height: number }>();
+  async setTileViews(views: ReadonlyMap<string, { visible: boolean; height: number }>): Promise<number> {
+    let applied = 0;
+    for (const [id, view] of views) {
+      if (!this.consumers.has(id)) continue;
+      this.tileViews.set(id, view);
+      applied++;
+    }
+    return applied;
+  }
   close(): void {
     this.closed = true;
     for (const p of this.#producers.values()) p.close();
@@ -80,6 +91,7 @@ export class FakeRoom implements MediaRoom {
   readonly media: FakeParticipantMedia[] = [];
   closed = false;
   #fail: (() => void) | undefined;
+  #speaker: ((producerId: string) => void) | undefined;
   participantMedia(): FakeParticipantMedia {
     const m = new FakeParticipantMedia();
     this.media.push(m);
@@ -87,6 +99,13 @@ export class FakeRoom implements MediaRoom {
   }
   onFailure(listener: () => void): void {
     this.#fail = listener;
+  }
+  onDominantSpeaker(listener: (producerId: string) => void): void {
+    this.#speaker = listener;
+  }
+  /** The SFU's speaker observer names this microphone producer. */
+  speaks(producerId: string): void {
+    this.#speaker?.(producerId);
   }
   /** The media worker under the room dies. */
   fail(): void {

@@ -215,6 +215,17 @@ export class SfuTap {
     socket.on('message', (packet) => this.#receive(packet));
   }
 
+  /** For a simulcast producer: which layer the tap receives (mediasoup switches at the next key frame). */
+  async setPreferredLayers(spatialLayer: number, temporalLayer = 2): Promise<void> {
+    await this.#consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+    await this.#consumer.requestKeyFrame();
+  }
+
+  /** The layers mediasoup forwards to the tap now (simulcast), or undefined. */
+  get currentLayers(): { spatialLayer: number; temporalLayer?: number } | undefined {
+    return this.#consumer.currentLayers;
+  }
+
   /** Consumes `producerId` on `router` through a new PlainTransport (127.0.0.1, rtcpMux, no comedia,
    *  no SRTP) connected to a UDP socket it opens on 127.0.0.1; for video it asks for a key frame at once. */
   static async attach(router: types.Router, producerId: string): Promise<SfuTap> {

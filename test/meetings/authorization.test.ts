@@ -35,6 +35,7 @@ const MATRIX: Record<MethodName, string[]> = {
   resumeProducer: INSIDE,
   consume: INSIDE,
   resumeConsumer: INSIDE,
+  setReceiveLayers: INSIDE,
   sendChat: INSIDE,
   announceE2eeKeys: INSIDE,
   sendE2eeKey: INSIDE,
@@ -129,6 +130,7 @@ function paramsFor(method: MethodName, c: { meetingId: string; victimId: string;
     resumeProducer: { producerId: id },
     consume: { transportId: id, producerId: id, rtpCapabilities: {} },
     resumeConsumer: { consumerId: id },
+    setReceiveLayers: { consumers: [{ consumerId: id, visible: false, height: 120 }] },
     sendChat: { sealed: Buffer.alloc(300, 5).toString('base64') }, // the default policy is end-to-end encrypted
     announceE2eeKeys: { bundle: Buffer.alloc(1666, 7).toString('base64') },
     sendE2eeKey: { to: c.victimId, blob: Buffer.alloc(1629, 9).toString('base64') },

@@ -264,6 +264,41 @@ describe('media rules at the SFU', () => {
   });
 });
 
+describe('who speaks, and what each page shows', () => {
+  it('the dominant speaker is told to everyone inside, once per change, never to anyone waiting', async () => {
+    const { meeting, room, arrive } = start({ waitingRoom: true, joinBeforeHost: true, muteOnEntry: false });
+    const hilda = arrive('hilda', 'host');
+    const ivan = arrive('ivan');
+    meeting.admit(hilda.p, ivan.entered.status === 'waiting' ? ivan.entered.entry.id : '', noBans);
+    const waiting = arrive('wanda');
+    expect(waiting.entered.status).toBe('waiting');
+    const { producerId } = await microphone(meeting, ivan.p);
+    const speakerNotes = (link: typeof hilda.link) => link.notes.filter((n) => n.name === 'dominantSpeaker').map((n) => n.params);
+    room.speaks(producerId);
+    room.speaks(producerId);
+    expect(speakerNotes(hilda.link)).toEqual([{ participantId: ivan.p.id }]);
+    expect(speakerNotes(ivan.link)).toEqual([{ participantId: ivan.p.id }]);
+    expect(speakerNotes(waiting.link)).toEqual([]);
+    expect(meeting.dominantSpeaker).toBe(ivan.p.id);
+    // A producer the meeting does not know (or no longer has) names nobody.
+    room.speaks('00000000-0000-4000-8000-000000000000');
+    expect(speakerNotes(hilda.link)).toHaveLength(1);
+  });
+
+  it('tile views reach only the caller’s own consumers', async () => {
+    const { meeting, arrive, media } = start({ waitingRoom: false, joinBeforeHost: true });
+    arrive('hilda', 'host');
+    const ivan = arrive('ivan');
+    const julia = arrive('julia');
+    const { producerId } = await microphone(meeting, ivan.p);
+    const { consumerId } = await meeting.receive(julia.p, 't', producerId, {});
+    expect(await meeting.showTiles(ivan.p, [{ consumerId, visible: false, height: 0 }])).toBe(0);
+    expect(media(ivan.p).tileViews.size).toBe(0);
+    expect(await meeting.showTiles(julia.p, [{ consumerId, visible: false, height: 90 }])).toBe(1);
+    expect(media(julia.p).tileViews.get(consumerId)).toEqual({ visible: false, height: 90 });
+  });
+});
+
 describe('a media failure', () => {
   it('tells everyone to reconnect; the meeting remembers who was in, co-hosts, the lock and the live policy', async () => {
     const { meeting, room, arrive } = start({ waitingRoom: true });

@@ -119,6 +119,11 @@ export class Call {
     this.#view.status('statusLeft');
   }
 
+  /** How the page shows the videos it receives (sent to the server, which picks layers and pauses hidden ones). */
+  async showTiles(tiles: readonly { consumerId: string; visible: boolean; height: number }[]): Promise<void> {
+    await this.#session?.inside?.remote.showTiles(tiles);
+  }
+
   /** Mutes or unmutes the microphone, at the server too. Unmuting is refused while a host has it muted. */
   async toggleMic(): Promise<void> {
     const own = this.#session?.inside?.own;

@@ -3,7 +3,7 @@
  * server (pauseProducer / resumeProducer), so a host's mute is real; and what happens when a host
  * mutes us, forbids the camera or screen sharing. One per session: a re-join gets a new one.
  */
-import type { Producer, RtpCodecCapability, Transport } from 'mediasoup-client/types';
+import type { Producer, RtpCodecCapability, RtpEncodingParameters, Transport } from 'mediasoup-client/types';
 import { SignalingError, type Signaling } from '../signaling.ts';
 import type { Lifetime } from './lifetime.ts';
 import type { LocalMedia } from './local-media.ts';
@@ -234,9 +234,11 @@ export class OwnMedia {
     const send = this.#send;
     if (!send) throw new SignalingError('NOT_JOINED', 'not in a meeting yet');
     const kind = source === 'microphone' ? 'audio' : 'video';
-    const codecOptions = source === 'camera' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {};
+    // Enough for the three layers of a 720p camera at once (the estimate adapts down fast on a short uplink).
+    const codecOptions = source === 'camera' ? { codecOptions: { videoGoogleStartBitrate: 1500 } } : {};
+    const encodings = videoEncodings(source, track);
     const producer = await this.#p.life.live(
-      send.produce({ track, stopTracks: false, ...codecOptions, ...this.#p.produceOptions(kind), appData: { source } }),
+      send.produce({ track, stopTracks: false, ...codecOptions, ...(encodings ? { encodings } : {}), ...this.#p.produceOptions(kind), appData: { source } }),
       (p) => p.close(),
     );
     this.#producers.set(source, producer);
@@ -317,4 +319,27 @@ export class OwnMedia {
 
 function stopAll(stream: MediaStream): void {
   for (const t of stream.getTracks()) t.stop();
+}
+
+/**
+ * How a video is sent. A camera: simulcast, up to three spatial layers (a quarter, half and full
+ * height, ≈150 / 500 / 1500 kbit/s), each with three temporal layers, as many as its height
+ * carries (720p and above: three; 360p and above: two; below: one, sent as is). A shared screen: one full
+ * layer (no encodings given). Receivers get the layer their tile needs (`setReceiveLayers`).
+ * Every layer goes through the same encrypting transform (E2EE).
+ */
+export function videoEncodings(source: Source, track: MediaStreamTrack): RtpEncodingParameters[] | undefined {
+  // A screen: one full layer, as the browser sends it (a receiver cannot do with less of a slide).
+  if (source !== 'camera') return undefined;
+  const height = track.getSettings().height ?? 0;
+  const layers = height >= 540 ? 3 : height >= 360 ? 2 : 1;
+  if (layers === 1) return undefined;
+  const all = [
+    { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+    { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+  ];
+  // The top `layers` of the ladder, so the full picture is always the highest layer.
+  const chosen = all.slice(3 - layers).map((e, i, list) => ({ ...e, scaleResolutionDownBy: 2 ** (list.length - 1 - i), scalabilityMode: 'L1T3' }));
+  return chosen;
 }

@@ -101,6 +101,17 @@ export class RemoteMedia {
     for (const [id, entry] of this.#consumers) if (entry.participantId === participantId) this.closeConsumer(id);
   }
 
+  /**
+   * Tells the server how the page shows the videos it receives (visible, drawn height), so the SFU
+   * pauses what is not seen and sends each tile the layer its size needs. Unknown ids are dropped here.
+   */
+  async showTiles(tiles: readonly { consumerId: string; visible: boolean; height: number }[]): Promise<void> {
+    const known = tiles.filter((t) => this.#consumers.get(t.consumerId)?.kind === 'video').slice(0, 200);
+    if (known.length === 0) return;
+    const consumers = known.map((t) => ({ consumerId: t.consumerId, visible: t.visible, height: Math.max(0, Math.min(4320, Math.round(t.height))) }));
+    await this.#p.life.live(this.#p.sig.request('setReceiveLayers', { consumers }));
+  }
+
   /** inbound-rtp figures of every consumer (tests and the bench). */
   stats(): Promise<ConsumerStats[]> {
     return consumerStats([...this.#consumers.values()]);

@@ -272,6 +272,7 @@ export class CallSession {
       if (name !== undefined) view.status('statusParticipantLeft', { name });
       view.update();
     });
+    inside('dominantSpeaker', (_, { participantId }) => view.speaker(participantId));
     inside('participantUpdated', ({ meeting }, { participant }) => {
       if (participant.id === meeting.self.id) this.#applySelf(participant);
       else if (meeting.others.has(participant.id)) {

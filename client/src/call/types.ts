@@ -32,6 +32,8 @@ export interface CallView {
   /** Something the controls or panels show changed: own media, roles, permissions, policy, lock, waiting room. */
   update(): void;
   chatMessage(message: ChatMessage): void;
+  /** Who speaks now (the SFU's dominant speaker; someone else or oneself). */
+  speaker(participantId: string): void;
   hostAction(action: HostAction): void;
 }
 

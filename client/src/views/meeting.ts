@@ -65,7 +65,7 @@ export class MeetingView implements CallView {
   readonly e2eeBadge = new E2eeBadge();
   readonly lockedBadge = h('span', { id: 'locked-badge', class: 'badge warning', text: 'lockedBadge', hidden: true });
   readonly localVideo = h('video', { id: 'local-video', attrs: { autoplay: true, playsinline: true, muted: true } });
-  readonly grid = new VideoGrid();
+  readonly grid = new VideoGrid((tiles) => void this.call.showTiles(tiles).catch((err: unknown) => console.warn('[meeting] tile views not sent', err)));
   readonly signInAgain: HTMLAnchorElement;
   readonly joinPanel: HTMLElement;
   /** Which browsers can join, under the refusal of one that cannot. */
@@ -310,6 +310,10 @@ export class MeetingView implements CallView {
 
   addTrack(participantId: string, consumerId: string, kind: MediaKind, source: Source, track: MediaStreamTrack): void {
     this.grid.addTrack(participantId, consumerId, kind, source, track);
+  }
+
+  speaker(participantId: string): void {
+    this.grid.setSpeaker(participantId);
   }
 
   removeTrack(participantId: string, consumerId: string): void {

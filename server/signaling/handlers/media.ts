@@ -2,7 +2,16 @@
 import { auditedRefusals, inMeeting, type HandlerSet } from './common.ts';
 
 type MediaMethods =
-  'createTransport' | 'connectTransport' | 'restartIce' | 'produce' | 'closeProducer' | 'pauseProducer' | 'resumeProducer' | 'consume' | 'resumeConsumer';
+  | 'createTransport'
+  | 'connectTransport'
+  | 'restartIce'
+  | 'produce'
+  | 'closeProducer'
+  | 'pauseProducer'
+  | 'resumeProducer'
+  | 'consume'
+  | 'resumeConsumer'
+  | 'setReceiveLayers';
 
 export const mediaHandlers: HandlerSet<MediaMethods> = {
   async createTransport(services, caller, params) {
@@ -53,5 +62,10 @@ export const mediaHandlers: HandlerSet<MediaMethods> = {
   async resumeConsumer(_services, caller, params) {
     await inMeeting(caller).participant.media.resumeConsumer(params.consumerId);
     return {};
+  },
+
+  async setReceiveLayers(_services, caller, params) {
+    const { meeting, participant } = inMeeting(caller);
+    return { applied: await meeting.showTiles(participant, params.consumers) };
   },
 };
