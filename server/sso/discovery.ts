@@ -115,14 +115,23 @@ export class IdentityProvider {
 
   #configure(metadata: oidc.ServerMetadata): oidc.Configuration {
     const s = this.#settings;
-    const listed = metadata.id_token_signing_alg_values_supported?.filter((alg) => ASYMMETRIC.test(alg)) ?? [];
-    const server = { ...metadata, id_token_signing_alg_values_supported: listed.length > 0 ? listed : ['RS256'] };
+    const server = { ...metadata, id_token_signing_alg_values_supported: idTokenAlgorithms(metadata.id_token_signing_alg_values_supported) };
     const configuration = new oidc.Configuration(server, s.clientId, s.clientSecret, s.clientAuth);
     configuration.timeout = s.timeoutSeconds;
     if (s.fetch) configuration[oidc.customFetch] = s.fetch;
     oidc.enableNonRepudiationChecks(configuration);
     return configuration;
   }
+}
+
+/**
+ * The algorithms an ID token may be signed with: the provider's list without `none` and MACs
+ * (which would be keyed with the client secret, known to the client itself); RS256, the OpenID
+ * Connect default, when it lists none or no other.
+ */
+export function idTokenAlgorithms(listed: readonly string[] | undefined): string[] {
+  const asymmetric = (listed ?? []).filter((alg) => ASYMMETRIC.test(alg));
+  return asymmetric.length > 0 ? asymmetric : ['RS256'];
 }
 
 /** An error in a log line: its message and, for network failures, the cause's (ECONNREFUSED, a certificate problem…). */
