@@ -6,13 +6,9 @@
  */
 import type { Audit } from '../audit/audit.ts';
 import type { AccountStore, Role } from '../auth/accounts.ts';
-import { USERNAME_PATTERN } from '../auth/bootstrap.ts';
-import { DisplayName } from '../../protocol/ids.ts';
+import { checkNewAccount } from '../auth/bootstrap.ts';
 import { DomainError } from '../errors.ts';
-import { compile } from '../validation.ts';
 import { issuerKey, type IdentityStore } from './identities.ts';
-
-const isDisplayName = compile(DisplayName);
 
 export interface SsoCommandDeps {
   accounts: AccountStore;
@@ -55,11 +51,7 @@ export function unlinkSso(deps: SsoCommandDeps, username: string): void {
 export function addSsoOnlyAccount(deps: SsoCommandDeps, input: { username: string; displayName: string; role: Role; sub: string }): void {
   const issuer = checkIssuer(deps.issuer);
   checkSubject(input.sub);
-  if (!USERNAME_PATTERN.test(input.username)) {
-    throw new DomainError('INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
-  }
-  if (!isDisplayName(input.displayName)) throw new DomainError('INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
-  if (deps.accounts.byUsername(input.username)) throw new DomainError('INVALID_BODY', `username ${input.username} is taken`);
+  checkNewAccount(deps.accounts, input.username, input.displayName);
   if (deps.identities.find(issuer, input.sub)) throw new DomainError('CONFLICT', 'this identity is linked to another account');
   const account = deps.accounts.createSsoOnly(input);
   deps.identities.link(account.id, issuer, input.sub);

@@ -42,9 +42,13 @@ function messagesOf(err: unknown): string {
 
 const invalid = (reason: string) => new SsoRefusal('SSO_TOKEN_INVALID', reason, 'the identity provider’s ID token failed a check');
 
-/** What went wrong finishing a sign-in with openid-client, as a refusal. */
+/**
+ * What went wrong in a sign-in, as a refusal: a refusal as it is, another domain error under its
+ * own code (BUSY…), openid-client's errors by what they are about, anything else INTERNAL.
+ */
 export function refusalOf(err: unknown): SsoRefusal {
   if (err instanceof SsoRefusal) return err;
+  if (err instanceof DomainError) return new SsoRefusal(err.code, err.code.toLowerCase(), err.message);
   if (err instanceof oidc.AuthorizationResponseError) {
     return new SsoRefusal('SSO_IDP_REFUSED', `provider:${oauthError(err.error)}`, 'the identity provider refused the sign-in');
   }
@@ -75,8 +79,10 @@ export function refusalOf(err: unknown): SsoRefusal {
     case 'OAUTH_PARSE_ERROR':
       return new SsoRefusal('SSO_IDP_REFUSED', 'bad-token-response', 'the identity provider answered something that is not a token response');
   }
+  if (typeof code === 'string' && code.startsWith('OAUTH_')) return invalid('invalid-response');
+  // fetch() fails with a TypeError (its cause says why: ECONNREFUSED, a certificate), or times out.
   if (err instanceof TypeError || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))) {
     return new SsoRefusal('SSO_UNAVAILABLE', 'provider-unreachable', 'the identity provider did not answer');
   }
-  return invalid('invalid-response');
+  return new SsoRefusal('INTERNAL', 'internal', 'internal error');
 }

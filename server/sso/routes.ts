@@ -80,6 +80,7 @@ export function registerSsoRoutes(app: RecintoApp, deps: SsoRouteDeps): void {
         return reply.redirect(url, 302);
       } catch (err) {
         const refusal = refusalOf(err);
+        if (refusal.reason === 'internal') request.log.error({ err }, 'single sign-on: could not start');
         audit({ action: 'auth.oidc_login', outcome: 'denied', detail: { step: 'start', code: refusal.code, reason: refusal.reason, ip: request.ip } });
         return reply.redirect(loginPath(next, refusal.code), 303);
       }
@@ -106,7 +107,8 @@ export function registerSsoRoutes(app: RecintoApp, deps: SsoRouteDeps): void {
       } catch (err) {
         const refusal = refusalOf(err);
         // Only messages: what openid-client's errors carry (claims, the token itself) stays out of the log.
-        if (refusal.reason === 'invalid-response') request.log.warn({ err: describe(err) }, 'single sign-on: unexpected failure');
+        if (refusal.reason === 'invalid-response' || refusal.reason === 'internal')
+          request.log.warn({ err: describe(err) }, 'single sign-on: unexpected failure');
         audit({
           action: 'auth.oidc_login',
           outcome: 'denied',

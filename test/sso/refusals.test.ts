@@ -160,6 +160,23 @@ describe('single sign-on refuses', () => {
     expectRefused(await browser.navigate(callback), browser, 'SSO_IDP_REFUSED', 'provider:access_denied');
   });
 
+  it('new sign-ins while ten thousand are in progress (BUSY), until they end', async () => {
+    const db = s.server.recinto.db;
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+       INSERT INTO sso_flows (id_hash, state, nonce, code_verifier, created_at) SELECT 'filler-' || i, 's', 'n', 'v', ? FROM n`,
+    ).run(Date.now());
+    try {
+      const busy = await new SsoBrowser().navigate(`${s.server.url}/api/auth/oidc/start`);
+      expect(busy.status).toBe(303);
+      expect(busy.location).toBe(`${s.server.url}/login?sso=BUSY`);
+      expect(auditRows(db, { action: 'auth.oidc_login' }).at(-1)!.detail).toMatchObject({ step: 'start', code: 'BUSY' });
+    } finally {
+      db.prepare("DELETE FROM sso_flows WHERE id_hash LIKE 'filler-%'").run();
+    }
+    expect((await new SsoBrowser().navigate(`${s.server.url}/api/auth/oidc/start`)).status).toBe(302);
+  });
+
   it('a malformed callback with a plain 400, changing nothing', async () => {
     const before = auditRows(s.server.recinto.db).length;
     const browser = new SsoBrowser();

@@ -47,17 +47,15 @@ const refusedWith = (reply: { status: number; location: string | undefined }, co
 beforeAll(async () => {
   s = await startSsoSetup(people, { mfaAcrValues: [MFA_ACR], mfaAmrValues: ['hwk', 'otp'], autoCreate: { groups: ['recinto-staff'] } });
   [marta, lucia] = await Promise.all([s.server.createUser('marta'), s.server.createUser('lucia'), s.server.createUser('pablo')]);
-  await s.server.createUser('bruno');
-  for (const [user, sub] of [
-    ['marta', 'marta-sub'],
-    ['pablo', 'pablo-sub'],
-    ['lucia', 'lucia-sub'],
-    ['bruno', 'bruno-sub'],
-  ]) {
-    const linked = recinto('user', 'link-sso', user!, '--sub', sub!);
-    expect(linked, linked.err).toMatchObject({ code: 0, out: `${user}: linked to ${sub}\n` });
-  }
-  expect(recinto('user', 'disable', 'bruno').code).toBe(0);
+  const bruno = await s.server.createUser('bruno');
+  // As an admin links an account (the command line, on the running server's database)…
+  const linked = recinto('user', 'link-sso', 'marta', '--sub', 'marta-sub');
+  expect(linked, linked.err).toMatchObject({ code: 0, out: 'marta: linked to marta-sub\n' });
+  // …and the others the same way, without a process each.
+  const identities = new IdentityStore(s.server.recinto.db);
+  const accounts = s.server.recinto.auth.accounts;
+  for (const name of ['pablo', 'lucia', 'bruno']) identities.link(accounts.byUsername(name)!.id, s.idp.issuer, `${name}-sub`);
+  accounts.setDisabled(bruno.id, true);
 }, 60_000);
 
 afterAll(async () => s?.close());
@@ -162,11 +160,9 @@ describe('single sign-on', () => {
     expect(changed.status).toBe(409);
     expect(changed.body.error.code).toBe('SSO_ONLY');
 
-    for (const password of ['', 'x', 'una-contraseña-nueva-larga']) {
-      const login = await new HttpClient(s.server.url).post('/api/auth/login', { username: 'eva', password: password || ' ' });
-      expect(login.status).toBe(401);
-      expect(login.body.error.code).toBe('INVALID_CREDENTIALS');
-    }
+    const login = await new HttpClient(s.server.url).post('/api/auth/login', { username: 'eva', password: 'una-contraseña-cualquiera' });
+    expect(login.status).toBe(401);
+    expect(login.body.error.code).toBe('INVALID_CREDENTIALS');
     expect(auditRows(s.server.recinto.db, { action: 'auth.login', outcome: 'denied' }).at(-1)).toMatchObject({ actor: eva.id, detail: { reason: 'sso-only' } });
 
     const reset = recinto('user', 'reset-password', 'eva');
