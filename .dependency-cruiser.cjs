@@ -45,6 +45,23 @@ module.exports = {
       to: { path: '^server/(meetings|media)/' },
     },
     {
+      name: 'sso-above-auth',
+      severity: 'error',
+      comment:
+        'server/sso (single sign-on with OpenID Connect) signs people in through the accounts and ' +
+        'sessions of server/auth; auth never imports it, and it knows nothing of meetings, media, ' +
+        'signalling or metrics.',
+      from: { path: '^server/sso/' },
+      to: { path: '^server/(meetings|media|signaling|metrics|http)/' },
+    },
+    {
+      name: 'auth-below-sso',
+      severity: 'error',
+      comment: 'server/auth is what single sign-on builds on: it never imports server/sso.',
+      from: { path: '^server/auth/' },
+      to: { path: '^server/sso/' },
+    },
+    {
       name: 'nothing-below-reports-to-metrics',
       severity: 'error',
       comment:

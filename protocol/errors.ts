@@ -83,5 +83,23 @@ export const ErrorCode = {
   CSRF_FAILED: 'CSRF_FAILED',
   GUESTS_NOT_ALLOWED: 'GUESTS_NOT_ALLOWED',
   BUSY: 'BUSY',
+
+  // --- single sign-on (OpenID Connect, docs/sso.md): the login page shows them from `?sso=CODE` ---
+  /** Single sign-on is off, or the identity provider has not been reached yet (no metadata): sign in with a password, or try later. */
+  SSO_UNAVAILABLE: 'SSO_UNAVAILABLE',
+  /** No sign-in in progress for this browser: it expired (10 minutes), was used already (a replayed callback), or cookies are blocked. */
+  SSO_FLOW_EXPIRED: 'SSO_FLOW_EXPIRED',
+  /** The provider's answer does not carry this browser's `state`: it belongs to another sign-in. */
+  SSO_STATE_MISMATCH: 'SSO_STATE_MISMATCH',
+  /** The provider refused (the person cancelled, or the code was refused at the token endpoint). */
+  SSO_IDP_REFUSED: 'SSO_IDP_REFUSED',
+  /** The ID token failed a check (signature, algorithm, issuer, audience, nonce, expiry). */
+  SSO_TOKEN_INVALID: 'SSO_TOKEN_INVALID',
+  /** Signed in at the provider, but no account here is linked to that identity (and none may be created for it). */
+  SSO_NO_ACCOUNT: 'SSO_NO_ACCOUNT',
+  /** The linked account is disabled. */
+  SSO_ACCOUNT_DISABLED: 'SSO_ACCOUNT_DISABLED',
+  /** The account signs in through single sign-on only: it has no password here to change. */
+  SSO_ONLY: 'SSO_ONLY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -146,6 +146,26 @@ export type AdminUserView = Static<typeof AdminUserView>;
 export const AdminUserList = Type.Array(AdminUserView);
 export type AdminUserList = Static<typeof AdminUserList>;
 
+// --- single sign-on (OpenID Connect, docs/sso.md) -----------------------------------------------
+
+/** Where a sign-in may return to: the account page or a meeting (the client's own rule, paths.ts). */
+export const ReturnPath = Type.String({ maxLength: 67, pattern: '^/(account|m/[a-z0-9]+(-[a-z0-9]+)*)$' });
+/** `GET /api/auth/oidc/start?next=`: a browser navigation (the login page's button). */
+export const SsoStartQuery = Type.Object({ next: Type.Optional(ReturnPath) }, Strict);
+export type SsoStartQuery = Static<typeof SsoStartQuery>;
+/**
+ * `GET /api/auth/oidc/callback`: the provider's answer (RFC 6749 4.1.2), a code or an error,
+ * and what providers add (`iss` RFC 9207, `session_state`…): a few bounded strings.
+ */
+export const SsoCallbackQuery = Type.Object({}, { additionalProperties: Type.String({ maxLength: 4096 }), maxProperties: 16 });
+export type SsoCallbackQuery = Static<typeof SsoCallbackQuery>;
+/** `GET /api/auth/oidc`: whether the login page offers "Sign in with <label>"; `available`: the provider's metadata is known. */
+export const SsoInfo = Type.Union([
+  Type.Object({ enabled: Type.Literal(true), label: Type.String({ maxLength: 40 }), available: Type.Boolean() }, Strict),
+  Type.Object({ enabled: Type.Literal(false) }, Strict),
+]);
+export type SsoInfo = Static<typeof SsoInfo>;
+
 // --- meetings: requests -------------------------------------------------------------------------
 
 const Schedule = {

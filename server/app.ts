@@ -17,6 +17,8 @@ import { TurnService } from './turn/service.ts';
 import { MeetingMemoryStore } from './meetings/memory-store.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
+import { startSso } from './sso/sso.ts';
+import { registerSsoRoutes } from './sso/routes.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import { AuditCheckpoints } from './audit/checkpoints.ts';
 import { loadOrCreateSigningKey, signingKeyFile } from './audit/signing-key.ts';
@@ -116,6 +118,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const secretKey = loadOrCreateKey(config.secretKeyFile);
     const auth = new AuthService({ config: config.auth, accounts, sessions, hasher, secretKey, audit });
     const firstAdmin = await ensureFirstAdmin({ accounts, hasher, audit });
+    // Single sign-on (auth.oidc, docs/sso.md): the provider's metadata now, or cached, or later in the background.
+    const sso = await startSso(config, { db, log, audit, accounts, sessions });
+    cleanups.push(() => sso.close());
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     // What running meetings remember survives a crash or restart (saved each second when it changes).
@@ -155,6 +160,12 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     await registerHardening(app, origins, refusals, metrics);
     registerMetrics(app, metrics, config.metrics);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
+    registerSsoRoutes(app, {
+      sso: sso.service,
+      label: config.auth.oidc.buttonLabel,
+      audit,
+      loginAttemptsPerMinutePerIp: config.auth.loginAttemptsPerMinutePerIp,
+    });
     registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, origins, requireSession });
     registerGuestRoutes(app, { config, meetingStore, guests, audit });
     const signaling = await registerSignaling(app, services, requireSession);

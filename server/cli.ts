@@ -18,6 +18,8 @@ import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
+import { addSsoOnlyAccount, linkSso, unlinkSso, type SsoCommandDeps } from './sso/commands.ts';
+import { IdentityStore } from './sso/identities.ts';
 import type { Config } from './config/schema.ts';
 import { DomainError } from './errors.ts';
 import { coturnConfig } from './turn/coturn-config.ts';
@@ -35,13 +37,22 @@ const HELP = `usage: recinto <command>
                                       create a meeting hosted by USERNAME; prints its id and password
   meeting list                        list meetings
   config check                        validate the configuration and print it
-  user add USERNAME --name "FULL NAME" [--role staff|admin]
+  user add USERNAME --name "FULL NAME" [--role staff|admin] [--sso-sub SUB]
                                       create an account; prints a one-time password that must
-                                      be changed (with 2FA set up) at the first sign-in
+                                      be changed (with 2FA set up) at the first sign-in; with
+                                      --sso-sub, an account without a password that signs in
+                                      through the identity provider as SUB (docs/sso.md)
+  user link-sso USERNAME --sub SUB [--issuer URL]
+                                      let USERNAME sign in through the identity provider as SUB
+                                      (issuer: auth.oidc.issuer)
+  user unlink-sso USERNAME [--issuer URL]
+                                      remove that link
   user list                           list accounts
   user disable|enable USERNAME        block or allow sign-in (disabling ends its sessions)
   user reset-2fa USERNAME             remove 2FA and recovery codes; set up again at next sign-in
-  user reset-password USERNAME        new one-time password (ends its sessions)
+  user reset-password USERNAME [--local-password]
+                                      new one-time password (ends its sessions); an SSO-only
+                                      account gets one only with --local-password
   user revoke-sessions USERNAME       sign the user out everywhere
   turn config                         print a hardened coturn turnserver.conf from this
                                       configuration (docs/turn.md; it holds the shared secret)
@@ -145,24 +156,35 @@ async function userCommand(config: Config, sub: string | undefined, args: string
   const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
   const hasher = new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 });
   const actor = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
-  const target = () => {
-    const username = args[0];
+  const target = (username = args[0]) => {
     if (!username) die(`user ${sub} needs USERNAME\n${HELP}`);
     const account = accounts.byUsername(username);
     if (!account) die(`no user ${JSON.stringify(username)} (see: recinto user list)`);
     return account;
   };
+  const sso = (issuer: string | undefined): SsoCommandDeps => ({
+    accounts,
+    identities: new IdentityStore(db),
+    audit,
+    issuer: issuer ?? config.auth.oidc.issuer,
+    actor,
+  });
   try {
     switch (sub) {
       case 'add': {
         const { values, positionals } = parseArgs({
           args,
-          options: { name: { type: 'string' }, role: { type: 'string', default: 'staff' } },
+          options: { name: { type: 'string' }, role: { type: 'string', default: 'staff' }, 'sso-sub': { type: 'string' } },
           allowPositionals: true,
         });
         const username = positionals[0];
         if (!username || !values.name) die(`user add needs USERNAME and --name\n${HELP}`);
         if (values.role !== 'staff' && values.role !== 'admin') die('--role: staff or admin');
+        if (values['sso-sub'] !== undefined) {
+          addSsoOnlyAccount(sso(undefined), { username, displayName: values.name, role: values.role, sub: values['sso-sub'] });
+          process.stdout.write(`created ${username}: signs in through the identity provider only (no password)\n`);
+          break;
+        }
         const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role, actor });
         process.stdout.write(`created ${username}\none-time password (shown only now): ${created.password}\n`);
         break;
@@ -189,8 +211,22 @@ async function userCommand(config: Config, sub: string | undefined, args: string
         process.stdout.write(`${account.username}: two-factor authentication removed; it must be set up again at the next sign-in\n`);
         break;
       }
+      case 'link-sso':
+      case 'unlink-sso': {
+        const { values, positionals } = parseArgs({ args, options: { sub: { type: 'string' }, issuer: { type: 'string' } }, allowPositionals: true });
+        const username = positionals[0];
+        if (!username || (sub === 'link-sso' && !values.sub)) die(`user ${sub} needs USERNAME${sub === 'link-sso' ? ' and --sub SUB' : ''}\n${HELP}`);
+        if (sub === 'link-sso') linkSso(sso(values.issuer), username, values.sub!);
+        else unlinkSso(sso(values.issuer), username);
+        process.stdout.write(sub === 'link-sso' ? `${username}: linked to ${values.sub}\n` : `${username}: link removed\n`);
+        break;
+      }
       case 'reset-password': {
-        const account = target();
+        const { values, positionals } = parseArgs({ args, options: { 'local-password': { type: 'boolean' } }, allowPositionals: true });
+        const account = target(positionals[0]);
+        if (account.ssoOnly && !values['local-password']) {
+          die(`${account.username} signs in through the identity provider only and has no password; add --local-password to give it one`);
+        }
         const password = oneTimePassword();
         accounts.setPassword(account.id, await hasher.hash(password), true);
         const ended = sessions.endAllForUser(account.id);

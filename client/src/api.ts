@@ -24,6 +24,7 @@ import type {
   SignedInView as SignedIn,
   SignedOutEverywhereView,
   SignedOutView as SignedOut,
+  SsoInfo,
 } from '../../protocol/http.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 
@@ -39,6 +40,8 @@ type Endpoints = {
     '/api/session': Endpoint<undefined, SessionView>;
     '/api/account': Endpoint<undefined, AccountView>;
     '/api/meetings': Endpoint<undefined, MeetingList>;
+    /** No session needed: whether the login page offers single sign-on. */
+    '/api/auth/oidc': Endpoint<undefined, SsoInfo>;
   };
   POST: {
     '/api/auth/login': Endpoint<LoginBody, SignedIn>;

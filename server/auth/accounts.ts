@@ -19,6 +19,8 @@ export interface Account {
   lockedUntil: number | null;
   createdAt: number;
   lastLoginAt: number | null;
+  /** Signs in only through single sign-on (docs/sso.md): no usable local password. */
+  ssoOnly: boolean;
 }
 
 interface Row {
@@ -36,6 +38,7 @@ interface Row {
   locked_until: number | null;
   created_at: number;
   last_login_at: number | null;
+  sso_only: number;
 }
 
 function fromRow(r: Row): Account {
@@ -54,6 +57,7 @@ function fromRow(r: Row): Account {
     lockedUntil: r.locked_until,
     createdAt: r.created_at,
     lastLoginAt: r.last_login_at,
+    ssoOnly: r.sso_only === 1,
   };
 }
 
@@ -62,13 +66,13 @@ function statements(db: Db) {
   return {
     count: db.prepare('SELECT count(*) FROM users').pluck(),
     insert: db.prepare(
-      `INSERT INTO users (id, username, display_name, role, password_hash, must_change_password, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO users (id, username, display_name, role, password_hash, must_change_password, created_at, sso_only)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     byId: db.prepare('SELECT * FROM users WHERE id = ?'),
     byUsername: db.prepare('SELECT * FROM users WHERE username = ?'),
     list: db.prepare('SELECT * FROM users ORDER BY username'),
-    setPassword: db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?'),
+    setPassword: db.prepare('UPDATE users SET password_hash = ?, must_change_password = ?, sso_only = 0 WHERE id = ?'),
     countFailure: db.prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').pluck(),
     lock: db.prepare('UPDATE users SET locked_until = ? WHERE id = ?'),
     recordLogin: db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?'),
@@ -124,7 +128,14 @@ export class AccountStore {
 
   create(input: { username: string; displayName: string; role: Role; passwordHash: string; mustChangePassword: boolean }): Account {
     const id = randomUUID();
-    this.#q.insert.run(id, input.username, input.displayName, input.role, input.passwordHash, input.mustChangePassword ? 1 : 0, Date.now());
+    this.#q.insert.run(id, input.username, input.displayName, input.role, input.passwordHash, input.mustChangePassword ? 1 : 0, Date.now(), 0);
+    return this.byId(id)!;
+  }
+
+  /** An account that signs in only through single sign-on: no password hash at all. */
+  createSsoOnly(input: { username: string; displayName: string; role: Role }): Account {
+    const id = randomUUID();
+    this.#q.insert.run(id, input.username, input.displayName, input.role, '', 0, Date.now(), 1);
     return this.byId(id)!;
   }
 
@@ -142,6 +153,7 @@ export class AccountStore {
     return (this.#q.list.all() as Row[]).map(fromRow);
   }
 
+  /** Sets the local password; an SSO-only account gets one too, so callers refuse that unless it is asked for (docs/sso.md). */
   setPassword(id: string, passwordHash: string, mustChangePassword: boolean): void {
     this.#q.setPassword.run(passwordHash, mustChangePassword ? 1 : 0, id);
   }

@@ -23,15 +23,20 @@ export function oneTimePassword(length = 20): string {
   return out;
 }
 
+/** A new account's name and display name are valid and the name is free; else INVALID_BODY saying which. */
+export function checkNewAccount(accounts: AccountStore, username: string, displayName: string): void {
+  if (!USERNAME_PATTERN.test(username)) {
+    throw new DomainError('INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
+  }
+  if (!isDisplayName(displayName)) throw new DomainError('INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
+  if (accounts.byUsername(username)) throw new DomainError('INVALID_BODY', `username ${username} is taken`);
+}
+
 export async function createAccount(
   deps: { accounts: AccountStore; hasher: PasswordHasher; audit: Audit },
   input: { username: string; displayName: string; role: Role; actor: string },
 ): Promise<{ id: string; password: string }> {
-  if (!USERNAME_PATTERN.test(input.username)) {
-    throw new DomainError('INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
-  }
-  if (!isDisplayName(input.displayName)) throw new DomainError('INVALID_BODY', 'name: 1–64 printable characters, no leading or trailing space');
-  if (deps.accounts.byUsername(input.username)) throw new DomainError('INVALID_BODY', `username ${input.username} is taken`);
+  checkNewAccount(deps.accounts, input.username, input.displayName);
   const password = oneTimePassword();
   const account = deps.accounts.create({
     username: input.username,

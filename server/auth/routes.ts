@@ -59,7 +59,8 @@ function cookieOptions() {
   return { httpOnly: true, secure: true, sameSite: 'strict', path: '/' } as const;
 }
 
-function setSessionCookie(reply: FastifyReply, id: string): void {
+/** The session cookie for a new session's id (here, and after a single sign-on: server/sso/routes.ts). */
+export function setSessionCookie(reply: FastifyReply, id: string): void {
   reply.setCookie(SESSION_COOKIE, id, cookieOptions());
 }
 

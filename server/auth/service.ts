@@ -69,7 +69,10 @@ export class AuthService {
     const { accounts, audit } = this.#d;
     const found = accounts.byUsername(username);
     this.#assertSignInOpen(found, username, Date.now(), meta);
-    const check = await this.#hashing(() => (found ? this.#d.hasher.verify(found.passwordHash, password) : this.#d.hasher.verifyDummy(password)));
+    // An SSO-only account has no password: judged like an unknown name (the same full hash), and
+    // refused like a wrong password.
+    const hasPassword = found !== undefined && !found.ssoOnly;
+    const check = await this.#hashing(() => (hasPassword ? this.#d.hasher.verify(found.passwordHash, password) : this.#d.hasher.verifyDummy(password)));
     // Parallel attempts all passed the check above before any of them had failed: one that ends
     // after another has set a lock is refused whatever its verdict, so a burst of guesses gets no
     // more of them judged than a sequence would.
@@ -77,7 +80,7 @@ export class AuthService {
     const now = Date.now();
     this.#assertSignInOpen(account, username, now, meta);
     if (!account || !check.ok || account.disabled) {
-      const reason = !account ? 'unknown-user' : !check.ok ? 'wrong-password' : 'disabled';
+      const reason = !account ? 'unknown-user' : account.ssoOnly ? 'sso-only' : !check.ok ? 'wrong-password' : 'disabled';
       if (account) this.#failed(account, 'auth.login', reason, meta);
       else {
         this.#unknown.recordFailure(username, now);
@@ -188,6 +191,7 @@ export class AuthService {
   /** Changes the password (current one required) and signs out every other session. */
   async changePassword(session: Session, current: string, next: string, meta: RequestMeta): Promise<void> {
     const before = this.#accountOf(session);
+    if (before.ssoOnly) throw new DomainError('SSO_ONLY', 'this account signs in through single sign-on and has no password here');
     this.#assertNotLocked(before, Date.now(), 'auth.password_change', meta);
     const violation = passwordPolicy(next);
     if (violation)

@@ -109,6 +109,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   if (config.turn.minPort > config.turn.maxPort) problems.push(`turn.minPort: ${config.turn.minPort} is above turn.maxPort (${config.turn.maxPort})`);
   problems.push(...siemProblems(config.siem));
+  problems.push(...oidcProblems(config.auth.oidc, config.server.publicUrl));
   if (problems.length > 0) throw new ConfigError(problems);
 
   config.dataDir = resolvePath(config.dataDir);
@@ -118,6 +119,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const files of [config.siem.syslog, config.siem.https] as Record<string, unknown>[]) {
     for (const key of ['caFile', 'certFile', 'keyFile', 'hmacKeyFile']) if (typeof files[key] === 'string' && files[key]) files[key] = resolvePath(files[key]);
   }
+  for (const key of ['caFile', 'clientSecretFile'] as const) if (config.auth.oidc[key]) config.auth.oidc[key] = resolvePath(config.auth.oidc[key]);
   config.secretKeyFile = config.secretKeyFile ? resolvePath(config.secretKeyFile) : resolve(config.dataDir, 'secrets', 'secret.key');
   return config;
 }
@@ -134,6 +136,28 @@ function siemProblems({ syslog, https, retryMinMs, retryMaxMs }: Config['siem'])
     problems.push('siem.https.hmacKeyFile: exactly one of siem.https.hmacKeyFile and siem.https.secret is required when siem.https.enabled is true');
   }
   if (retryMinMs > retryMaxMs) problems.push(`siem.retryMinMs: ${retryMinMs} is above siem.retryMaxMs (${retryMaxMs})`);
+  return problems;
+}
+
+/** What single sign-on needs once enabled (docs/sso.md); the files themselves are read at start. */
+function oidcProblems(oidc: Config['auth']['oidc'], publicUrl: string): string[] {
+  if (!oidc.enabled) return [];
+  const problems: string[] = [];
+  if (!oidc.issuer) problems.push("auth.oidc.issuer: required when auth.oidc.enabled is true: the provider's https:// issuer");
+  if (!oidc.clientId) problems.push('auth.oidc.clientId: required when auth.oidc.enabled is true: the client id registered at the provider');
+  if (!publicUrl) {
+    problems.push('server.publicUrl: required when auth.oidc.enabled is true: the provider sends people back to <publicUrl>/api/auth/oidc/callback');
+  }
+  const secrets = (oidc.clientSecretFile ? 1 : 0) + (oidc.clientSecret ? 1 : 0);
+  if (oidc.tokenEndpointAuthMethod === 'none' && secrets > 0) {
+    problems.push('auth.oidc.clientSecret: a public client (tokenEndpointAuthMethod "none") has no secret: remove it, or choose client_secret_basic');
+  }
+  if (oidc.tokenEndpointAuthMethod !== 'none' && secrets !== 1) {
+    problems.push(
+      `auth.oidc.clientSecretFile: exactly one of auth.oidc.clientSecretFile and auth.oidc.clientSecret is required with ${oidc.tokenEndpointAuthMethod}`,
+    );
+  }
+  if (!oidc.scopes.includes('openid')) problems.push('auth.oidc.scopes: must include "openid"');
   return problems;
 }
 

@@ -209,6 +209,40 @@ export const ConfigSchema = Type.Object(
         /** Lock duration; doubles with each further lock until a successful sign-in. */
         lockoutSeconds: Type.Integer({ minimum: 1, maximum: 7 * 86400 }),
         loginAttemptsPerMinutePerIp: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        /** Single sign-on with an OpenID Connect provider (docs/sso.md); checked together at load. */
+        oidc: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            /** The provider's issuer, exactly as its metadata names it (https; discovery at ISSUER/.well-known/openid-configuration). */
+            issuer: Type.String({ maxLength: 2048, pattern: '^(https://[^\\s?#]+)?$' }),
+            clientId: Type.String({ maxLength: 256, pattern: '^[!-~]*$' }),
+            /** File holding the client secret (mode 0600, one line); or `clientSecret`, not both. */
+            clientSecretFile: Type.String(),
+            clientSecret: Type.String({ maxLength: 1024, pattern: '^[!-~]*$' }),
+            /** How the client authenticates at the token endpoint; `none`: a public client (PKCE only, no secret). */
+            tokenEndpointAuthMethod: StringEnum(['client_secret_basic', 'client_secret_post', 'none']),
+            /** Scopes asked for; must hold `openid`. */
+            scopes: Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: '^[!#-\\[\\]-~]+$' }), { minItems: 1, maxItems: 32, uniqueItems: true }),
+            /** The ID token claim that lists the person's groups (a list of strings, or one string). */
+            groupsClaim: Type.String({ minLength: 1, maxLength: 128 }),
+            autoCreate: Type.Object(
+              {
+                /** A first sign-in with one of these groups creates an SSO-only staff account; empty: never. */
+                groups: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 64, uniqueItems: true }),
+              },
+              Strict,
+            ),
+            /** An ID token whose `acr` is one of these asserts multi-factor: the local second factor is skipped. */
+            mfaAcrValues: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 32, uniqueItems: true }),
+            /** Likewise when its `amr` holds one of these (e.g. `mfa`, `otp`, `hwk`). */
+            mfaAmrValues: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, uniqueItems: true }),
+            /** PEM CA file the provider's certificate must chain to (an institution's own CA); empty: Node's trusted roots. */
+            caFile: Type.String(),
+            /** The provider's name on the login page: "Entrar con <label>". */
+            buttonLabel: Type.String({ minLength: 1, maxLength: 40, pattern: '^[^\\p{Cc}\\p{Cf}]+$' }),
+          },
+          Strict,
+        ),
       },
       Strict,
     ),
@@ -248,4 +282,8 @@ export const ENV_KEYS: Record<string, string> = {
   RECINTO_SIEM_HTTPS_ENABLED: 'siem.https.enabled',
   RECINTO_SIEM_HTTPS_URL: 'siem.https.url',
   RECINTO_SIEM_HTTPS_SECRET: 'siem.https.secret',
+  RECINTO_OIDC_ENABLED: 'auth.oidc.enabled',
+  RECINTO_OIDC_ISSUER: 'auth.oidc.issuer',
+  RECINTO_OIDC_CLIENT_ID: 'auth.oidc.clientId',
+  RECINTO_OIDC_CLIENT_SECRET_FILE: 'auth.oidc.clientSecretFile',
 };

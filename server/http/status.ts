@@ -25,6 +25,8 @@ export const HTTP_STATUS = {
   CODE_ALREADY_USED: 401,
   SECOND_FACTOR_REQUIRED: 401,
   ENROLMENT_REQUIRED: 401,
+  SSO_IDP_REFUSED: 401,
+  SSO_TOKEN_INVALID: 401,
 
   // What you may do.
   PASSWORD_CHANGE_REQUIRED: 403,
@@ -38,6 +40,8 @@ export const HTTP_STATUS = {
   CAMERA_NOT_ALLOWED: 403,
   SCREEN_SHARE_NOT_ALLOWED: 403,
   CHAT_DISABLED: 403,
+  SSO_NO_ACCOUNT: 403,
+  SSO_ACCOUNT_DISABLED: 403,
 
   NOT_FOUND: 404,
   MEETING_NOT_FOUND: 404,
@@ -54,6 +58,10 @@ export const HTTP_STATUS = {
   E2EE_OFF: 409,
   E2EE_KEYS_REQUIRED: 409,
   E2EE_KEYS_ALREADY_ANNOUNCED: 409,
+  SSO_ONLY: 409,
+  /** A sign-in at the identity provider that is not (or no longer) this browser's. */
+  SSO_FLOW_EXPIRED: 409,
+  SSO_STATE_MISMATCH: 409,
 
   // Too much: wait (Retry-After when the error says how long).
   RATE_LIMITED: 429,
@@ -64,6 +72,7 @@ export const HTTP_STATUS = {
   MEDIA_ERROR: 500,
   BUSY: 503,
   SERVER_DRAINING: 503,
+  SSO_UNAVAILABLE: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 export function httpStatus(code: ErrorCode): number {

@@ -216,4 +216,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 9,
+    name: 'single sign-on with OpenID Connect',
+    // docs/sso.md. An account is found by the identity provider's (issuer, sub) only, never by a
+    // name or e-mail. An SSO-only account has no usable password (password_hash stays empty).
+    // A sign-in in progress is kept here, bound to the browser by a cookie whose SHA-256 is the
+    // key, and marked used once its callback came (a replayed callback is refused by that mark).
+    // The provider's metadata is cached so a restart while it is unreachable still knows it.
+    sql: `
+      ALTER TABLE users ADD COLUMN sso_only INTEGER NOT NULL DEFAULT 0 CHECK (sso_only IN (0, 1));
+
+      CREATE TABLE sso_identities (
+        issuer         TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at     INTEGER NOT NULL,
+        last_login_at  INTEGER,
+        PRIMARY KEY (issuer, subject),
+        UNIQUE (user_id, issuer)
+      ) STRICT;
+
+      CREATE TABLE sso_flows (
+        id_hash        TEXT PRIMARY KEY,
+        state          TEXT NOT NULL,
+        nonce          TEXT NOT NULL,
+        code_verifier  TEXT NOT NULL,
+        return_to      TEXT,
+        created_at     INTEGER NOT NULL,
+        used_at        INTEGER
+      ) STRICT;
+      CREATE INDEX sso_flows_created ON sso_flows (created_at);
+
+      CREATE TABLE sso_metadata (
+        issuer      TEXT PRIMARY KEY,
+        metadata    TEXT NOT NULL,
+        fetched_at  INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -30,6 +30,9 @@ export const es = {
   useAuthenticatorCode: 'Usar el código de la aplicación',
   recoveryCodeLabel: 'Código de recuperación',
   startOver: 'Entrar con otra cuenta',
+  ssoButton: 'Entrar con {label}',
+  ssoOr: 'o con su usuario y contraseña de Recinto',
+  ssoUnavailableNote: 'El acceso con {label} no está disponible ahora mismo.',
   enrolHeading: 'Configure la verificación en dos pasos',
   enrolIntro: 'Escanee este código QR con su aplicación de autenticación (por ejemplo Aegis, FreeOTP o Google Authenticator).',
   qrAlt: 'Código QR para añadir Recinto a su aplicación de autenticación',
@@ -328,6 +331,16 @@ export const es = {
   err_GUESTS_NOT_ALLOWED: 'Esta reunión es solo para el personal: no admite invitados. Si tiene una cuenta, inicie sesión.',
   err_BUSY: 'El servidor está ocupado; vuelva a intentarlo en unos segundos.',
   err_INTERNAL: 'Error interno del servidor.',
+  err_SSO_UNAVAILABLE: 'El acceso con el proveedor de identidad no está disponible ahora mismo. Entre con su usuario y contraseña o inténtelo más tarde.',
+  err_SSO_FLOW_EXPIRED: 'El inicio de sesión ha caducado o ya se usó. Vuelva a empezar.',
+  err_SSO_STATE_MISMATCH: 'La respuesta del proveedor de identidad no corresponde a este inicio de sesión. Vuelva a empezar desde esta página.',
+  err_SSO_IDP_REFUSED: 'El proveedor de identidad no ha completado el inicio de sesión. Vuelva a intentarlo.',
+  err_SSO_TOKEN_INVALID:
+    'La respuesta del proveedor de identidad no ha superado las comprobaciones de seguridad. No se ha iniciado la sesión. Si se repite, avise al servicio de informática.',
+  err_SSO_NO_ACCOUNT:
+    'Ha iniciado sesión en su proveedor de identidad, pero no tiene una cuenta en Recinto. Pida al servicio de informática que se la cree o la vincule.',
+  err_SSO_ACCOUNT_DISABLED: 'Su cuenta de Recinto está desactivada.',
+  err_SSO_ONLY: 'Esta cuenta entra con el proveedor de identidad de su institución y no tiene contraseña en Recinto.',
 } as const satisfies ErrorMessages & Record<string, string>;
 
 export type MessageKey = keyof typeof es;

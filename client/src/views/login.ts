@@ -10,10 +10,11 @@ import { h, translate } from '../dom.ts';
 import { recoveryCodesPanel, showEnrolment, totpInput } from './enrolment.ts';
 import { card, field, submitButton, type ShowView } from './layout.ts';
 import { passwordForm } from './password-form.ts';
+import { showSsoRefusal, ssoOffer } from './sso.ts';
 
 export function showSignIn(show: ShowView, session: SessionView, returnTo: string): void {
   const proceed = (view: SessionView): void => {
-    if (!view.signedIn) return passwordStep(show, proceed);
+    if (!view.signedIn) return passwordStep(show, proceed, returnTo);
     switch (view.next) {
       case 'second-factor':
         return secondFactorStep(show, proceed);
@@ -31,7 +32,7 @@ export function showSignIn(show: ShowView, session: SessionView, returnTo: strin
 
 type Proceed = (view: SessionView) => void;
 
-function passwordStep(show: ShowView, proceed: Proceed): void {
+function passwordStep(show: ShowView, proceed: Proceed, returnTo: string): void {
   const username = h('input', {
     id: 'login-username',
     attrs: {
@@ -55,7 +56,8 @@ function passwordStep(show: ShowView, proceed: Proceed): void {
     submitButton('login-submit', 'signInButton'),
   ]);
   onSubmit(form, async () => proceed(await api('POST', '/api/auth/login', { username: username.value.trim(), password: password.value })));
-  show('login', card('login-heading', 'signInHeading', [form]));
+  show('login', card('login-heading', 'signInHeading', [ssoOffer(returnTo), form]));
+  showSsoRefusal();
 }
 
 function secondFactorStep(show: ShowView, proceed: Proceed): void {
