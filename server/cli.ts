@@ -32,7 +32,8 @@ const isTitle = compile(Title);
 const HELP = `usage: recinto <command>
 
   start                               start the server (./recinto start)
-  test | bench | setup                run the tests, the benchmarks, or only install (./recinto …)
+  test | bench | setup | bundle       run the tests, the benchmarks, only install, or make an
+                                      offline bundle (./recinto …; not in a bundle)
   meeting create TITLE --host USERNAME
                                       create a meeting hosted by USERNAME; prints its id and password
   meeting list                        list meetings

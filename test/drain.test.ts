@@ -4,7 +4,12 @@
  * too) and /readyz answers 503, so a load balancer stops sending people; the drain ends as soon as
  * the meetings have emptied, or at the grace period, when what is left is ended.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freeUdpAndTcpPort } from './helpers/coturn.ts';
+import { killServerProcess, seedDataDir, serverEnv, startServerProcess } from './helpers/server-process.ts';
 import { OPEN_POLICY, startTestServer, type TestServer } from './helpers/server.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
@@ -62,5 +67,27 @@ describe('draining on SIGTERM', () => {
     await server.close();
     expect((await hana.waitForNotification('reconnect')).reason).toBe('server-shutdown');
     await Promise.all([hana.close(), ivo.close()]);
+  });
+
+  it('is what a real SIGTERM does: the media go on (mediasoup does not close its workers on the signal)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recinto-drain-'));
+    const port = await freeUdpAndTcpPort();
+    const env = serverEnv(dir, port);
+    const { people, meetingId } = seedDataDir(env, `https://127.0.0.1:${port}`, ['hana'], OPEN_POLICY);
+    const child = await startServerProcess(env);
+    try {
+      const hana = await TestClient.connect(people[0]!);
+      expect((await hana.join(meetingId)).status).toBe('joined');
+      child.kill('SIGTERM');
+      expect(await hana.waitForNotification('serverDraining')).toEqual({ graceSeconds: 20 });
+      // Still inside, with a worker: no `reconnect` for a dead worker, readiness says draining.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hana.notifications.map((n) => n.notification)).not.toContain('reconnect');
+      expect((await people[0]!.get('/readyz')).body).toMatchObject({ ready: false, draining: true, workers: { alive: 1 } });
+      await hana.close();
+    } finally {
+      await killServerProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

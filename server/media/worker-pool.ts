@@ -92,13 +92,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   async #startSlot(index: number): Promise<WorkerSlot> {
     const c = this.#config;
-    const worker = await mediasoup.createWorker({
-      logLevel: c.logLevel,
-      rtcMinPort: c.rtcMinPort,
-      rtcMaxPort: c.rtcMaxPort,
-      workerBin: resolveWorkerBin(c),
-      appData: { index },
-    });
+    const worker = await withoutCloseOnSignal(() =>
+      mediasoup.createWorker({
+        logLevel: c.logLevel,
+        rtcMinPort: c.rtcMinPort,
+        rtcMaxPort: c.rtcMaxPort,
+        workerBin: resolveWorkerBin(c),
+        appData: { index },
+      }),
+    );
     try {
       const announcedAddress = c.announcedAddress || (c.listenIp === '0.0.0.0' || c.listenIp === '::' ? '127.0.0.1' : undefined);
       const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
@@ -141,6 +143,22 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       setTimeout(() => void this.#replace(slot, attempt + 1), delay).unref();
     }
   }
+}
+
+/**
+ * mediasoup closes each worker by itself when the process gets SIGINT or SIGTERM (listeners its
+ * Worker adds as it is constructed, synchronously inside createWorker). The server decides what a
+ * signal means — SIGTERM drains first, the meetings going on with their media (server/main.ts) —
+ * and closes the pool itself, so those listeners are removed.
+ */
+function withoutCloseOnSignal<T>(create: () => Promise<T>): Promise<T> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((signal) => new Set(process.listeners(signal)));
+  const creating = create();
+  signals.forEach((signal, i) => {
+    for (const listener of process.listeners(signal)) if (!before[i]!.has(listener)) process.removeListener(signal, listener);
+  });
+  return creating;
 }
 
 /**
