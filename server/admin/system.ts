@@ -38,8 +38,10 @@ export class SystemStatus {
       issuer: oneLine(x509.issuer),
       notAfter: Date.parse(x509.validTo),
       daysLeft: 0,
-      // Issued by itself and signed by its own key.
-      selfSigned: x509.checkIssued(x509) && x509.verify(x509.publicKey),
+      // Issued by itself (its issuer is its subject) and signed by its own key. Not checkIssued:
+      // that also wants the issuer's key usage to allow signing certificates, which a server's
+      // own self-signed certificate does not say.
+      selfSigned: x509.issuer === x509.subject && x509.verify(x509.publicKey),
     };
   }
 
