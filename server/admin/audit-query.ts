@@ -11,7 +11,10 @@
  * - an action prefix (`admin.`) is the few distinct actions it covers (found by skipping through
  *   the action index), one ordered walk each, merged.
  *
- * Pages are chosen as seqs first (indexes only), then those rows read with the actor's username.
+ * - with several equality filters, the most selective drives (a capped count in each index says
+ *   which; SQLite keeps no statistics here), the others are checked on the rows it yields.
+ *
+ * Pages are chosen as seqs first, then those rows read with the actor's username.
  */
 import type { Statement } from 'better-sqlite3';
 import type { AccountStore } from '../auth/accounts.ts';
@@ -31,6 +34,17 @@ export function queryInt(name: string, text: string | undefined, fallback: numbe
   return value;
 }
 
+type Column = 'actor' | 'action' | 'meeting_id' | 'outcome';
+/** Migration 10's index for each filter column, each ending in seq. */
+const INDEX: Record<Column, string> = {
+  actor: 'audit_log_by_actor',
+  action: 'audit_log_by_action',
+  meeting_id: 'audit_log_by_meeting',
+  outcome: 'audit_log_by_outcome',
+};
+/** Enough to tell a selective filter from a common one; counting it costs well under a millisecond. */
+const ESTIMATE_CAP = 2000;
+
 interface Filters {
   seqFrom: number;
   seqTo: number;
@@ -49,6 +63,7 @@ export class AuditViewer {
   readonly #nextAction;
   readonly #statements = new Map<string, Statement>();
   readonly #rows;
+  readonly #times;
 
   constructor(db: Db, accounts: AccountStore) {
     this.#db = db;
@@ -59,6 +74,9 @@ export class AuditViewer {
     this.#nextAction = db
       .prepare<[string, string], string>('SELECT action FROM audit_log INDEXED BY audit_log_by_action WHERE action > ? AND action < ? ORDER BY action LIMIT 1')
       .pluck();
+    this.#times = db.prepare<[], { first: number | null; last: number | null }>(
+      'SELECT (SELECT min(at) FROM audit_log INDEXED BY audit_log_by_at) AS first, (SELECT max(at) FROM audit_log INDEXED BY audit_log_by_at) AS last',
+    );
     this.#rows = db.prepare<[string]>(
       `SELECT a.seq, a.at, a.action, a.actor, u.username AS actorName, a.meeting_id AS meetingId, a.outcome, a.detail, a.hash
        FROM audit_log a LEFT JOIN users u ON u.id = a.actor
@@ -81,8 +99,13 @@ export class AuditViewer {
       meetingId: query.meeting,
       outcome: query.outcome,
     };
-    if (since !== undefined || until !== undefined) {
-      const span = this.#span.get(since ?? Number.MIN_SAFE_INTEGER, until ?? Number.MAX_SAFE_INTEGER);
+    // A bound that holds for every record (since before the first, until after the last, read in
+    // the `at` index at once) is no bound: the span below would read the whole index for nothing.
+    const { first, last } = this.#times.get()!;
+    if (since !== undefined && first !== null && since <= first) filters.since = undefined;
+    if (until !== undefined && last !== null && until > last) filters.until = undefined;
+    if (filters.since !== undefined || filters.until !== undefined) {
+      const span = this.#span.get(filters.since ?? Number.MIN_SAFE_INTEGER, filters.until ?? Number.MAX_SAFE_INTEGER);
       if (!span || span.lo === null || span.hi === null) return { records: [], next: null };
       filters.seqFrom = Math.max(filters.seqFrom, span.lo);
       filters.seqTo = Math.min(filters.seqTo, span.hi);
@@ -123,18 +146,27 @@ export class AuditViewer {
           .slice(0, n);
   }
 
+  /**
+   * One walk down an index in seq order. With several equality filters, the one with the fewest
+   * rows in the seq range drives (counted up to ESTIMATE_CAP, in its index alone); the others are
+   * checked on each row it yields. SQLite has no statistics to choose by, so it is told.
+   */
   #walk(f: Filters, action: string | undefined, n: number): number[] {
-    const where = ['seq BETWEEN @seqFrom AND @seqTo'];
     const params: Record<string, unknown> = { seqFrom: f.seqFrom, seqTo: f.seqTo, n };
-    const equal = (column: string, name: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(`${column} = @${name}`);
-      params[name] = value;
-    };
-    equal('actor', 'actor', f.actor);
-    equal('action', 'action', action);
-    equal('meeting_id', 'meeting', f.meetingId);
-    equal('outcome', 'outcome', f.outcome);
+    const equalities = (
+      [
+        ['actor', f.actor],
+        ['action', action],
+        ['meeting_id', f.meetingId],
+        ['outcome', f.outcome],
+      ] as const
+    ).filter((e): e is readonly [Column, string] => e[1] !== undefined);
+    for (const [column, value] of equalities) params[column] = value;
+    const driving =
+      equalities.length < 2
+        ? equalities[0]?.[0]
+        : equalities.map(([column, value]) => ({ column, rows: this.#estimate(column, value, f) })).reduce((a, b) => (b.rows < a.rows ? b : a)).column;
+    const where = ['seq BETWEEN @seqFrom AND @seqTo', ...equalities.map(([column]) => `${column === driving ? '' : '+'}${column} = @${column}`)];
     // `+at`: checked on each row, never an index to walk (the seq range above came from it).
     if (f.since !== undefined) {
       where.push('+at >= @since');
@@ -144,7 +176,14 @@ export class AuditViewer {
       where.push('+at < @until');
       params.until = f.until;
     }
-    return this.#prepared(`SELECT seq FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @n`).all(params) as number[];
+    const from = driving ? `audit_log INDEXED BY ${INDEX[driving]}` : 'audit_log';
+    return this.#prepared(`SELECT seq FROM ${from} WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @n`).all(params) as number[];
+  }
+
+  /** Rows with `column = value` in the seq range, counted in its index up to ESTIMATE_CAP. */
+  #estimate(column: Column, value: string, f: Filters): number {
+    const sql = `SELECT count(*) FROM (SELECT 1 FROM audit_log INDEXED BY ${INDEX[column]} WHERE ${column} = ? AND seq BETWEEN ? AND ? LIMIT ${ESTIMATE_CAP})`;
+    return this.#prepared(sql).get(value, f.seqFrom, f.seqTo) as number;
   }
 
   /** One statement per shape of filter (at most 2⁶ of them), prepared once. */

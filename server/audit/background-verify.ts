@@ -46,7 +46,7 @@ export class BackgroundVerifier {
         }
       };
       worker.once('message', finish);
-      worker.once('error', (error) => finish({ error: error.message }));
+      worker.once('error', (error: Error) => finish({ error: error.message }));
       worker.once('exit', (code) => finish({ error: `the verification stopped (exit code ${code})` }));
     });
     return this.status();

@@ -112,6 +112,9 @@ describe('the organisation policy', () => {
     const refused = await guestEntry(meeting.id);
     expect([refused.status, refused.body.error.code]).toEqual([403, 'GUESTS_NOT_ALLOWED']);
     expect(auditRows(server.recinto.db, { action: 'guest.enter', outcome: 'denied' }).at(-1)!.detail.code).toBe('GUESTS_NOT_ALLOWED');
+    // Refused before any password is judged: a wrong one gets the same answer, and counts for nothing.
+    const guessing = await new HttpClient(server.url).post(`/api/meetings/${meeting.id}/guest`, { displayName: 'Otro', password: 'aaaaa-aaaaa' });
+    expect(guessing.body.error.code).toBe('GUESTS_NOT_ALLOWED');
     expect((await ana.get(`/api/meetings/${meeting.id}`)).body.policy.guests).toBe('none');
     expect((await newMeeting({ guests: 'password' })).body.policy.guests).toBe('none');
     const guestSocket = await TestClient.connect(early);
