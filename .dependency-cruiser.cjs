@@ -120,6 +120,15 @@ module.exports = {
       to: { path: '^server/', pathNot: '^server/(siem|audit|store|config)/' },
     },
     {
+      name: 'admin-above-the-rest',
+      severity: 'error',
+      comment:
+        'server/admin (the admin console) uses the capabilities below it; none of them imports it ' +
+        '(the organisation policy reaches meetings and sessions as plain functions): only app.ts and cli.ts wire it.',
+      from: { path: '^server/', pathNot: '^server/(admin/|app\\.ts$|cli\\.ts$)' },
+      to: { path: '^server/admin/' },
+    },
+    {
       name: 'client-not-to-server',
       severity: 'error',
       comment: 'The browser client shares only protocol/ with the server: nothing of server/ (nor of ' + 'test/, bench/, scripts/) goes into the bundle.',

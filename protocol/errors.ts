@@ -101,5 +101,12 @@ export const ErrorCode = {
   SSO_ACCOUNT_DISABLED: 'SSO_ACCOUNT_DISABLED',
   /** The account signs in through single sign-on only: it has no password here to change. */
   SSO_ONLY: 'SSO_ONLY',
+  // --- the admin console (docs/http-api.md "Administration") ---
+  /** A sensitive action needs a fresh TOTP code first (`POST /api/admin/step-up`, valid five minutes). */
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
+  /** It would leave no enabled administrator: make another one admin first. */
+  LAST_ADMIN: 'LAST_ADMIN',
+  /** An administrator cannot disable or demote their own account; another administrator must. */
+  OWN_ACCOUNT: 'OWN_ACCOUNT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -14,7 +14,8 @@ import { BACKUP_HELP, backupCommand } from './backup/commands.ts';
 import { signingKeyFile } from './audit/signing-key.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { AccountStore } from './auth/accounts.ts';
-import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
+import { UserAdministration } from './admin/users.ts';
+import { OrgPolicyStore } from './admin/policy.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
@@ -55,6 +56,8 @@ const HELP = `usage: recinto <command>
                                       new one-time password (ends its sessions); an SSO-only
                                       account gets one only with --local-password
   user revoke-sessions USERNAME       sign the user out everywhere
+  user role USERNAME staff|admin      make the account staff or admin (never the last admin
+                                      staff); the same rules as the admin console (/admin)
   turn config                         print a hardened coturn turnserver.conf from this
                                       configuration (docs/turn.md; it holds the shared secret)
 ${AUDIT_HELP}${BACKUP_HELP}`;
@@ -86,7 +89,9 @@ switch (command) {
   }
   case 'meeting': {
     const db = openDatabase(config.dataDir);
-    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
+    // The organisation policy in force (the admin console's, else this configuration's).
+    const orgPolicy = new OrgPolicyStore(db, config);
+    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), () => orgPolicy.current());
     if (sub === 'create') {
       const { values, positionals } = parseArgs({ args: rest, options: { host: { type: 'string' } }, allowPositionals: true });
       const title = positionals.join(' ').trim() || 'Reunión';
@@ -94,7 +99,7 @@ switch (command) {
       if (!values.host) die(`meeting create needs --host USERNAME (who admits people and runs the meeting)\n${HELP}`);
       const host = new AccountStore(db).byUsername(values.host);
       if (!host) die(`no user ${JSON.stringify(values.host)} (see: recinto user list)`);
-      const meeting = store.create({ title, ownerId: host.id, policy: config.meetings.policy });
+      const meeting = store.create({ title, ownerId: host.id, policy: orgPolicy.current().meetingDefaults });
       createAudit(db)({ action: 'meeting.create', outcome: 'ok', actor: 'cli', meetingId: meeting.id, detail: { title, host: host.id } });
       process.stdout.write(`${meeting.id}\npassword: ${store.password(meeting.id)}\n`);
     } else if (sub === 'list') {
@@ -152,16 +157,20 @@ switch (command) {
 
 async function userCommand(config: Config, sub: string | undefined, args: string[]): Promise<void> {
   const db = openDatabase(config.dataDir);
-  const audit = createAudit(db);
   const accounts = new AccountStore(db);
-  const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
-  const hasher = new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 });
+  const audit = createAudit(db);
+  const { sessionIdleMinutes, sessionAbsoluteHours } = new OrgPolicyStore(db, config).current();
+  const users = new UserAdministration({
+    accounts,
+    sessions: new SessionStore(db, { idleMinutes: sessionIdleMinutes, absoluteHours: sessionAbsoluteHours }),
+    hasher: new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 }),
+    audit,
+  });
   const actor = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+  const by = { actor, via: 'cli' } as const;
   const target = (username = args[0]) => {
     if (!username) die(`user ${sub} needs USERNAME\n${HELP}`);
-    const account = accounts.byUsername(username);
-    if (!account) die(`no user ${JSON.stringify(username)} (see: recinto user list)`);
-    return account;
+    return users.byUsername(username);
   };
   const sso = (issuer: string | undefined): SsoCommandDeps => ({
     accounts,
@@ -186,8 +195,8 @@ async function userCommand(config: Config, sub: string | undefined, args: string
           process.stdout.write(`created ${username}: signs in through the identity provider only (no password)\n`);
           break;
         }
-        const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role, actor });
-        process.stdout.write(`created ${username}\none-time password (shown only now): ${created.password}\n`);
+        const created = await users.create({ username, displayName: values.name, role: values.role }, by);
+        process.stdout.write(`created ${username}\none-time password (shown only now): ${created.oneTimePassword}\n`);
         break;
       }
       case 'list':
@@ -198,17 +207,13 @@ async function userCommand(config: Config, sub: string | undefined, args: string
       case 'disable':
       case 'enable': {
         const account = target();
-        accounts.setDisabled(account.id, sub === 'disable');
-        const ended = sub === 'disable' ? sessions.endAllForUser(account.id) : 0;
-        audit({ action: `account.${sub}d`, outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        users.setDisabled(account.id, sub === 'disable', by);
         process.stdout.write(`${account.username} ${sub}d\n`);
         break;
       }
       case 'reset-2fa': {
         const account = target();
-        accounts.resetTotp(account.id);
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.totp_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        users.resetTotp(account.id, by);
         process.stdout.write(`${account.username}: two-factor authentication removed; it must be set up again at the next sign-in\n`);
         break;
       }
@@ -228,18 +233,22 @@ async function userCommand(config: Config, sub: string | undefined, args: string
         if (account.ssoOnly && !values['local-password']) {
           die(`${account.username} signs in through the identity provider only and has no password; add --local-password to give it one`);
         }
-        const password = oneTimePassword();
-        accounts.setPassword(account.id, await hasher.hash(password), true);
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.password_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
-        process.stdout.write(`${account.username}: one-time password (shown only now): ${password}\n`);
+        const { oneTimePassword } = await users.resetPassword(account.id, by, { localPassword: values['local-password'] === true });
+        process.stdout.write(`${account.username}: one-time password (shown only now): ${oneTimePassword}\n`);
         break;
       }
       case 'revoke-sessions': {
         const account = target();
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.sessions_revoked', outcome: 'ok', actor, detail: { by: 'admin', user: account.id, ended } });
-        process.stdout.write(`${account.username}: ${ended} session(s) ended\n`);
+        const { sessionsEnded } = users.endSessions(account.id, by);
+        process.stdout.write(`${account.username}: ${sessionsEnded} session(s) ended\n`);
+        break;
+      }
+      case 'role': {
+        const account = target();
+        const role = args[1];
+        if (role !== 'staff' && role !== 'admin') die(`user role needs USERNAME and staff or admin\n${HELP}`);
+        users.setRole(account.id, role, by);
+        process.stdout.write(`${account.username} is now ${role}\n`);
         break;
       }
       default:

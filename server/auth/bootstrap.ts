@@ -34,7 +34,7 @@ export function checkNewAccount(accounts: AccountStore, username: string, displa
 
 export async function createAccount(
   deps: { accounts: AccountStore; hasher: PasswordHasher; audit: Audit },
-  input: { username: string; displayName: string; role: Role; actor: string },
+  input: { username: string; displayName: string; role: Role; actor: string; via?: 'console' | 'cli' },
 ): Promise<{ id: string; password: string }> {
   checkNewAccount(deps.accounts, input.username, input.displayName);
   const password = oneTimePassword();
@@ -45,7 +45,12 @@ export async function createAccount(
     passwordHash: await deps.hasher.hash(password),
     mustChangePassword: true,
   });
-  deps.audit({ action: 'account.created', outcome: 'ok', actor: input.actor, detail: { user: account.id, username: input.username, role: input.role } });
+  deps.audit({
+    action: 'account.created',
+    outcome: 'ok',
+    actor: input.actor,
+    detail: { user: account.id, username: input.username, role: input.role, ...(input.via ? { via: input.via } : {}) },
+  });
   return { id: account.id, password };
 }
 

@@ -42,6 +42,8 @@ export const HTTP_STATUS = {
   CHAT_DISABLED: 403,
   SSO_NO_ACCOUNT: 403,
   SSO_ACCOUNT_DISABLED: 403,
+  /** The admin console's sensitive actions: a fresh TOTP code first. */
+  STEP_UP_REQUIRED: 403,
 
   NOT_FOUND: 404,
   MEETING_NOT_FOUND: 404,
@@ -62,6 +64,8 @@ export const HTTP_STATUS = {
   /** A sign-in at the identity provider that is not (or no longer) this browser's. */
   SSO_FLOW_EXPIRED: 409,
   SSO_STATE_MISMATCH: 409,
+  LAST_ADMIN: 409,
+  OWN_ACCOUNT: 409,
 
   // Too much: wait (Retry-After when the error says how long).
   RATE_LIMITED: 429,
