@@ -7,6 +7,8 @@ export type Route =
   | { page: 'login' }
   | { page: 'home' }
   | { page: 'account' }
+  /** The admin console (its section is the fragment: `/admin#audit`). */
+  | { page: 'admin' }
   /** `meetingId` is null when the path does not hold a valid meeting id. */
   | { page: 'meeting'; meetingId: string | null };
 
@@ -26,17 +28,18 @@ export function routeOf(pathname: string): Route | null {
   if (pathname === '/') return { page: 'home' };
   if (pathname === '/login') return { page: 'login' };
   if (pathname === '/account') return { page: 'account' };
+  if (pathname === '/admin') return { page: 'admin' };
   if (pathname.startsWith('/m/')) return { page: 'meeting', meetingId: meetingIdFromPath(pathname) };
   return null;
 }
 
 /**
- * Where sign-in may return to: only a meeting page or the account page of this site. Anything
+ * Where sign-in may return to: only a meeting page, the account page or the admin console of this site. Anything
  * else (another origin, `//host`, odd paths) is refused, so a crafted link cannot send someone
  * who just signed in to a look-alike site.
  */
 export function safeReturnPath(candidate: string | null): string | null {
-  if (candidate === '/account') return candidate;
+  if (candidate === '/account' || candidate === '/admin') return candidate;
   const meetingId = candidate !== null && candidate.startsWith('/m/') ? meetingIdFromPath(candidate) : null;
   return meetingId ? meetingPath(meetingId) : null;
 }
