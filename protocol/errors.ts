@@ -83,5 +83,13 @@ export const ErrorCode = {
   CSRF_FAILED: 'CSRF_FAILED',
   GUESTS_NOT_ALLOWED: 'GUESTS_NOT_ALLOWED',
   BUSY: 'BUSY',
+
+  // --- the admin console (docs/http-api.md "Administration") ---
+  /** A sensitive action needs a fresh TOTP code first (`POST /api/admin/step-up`, valid five minutes). */
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
+  /** It would leave no enabled administrator: make another one admin first. */
+  LAST_ADMIN: 'LAST_ADMIN',
+  /** An administrator cannot disable or demote their own account; another administrator must. */
+  OWN_ACCOUNT: 'OWN_ACCOUNT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

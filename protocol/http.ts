@@ -63,9 +63,6 @@ export type PasswordBody = Static<typeof PasswordBody>;
 export const SessionParams = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, Strict);
 export type SessionParams = Static<typeof SessionParams>;
 
-export const UserParams = Type.Object({ userId: Type.String({ format: 'uuid' }) }, Strict);
-export type UserParams = Static<typeof UserParams>;
-
 // --- sign-in and sessions: replies --------------------------------------------------------------
 
 export const Role = StringEnum(['admin', 'staff']);
@@ -136,15 +133,6 @@ export type EndedView = Static<typeof EndedView>;
 /** "Sign out everywhere": this browser is signed out too. */
 export const SignedOutEverywhereView = Type.Object({ signedIn: Type.Literal(false), ended: Count }, Strict);
 export type SignedOutEverywhereView = Static<typeof SignedOutEverywhereView>;
-
-/** An account as the administrators' list shows it. */
-export const AdminUserView = Type.Object(
-  { id: Id, username: Username, displayName: Name, role: Role, disabled: Type.Boolean(), totp: Type.Boolean(), lastLoginAt: Nullable(Timestamp) },
-  Strict,
-);
-export type AdminUserView = Static<typeof AdminUserView>;
-export const AdminUserList = Type.Array(AdminUserView);
-export type AdminUserList = Static<typeof AdminUserList>;
 
 // --- meetings: requests -------------------------------------------------------------------------
 

@@ -42,6 +42,16 @@ import { registerSignaling } from './signaling/plugin.ts';
 import type { SignalingConnection } from './signaling/connection.ts';
 import { FailureLimiter } from './rate-limit.ts';
 import { openDatabase, type Db } from './store/db.ts';
+import { createPublicKey } from 'node:crypto';
+import pkg from '../package.json' with { type: 'json' };
+import { BackgroundVerifier } from './audit/background-verify.ts';
+import { AuditViewer } from './admin/audit-query.ts';
+import { LiveMeetings } from './admin/meetings.ts';
+import { OrgPolicyStore } from './admin/policy.ts';
+import { registerAdminRoutes } from './admin/routes.ts';
+import { StepUpGrants } from './admin/step-up.ts';
+import { SystemStatus } from './admin/system.ts';
+import { UserAdministration } from './admin/users.ts';
 
 export type { RecintoApp };
 
@@ -67,6 +77,12 @@ export interface Recinto {
   hasher: PasswordHasher;
   secretKey: Buffer;
   log: Logger;
+  /** The organisation policy in force (the admin console's, else the configuration's). */
+  orgPolicy: OrgPolicyStore;
+  /** Every route the HTTP server registered (method and URL), as Fastify announced them. */
+  routes: readonly { method: string; url: string }[];
+  /** The audit chain's background verification (the admin console's status). */
+  verifier: BackgroundVerifier;
   /** Set on the first start only: the one-time admin password, to print once and forget. */
   firstAdmin: { username: string; password: string } | undefined;
   /**
@@ -79,7 +95,13 @@ export interface Recinto {
   close(): Promise<void>;
 }
 
-export async function startRecinto(config: Config, log: Logger = createLogger(config)): Promise<Recinto> {
+export interface StartOptions {
+  /** The clock step-up grants are judged by (tests move it instead of waiting five minutes). */
+  now?: () => number;
+}
+
+export async function startRecinto(config: Config, log: Logger = createLogger(config), options: StartOptions = {}): Promise<Recinto> {
+  const startedAt = Date.now();
   const cleanups: Array<() => Promise<void> | void> = [];
   const undo = async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -95,7 +117,14 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const db = openDatabase(config.dataDir);
     cleanups.push(() => void db.close());
     const audit = createAudit(db);
-    const checkpoints = new AuditCheckpoints(db, loadOrCreateSigningKey(signingKeyFile(config.secretKeyFile)), {
+    // The organisation policy over the file's values; meetings and sessions read it at each use.
+    const orgPolicy = new OrgPolicyStore(db, config);
+    const rules = () => orgPolicy.current();
+    const lifetimes = () => ({ idleMinutes: orgPolicy.current().sessionIdleMinutes, absoluteHours: orgPolicy.current().sessionAbsoluteHours });
+    const signingKey = loadOrCreateSigningKey(signingKeyFile(config.secretKeyFile));
+    const verifier = new BackgroundVerifier({ file: db.name, publicKeyPem: createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString() });
+    cleanups.push(() => verifier.close());
+    const checkpoints = new AuditCheckpoints(db, signingKey, {
       onError: (err) => log.error({ err }, 'audit checkpoint failed'),
     });
     // Sends the chain to the SIEM; closed after the last checkpoint (which it then tries to send), before the database.
@@ -108,7 +137,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const refusals = new RefusalAudit(audit);
     cleanups.push(() => refusals.close());
     const accounts = new AccountStore(db);
-    const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+    const sessions = new SessionStore(db, lifetimes);
     const hasher = new PasswordHasher(config.auth.argon2, {
       maxConcurrent: config.auth.maxConcurrentHashes || availableParallelism(),
       maxQueued: config.auth.maxQueuedHashes,
@@ -119,14 +148,14 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     const pool = await WorkerPool.start(config.media, log);
     cleanups.push(() => pool.close());
     // What running meetings remember survives a crash or restart (saved each second when it changes).
-    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }), new MeetingMemoryStore(db));
+    const meetings = new MeetingRegistry((meetingId) => pool.createRoom({ meetingId }), new MeetingMemoryStore(db), { rules });
     const snapshots = setInterval(() => meetings.snapshot(), 1000);
     snapshots.unref();
     cleanups.push(() => clearInterval(snapshots));
-    const meetingStore = new MeetingStore(db, secretKey, config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
+    const meetingStore = new MeetingStore(db, secretKey, rules);
     // Ten wrong meeting ids at once, then one a minute: 74-bit ids cannot be found by guessing.
     const joinFailures = new FailureLimiter(10, 60);
-    const guests = new GuestSessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
+    const guests = new GuestSessionStore(db, lifetimes);
     const sweep = setInterval(() => {
       sessions.sweep();
       guests.sweep();
@@ -136,7 +165,7 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
     // The port is only known after listen (0 picks a free one): the policy asks the server lazily.
     const origins = new OriginPolicy(config.server, { port: () => (app.server.address() as AddressInfo | null)?.port });
     // Read when scraped (meetings, workers); fed by signalling and the HTTP edge as things happen.
-    const metrics = new RecintoMetrics({ meetings, pool });
+    const metrics = new RecintoMetrics({ meetings, pool, siem });
     // TURN relays for browsers behind strict firewalls (off unless turn.enabled; docs/turn.md).
     const turn = new TurnService(config, secretKey);
     const services: Services = { config, log, audit, refusals, meetings, meetingStore, sessions, guests, joinFailures, origins, metrics, turn };
@@ -152,11 +181,32 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       trustProxy: false,
     });
     cleanups.push(() => app.close());
+    const routes: { method: string; url: string }[] = [];
+    app.addHook('onRoute', (route) => {
+      for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url });
+    });
     await registerHardening(app, origins, refusals, metrics);
     registerMetrics(app, metrics, config.metrics);
     const { requireSession } = await registerAuthRoutes(app, auth, config.auth);
-    registerMeetingRoutes(app, { config, meetingStore, meetings, accounts, audit, origins, requireSession });
-    registerGuestRoutes(app, { config, meetingStore, guests, audit });
+    registerMeetingRoutes(app, { rules, meetingStore, meetings, accounts, audit, origins, requireSession });
+    registerGuestRoutes(app, { config, rules, meetingStore, guests, audit });
+    await registerAdminRoutes(app, {
+      config,
+      auth,
+      accounts,
+      requireSession,
+      users: new UserAdministration({ accounts, sessions, hasher, audit }),
+      policy: orgPolicy,
+      live: new LiveMeetings({ meetings, meetingStore, accounts }),
+      viewer: new AuditViewer(db, accounts),
+      verifier,
+      system: new SystemStatus({ pool, siem, db, cert: tls.cert, version: pkg.version, startedAt, draining: () => meetings.draining }),
+      stepUp: new StepUpGrants(sessions, options.now ? { now: options.now } : {}),
+      db,
+      audit,
+      refusals,
+      version: pkg.version,
+    });
     const signaling = await registerSignaling(app, services, requireSession);
     await registerHttpRoutes(app, { db, pool, draining: () => meetings.draining });
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -194,6 +244,9 @@ export async function startRecinto(config: Config, log: Logger = createLogger(co
       hasher,
       secretKey,
       log,
+      orgPolicy,
+      routes,
+      verifier,
       firstAdmin,
       drain,
       close,

@@ -14,7 +14,8 @@ import { BACKUP_HELP, backupCommand } from './backup/commands.ts';
 import { signingKeyFile } from './audit/signing-key.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { AccountStore } from './auth/accounts.ts';
-import { createAccount, oneTimePassword } from './auth/bootstrap.ts';
+import { UserAdministration } from './admin/users.ts';
+import { OrgPolicyStore } from './admin/policy.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { loadOrCreateKey } from './auth/secret-box.ts';
 import { SessionStore } from './auth/sessions.ts';
@@ -43,6 +44,8 @@ const HELP = `usage: recinto <command>
   user reset-2fa USERNAME             remove 2FA and recovery codes; set up again at next sign-in
   user reset-password USERNAME        new one-time password (ends its sessions)
   user revoke-sessions USERNAME       sign the user out everywhere
+  user role USERNAME staff|admin      make the account staff or admin (never the last admin
+                                      staff); the same rules as the admin console (/admin)
   turn config                         print a hardened coturn turnserver.conf from this
                                       configuration (docs/turn.md; it holds the shared secret)
 ${AUDIT_HELP}${BACKUP_HELP}`;
@@ -74,7 +77,9 @@ switch (command) {
   }
   case 'meeting': {
     const db = openDatabase(config.dataDir);
-    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), config.meetings.policy, { e2eeRequired: config.meetings.e2eeRequired });
+    // The organisation policy in force (the admin console's, else this configuration's).
+    const orgPolicy = new OrgPolicyStore(db, config);
+    const store = new MeetingStore(db, loadOrCreateKey(config.secretKeyFile), () => orgPolicy.current());
     if (sub === 'create') {
       const { values, positionals } = parseArgs({ args: rest, options: { host: { type: 'string' } }, allowPositionals: true });
       const title = positionals.join(' ').trim() || 'Reunión';
@@ -82,7 +87,7 @@ switch (command) {
       if (!values.host) die(`meeting create needs --host USERNAME (who admits people and runs the meeting)\n${HELP}`);
       const host = new AccountStore(db).byUsername(values.host);
       if (!host) die(`no user ${JSON.stringify(values.host)} (see: recinto user list)`);
-      const meeting = store.create({ title, ownerId: host.id, policy: config.meetings.policy });
+      const meeting = store.create({ title, ownerId: host.id, policy: orgPolicy.current().meetingDefaults });
       createAudit(db)({ action: 'meeting.create', outcome: 'ok', actor: 'cli', meetingId: meeting.id, detail: { title, host: host.id } });
       process.stdout.write(`${meeting.id}\npassword: ${store.password(meeting.id)}\n`);
     } else if (sub === 'list') {
@@ -140,17 +145,19 @@ switch (command) {
 
 async function userCommand(config: Config, sub: string | undefined, args: string[]): Promise<void> {
   const db = openDatabase(config.dataDir);
-  const audit = createAudit(db);
   const accounts = new AccountStore(db);
-  const sessions = new SessionStore(db, { idleMinutes: config.auth.sessionIdleMinutes, absoluteHours: config.auth.sessionAbsoluteHours });
-  const hasher = new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 });
-  const actor = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+  const { sessionIdleMinutes, sessionAbsoluteHours } = new OrgPolicyStore(db, config).current();
+  const users = new UserAdministration({
+    accounts,
+    sessions: new SessionStore(db, { idleMinutes: sessionIdleMinutes, absoluteHours: sessionAbsoluteHours }),
+    hasher: new PasswordHasher(config.auth.argon2, { maxConcurrent: 1 }),
+    audit: createAudit(db),
+  });
+  const by = { actor: `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`, via: 'cli' } as const;
   const target = () => {
     const username = args[0];
     if (!username) die(`user ${sub} needs USERNAME\n${HELP}`);
-    const account = accounts.byUsername(username);
-    if (!account) die(`no user ${JSON.stringify(username)} (see: recinto user list)`);
-    return account;
+    return users.byUsername(username);
   };
   try {
     switch (sub) {
@@ -163,8 +170,8 @@ async function userCommand(config: Config, sub: string | undefined, args: string
         const username = positionals[0];
         if (!username || !values.name) die(`user add needs USERNAME and --name\n${HELP}`);
         if (values.role !== 'staff' && values.role !== 'admin') die('--role: staff or admin');
-        const created = await createAccount({ accounts, hasher, audit }, { username, displayName: values.name, role: values.role, actor });
-        process.stdout.write(`created ${username}\none-time password (shown only now): ${created.password}\n`);
+        const created = await users.create({ username, displayName: values.name, role: values.role }, by);
+        process.stdout.write(`created ${username}\none-time password (shown only now): ${created.oneTimePassword}\n`);
         break;
       }
       case 'list':
@@ -175,34 +182,34 @@ async function userCommand(config: Config, sub: string | undefined, args: string
       case 'disable':
       case 'enable': {
         const account = target();
-        accounts.setDisabled(account.id, sub === 'disable');
-        const ended = sub === 'disable' ? sessions.endAllForUser(account.id) : 0;
-        audit({ action: `account.${sub}d`, outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        users.setDisabled(account.id, sub === 'disable', by);
         process.stdout.write(`${account.username} ${sub}d\n`);
         break;
       }
       case 'reset-2fa': {
         const account = target();
-        accounts.resetTotp(account.id);
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.totp_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
+        users.resetTotp(account.id, by);
         process.stdout.write(`${account.username}: two-factor authentication removed; it must be set up again at the next sign-in\n`);
         break;
       }
       case 'reset-password': {
         const account = target();
-        const password = oneTimePassword();
-        accounts.setPassword(account.id, await hasher.hash(password), true);
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.password_reset', outcome: 'ok', actor, detail: { user: account.id, sessionsEnded: ended } });
-        process.stdout.write(`${account.username}: one-time password (shown only now): ${password}\n`);
+        const { oneTimePassword } = await users.resetPassword(account.id, by);
+        process.stdout.write(`${account.username}: one-time password (shown only now): ${oneTimePassword}\n`);
         break;
       }
       case 'revoke-sessions': {
         const account = target();
-        const ended = sessions.endAllForUser(account.id);
-        audit({ action: 'auth.sessions_revoked', outcome: 'ok', actor, detail: { by: 'admin', user: account.id, ended } });
-        process.stdout.write(`${account.username}: ${ended} session(s) ended\n`);
+        const { sessionsEnded } = users.endSessions(account.id, by);
+        process.stdout.write(`${account.username}: ${sessionsEnded} session(s) ended\n`);
+        break;
+      }
+      case 'role': {
+        const account = target();
+        const role = args[1];
+        if (role !== 'staff' && role !== 'admin') die(`user role needs USERNAME and staff or admin\n${HELP}`);
+        users.setRole(account.id, role, by);
+        process.stdout.write(`${account.username} is now ${role}\n`);
         break;
       }
       default:

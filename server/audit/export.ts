@@ -29,14 +29,41 @@ export function exportAudit(db: Db, options: ExportOptions, write: (line: string
        WHERE at >= ? AND at < ? ORDER BY seq`,
     )
     .iterate(options.since ?? Number.MIN_SAFE_INTEGER, options.until ?? Number.MAX_SAFE_INTEGER) as IterableIterator<ExportedRecord>;
-  const line = { jsonl: jsonLine, csv: csvLine, cef: (r: ExportedRecord) => cefLine(r, options.version) }[options.format];
-  if (options.format === 'csv') write(`${CSV_HEADER.join(',')}\r\n`);
+  const line = lineOf(options);
+  if (options.format === 'csv') write(CSV_HEADER_LINE);
   let count = 0;
   for (const record of rows) {
     write(line(record));
     count++;
   }
   return count;
+}
+
+/**
+ * The same export in chunks of `batch` records, for a server that must not hold its connection or
+ * its event loop for the whole of it (the admin console's download): each chunk is one short query
+ * (keyset on seq), run when the reader wants more. The export ends at the chain's end as it was
+ * when the first chunk was read.
+ */
+export function* exportChunks(db: Db, options: ExportOptions, batch = 1000): Generator<string> {
+  const page = db.prepare(
+    `SELECT seq, at, action, actor, meeting_id AS meetingId, outcome, detail, hash FROM audit_log
+     WHERE seq > ? AND seq <= ? AND at >= ? AND at < ? ORDER BY seq LIMIT ?`,
+  );
+  const end = (db.prepare('SELECT max(seq) FROM audit_log').pluck().get() as number | null) ?? 0;
+  const line = lineOf(options);
+  if (options.format === 'csv') yield CSV_HEADER_LINE;
+  let after = 0;
+  for (;;) {
+    const rows = page.all(after, end, options.since ?? Number.MIN_SAFE_INTEGER, options.until ?? Number.MAX_SAFE_INTEGER, batch) as ExportedRecord[];
+    if (rows.length === 0) return;
+    yield rows.map(line).join('');
+    after = rows.at(-1)!.seq;
+  }
+}
+
+function lineOf(options: ExportOptions): (r: ExportedRecord) => string {
+  return { jsonl: jsonLine, csv: csvLine, cef: (r: ExportedRecord) => cefLine(r, options.version) }[options.format];
 }
 
 /** `at` as ISO 8601; empty for a value no Date can hold (only a tampered row has one). */
@@ -51,6 +78,7 @@ export function jsonLine(r: ExportedRecord): string {
 }
 
 const CSV_HEADER = ['seq', 'at', 'time', 'action', 'actor', 'meeting_id', 'outcome', 'detail', 'hash'];
+const CSV_HEADER_LINE = `${CSV_HEADER.join(',')}\r\n`;
 
 /** RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; NULL is an empty field. */
 function csvField(value: string | number | null): string {

@@ -2,7 +2,8 @@
  * Refusals that can come in floods (bad or unauthorised signalling calls, CSRF refusals, 429s,
  * flood disconnects) are audited aggregated, so an attacker cannot fill the disk: the first of a
  * kind in a window is written at once; its repeats are counted and written as one row when the
- * window closes. "A kind" is the same action, actor, meeting, code and address. Past `maxKinds`
+ * window closes. "A kind" is the same action, actor, meeting, code, address and route (when one is
+ * given). Past `maxKinds`
  * kinds in one window, further kinds are only counted (one overflow row per window).
  */
 import type { Audit } from './audit.ts';
@@ -13,6 +14,8 @@ export interface Refusal {
   actor?: string | undefined;
   meetingId?: string | undefined;
   ip?: string | undefined;
+  /** The HTTP route refused (its own kind: refusals of two routes are never folded together). */
+  route?: string | undefined;
   /** Anything else worth keeping (never secrets or content); part of the first row only. */
   detail?: Record<string, unknown>;
 }
@@ -35,7 +38,7 @@ export class RefusalAudit {
   }
 
   record(refusal: Refusal): void {
-    const key = JSON.stringify([refusal.action, refusal.actor, refusal.meetingId, refusal.code, refusal.ip]);
+    const key = JSON.stringify([refusal.action, refusal.actor, refusal.meetingId, refusal.code, refusal.ip, refusal.route]);
     const seen = this.#repeats.get(key);
     if (seen) {
       seen.count++;
@@ -73,7 +76,7 @@ export class RefusalAudit {
       outcome: 'denied',
       actor: r.actor,
       meetingId: r.meetingId,
-      detail: { code: r.code, ...(r.ip ? { ip: r.ip } : {}), ...detail },
+      detail: { code: r.code, ...(r.ip ? { ip: r.ip } : {}), ...(r.route ? { route: r.route } : {}), ...detail },
     });
   }
 }

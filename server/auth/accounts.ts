@@ -68,6 +68,16 @@ function statements(db: Db) {
     byId: db.prepare('SELECT * FROM users WHERE id = ?'),
     byUsername: db.prepare('SELECT * FROM users WHERE username = ?'),
     list: db.prepare('SELECT * FROM users ORDER BY username'),
+    // LIKE is case-insensitive for ASCII letters; `\\` escapes the caller's % and _.
+    search: db.prepare(
+      `SELECT * FROM users WHERE :pattern IS NULL OR username LIKE :pattern ESCAPE '\\' OR display_name LIKE :pattern ESCAPE '\\'
+       ORDER BY username LIMIT :limit OFFSET :offset`,
+    ),
+    searchCount: db
+      .prepare(`SELECT count(*) FROM users WHERE :pattern IS NULL OR username LIKE :pattern ESCAPE '\\' OR display_name LIKE :pattern ESCAPE '\\'`)
+      .pluck(),
+    enabledAdmins: db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0").pluck(),
+    setRole: db.prepare('UPDATE users SET role = ? WHERE id = ?'),
     setPassword: db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?'),
     countFailure: db.prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').pluck(),
     lock: db.prepare('UPDATE users SET locked_until = ? WHERE id = ?'),
@@ -140,6 +150,27 @@ export class AccountStore {
 
   list(): Account[] {
     return (this.#q.list.all() as Row[]).map(fromRow);
+  }
+
+  /**
+   * Accounts whose username or display name contains `text` (case-insensitive for ASCII; none:
+   * everyone), by username, one page; and how many match in all.
+   */
+  search(text: string | undefined, page: { offset: number; limit: number }): { accounts: Account[]; total: number } {
+    const pattern = text === undefined ? null : `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return {
+      accounts: (this.#q.search.all({ pattern, limit: page.limit, offset: page.offset }) as Row[]).map(fromRow),
+      total: this.#q.searchCount.get({ pattern }) as number,
+    };
+  }
+
+  /** Administrators who may sign in. */
+  enabledAdmins(): number {
+    return this.#q.enabledAdmins.get() as number;
+  }
+
+  setRole(id: string, role: Role): void {
+    this.#q.setRole.run(role, id);
   }
 
   setPassword(id: string, passwordHash: string, mustChangePassword: boolean): void {

@@ -25,7 +25,7 @@ export function oneTimePassword(length = 20): string {
 
 export async function createAccount(
   deps: { accounts: AccountStore; hasher: PasswordHasher; audit: Audit },
-  input: { username: string; displayName: string; role: Role; actor: string },
+  input: { username: string; displayName: string; role: Role; actor: string; via?: 'console' | 'cli' },
 ): Promise<{ id: string; password: string }> {
   if (!USERNAME_PATTERN.test(input.username)) {
     throw new DomainError('INVALID_BODY', 'username: 3–64 of a-z 0-9 . _ - (lowercase, starting and ending with a letter or digit)');
@@ -40,7 +40,12 @@ export async function createAccount(
     passwordHash: await deps.hasher.hash(password),
     mustChangePassword: true,
   });
-  deps.audit({ action: 'account.created', outcome: 'ok', actor: input.actor, detail: { user: account.id, username: input.username, role: input.role } });
+  deps.audit({
+    action: 'account.created',
+    outcome: 'ok',
+    actor: input.actor,
+    detail: { user: account.id, username: input.username, role: input.role, ...(input.via ? { via: input.via } : {}) },
+  });
   return { id: account.id, password };
 }
 

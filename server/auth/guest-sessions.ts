@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.ts';
-import { SessionTable } from './session-table.ts';
+import { SessionTable, type LimitsSource } from './session-table.ts';
 import { hashSessionId } from './sessions.ts';
 
 export const GUEST_COOKIE = '__Host-recinto-guest';
@@ -57,7 +57,7 @@ export class GuestSessionStore extends EventEmitter<Events> {
   readonly #ofMeeting: Statement;
   readonly #table: SessionTable<Row>;
 
-  constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
+  constructor(db: Db, limits: LimitsSource) {
     super();
     this.#insert = db.prepare(
       'INSERT INTO guest_sessions (id_hash, meeting_id, display_name, device_hash, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -11,7 +11,6 @@ import type { Config } from '../config/schema.ts';
 import { DomainError } from '../errors.ts';
 import {
   AccountView,
-  AdminUserList,
   ConfirmEnrolmentBody,
   EndedView,
   EnrolledView,
@@ -26,7 +25,6 @@ import {
   SignedInView,
   SignedOutEverywhereView,
   SignedOutView,
-  UserParams,
 } from '../../protocol/http.ts';
 import type { Account } from './accounts.ts';
 import type { AuthService, RequestMeta } from './service.ts';
@@ -213,28 +211,6 @@ export async function registerAuthRoutes(
       const { account } = requireSession(request, { passwordCurrent: false });
       auth.endOwnSession(account.id, request.params.sessionId);
       return { ended: 1 };
-    },
-  );
-
-  app.get<{ Reply: AdminUserList }>('/api/admin/users', { schema: { response: { 200: AdminUserList, ...errorReplies } } }, async (request) => {
-    requireSession(request, { role: 'admin' });
-    return auth.accounts.list().map((a) => ({
-      id: a.id,
-      username: a.username,
-      displayName: a.displayName,
-      role: a.role,
-      disabled: a.disabled,
-      totp: a.totpSecret !== null,
-      lastLoginAt: a.lastLoginAt,
-    }));
-  });
-
-  app.post<{ Params: UserParams; Reply: EndedView }>(
-    '/api/admin/users/:userId/sessions/end',
-    { schema: { params: UserParams, response: { 200: EndedView, ...errorReplies } } },
-    async (request) => {
-      const { account: admin } = requireSession(request, { role: 'admin' });
-      return { ended: auth.endAllSessions(request.params.userId, { actor: admin.id, role: 'admin' }) };
     },
   );
 

@@ -114,20 +114,7 @@ export class AuthService {
       }
       this.#d.audit({ action: 'auth.recovery_code_used', outcome: 'ok', actor: account.id, detail: { left: hashes.length - 1 } });
     } else {
-      const secret = open(this.#d.secretKey, account.totpSecret, account.id);
-      const result = verifyTotp({
-        secret,
-        code: input.code ?? '',
-        now: Math.floor(now / 1000),
-        ...(account.totpLastStep !== null ? { lastUsedStep: account.totpLastStep } : {}),
-      });
-      if (!result.ok || !this.#d.accounts.claimTotpStep(account.id, result.step)) {
-        const replayed = result.ok || result.reason === 'REPLAYED';
-        this.#failed(account, 'auth.second_factor', replayed ? 'replayed-code' : 'wrong-code', meta);
-        throw replayed
-          ? new DomainError('CODE_ALREADY_USED', 'this code was used already; wait for the next one')
-          : new DomainError('INVALID_CODE', 'wrong code');
-      }
+      this.#checkTotp(account, account.totpSecret, input.code ?? '', now, 'auth.second_factor', meta);
     }
     this.#d.accounts.recordLogin(account.id);
     const rotated = this.#d.sessions.rotate(session, 'verified', meta);
@@ -138,6 +125,23 @@ export class AuthService {
       detail: { method: input.recoveryCode !== undefined ? 'recovery-code' : 'totp', ip: meta.ip },
     });
     return rotated;
+  }
+
+  // --- step-up -----------------------------------------------------------------------------
+
+  /**
+   * A fresh TOTP code from a verified session's account (the admin console's step-up before a
+   * sensitive action), checked as the second factor is: each code once (its step is claimed, so
+   * the sign-in's code cannot serve again), failures counted towards the lockout, all audited
+   * under `action`.
+   */
+  confirmFreshCode(session: Session, code: string, action: string, meta: RequestMeta): void {
+    const account = this.#accountOf(session);
+    if (session.stage !== 'verified' || !account.totpSecret) throw new DomainError('WRONG_STEP', 'set up two-factor authentication first');
+    const now = Date.now();
+    this.#assertNotLocked(account, now, action, meta);
+    this.#checkTotp(account, account.totpSecret, code, now, action, meta);
+    this.#d.audit({ action, outcome: 'ok', actor: account.id, detail: { ip: meta.ip } });
   }
 
   // --- enrolment ----------------------------------------------------------------------------
@@ -232,6 +236,24 @@ export class AuthService {
   }
 
   // --- helpers ------------------------------------------------------------------------------
+
+  /** A TOTP code of the account's active secret, newer than the last one used (claimed here), or a counted failure. */
+  #checkTotp(account: Account, sealedSecret: string, code: string, now: number, action: string, meta: RequestMeta): void {
+    const secret = open(this.#d.secretKey, sealedSecret, account.id);
+    const result = verifyTotp({
+      secret,
+      code,
+      now: Math.floor(now / 1000),
+      ...(account.totpLastStep !== null ? { lastUsedStep: account.totpLastStep } : {}),
+    });
+    if (!result.ok || !this.#d.accounts.claimTotpStep(account.id, result.step)) {
+      const replayed = result.ok || result.reason === 'REPLAYED';
+      this.#failed(account, action, replayed ? 'replayed-code' : 'wrong-code', meta);
+      throw replayed
+        ? new DomainError('CODE_ALREADY_USED', 'this code was used already; wait for the next one')
+        : new DomainError('INVALID_CODE', 'wrong code');
+    }
+  }
 
   #accountOf(session: Session): Account {
     const account = this.#d.accounts.byId(session.userId);

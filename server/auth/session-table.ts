@@ -13,6 +13,13 @@ type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 /** Activity is written at most this often per session (every request would be a write). */
 const TOUCH_EVERY_MS = 30_000;
 
+/** Session lifetimes; a function is read at each use, so a change (the admin console's policy) applies at once. */
+export interface SessionLimits {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+export type LimitsSource = SessionLimits | (() => SessionLimits);
+
 export interface LiveRow {
   id_hash: string;
   last_seen_at: number;
@@ -21,22 +28,30 @@ export interface LiveRow {
 
 export class SessionTable<R extends LiveRow> {
   readonly #db: Db;
-  readonly idleMs: number;
-  readonly absoluteMs: number;
+  readonly #limits: () => SessionLimits;
   readonly #select: Statement<[string], R>;
   readonly #touch: Statement<[number, string]>;
   readonly #expired: Statement<[number, number], string>;
   readonly #delete: Statement<[string]>;
 
-  constructor(db: Db, table: 'sessions' | 'guest_sessions', limits: { idleMinutes: number; absoluteHours: number }) {
+  constructor(db: Db, table: 'sessions' | 'guest_sessions', limits: LimitsSource) {
     this.#db = db;
-    this.idleMs = limits.idleMinutes * 60_000;
-    this.absoluteMs = limits.absoluteHours * 3_600_000;
+    this.#limits = typeof limits === 'function' ? limits : () => limits;
     // `table` is one of two literals, never input: safe to interpolate.
     this.#select = db.prepare<[string], R>(`SELECT * FROM ${table} WHERE id_hash = ?`);
     this.#touch = db.prepare<[number, string]>(`UPDATE ${table} SET last_seen_at = ? WHERE id_hash = ?`);
     this.#expired = db.prepare<[number, number], string>(`SELECT id_hash FROM ${table} WHERE expires_at <= ? OR last_seen_at <= ?`).pluck();
     this.#delete = db.prepare<[string]>(`DELETE FROM ${table} WHERE id_hash = ?`);
+  }
+
+  /** The idle limit now: it applies to existing sessions too. */
+  get idleMs(): number {
+    return this.#limits().idleMinutes * 60_000;
+  }
+
+  /** The absolute limit now: a new session's expiry (an existing one keeps the expiry it was given). */
+  get absoluteMs(): number {
+    return this.#limits().absoluteHours * 3_600_000;
   }
 
   /** The row if the session is live (its activity refreshed); `expired` when it just ran out. */

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.ts';
-import { SessionTable } from './session-table.ts';
+import { SessionTable, type LimitsSource } from './session-table.ts';
 
 export const SESSION_COOKIE = '__Host-recinto';
 
@@ -48,7 +48,7 @@ export class SessionStore extends EventEmitter<Events> {
   readonly #db: Db;
   readonly #table: SessionTable<Row>;
 
-  constructor(db: Db, limits: { idleMinutes: number; absoluteHours: number }) {
+  constructor(db: Db, limits: LimitsSource) {
     super();
     this.#db = db;
     this.#table = new SessionTable<Row>(db, 'sessions', limits);
@@ -104,6 +104,11 @@ export class SessionStore extends EventEmitter<Events> {
 
   forUser(userId: string): Session[] {
     return (this.#db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(fromRow);
+  }
+
+  /** How many of the user's sessions are live now (the admin console's list). */
+  liveCount(userId: string, now = Date.now()): number {
+    return this.forUser(userId).filter((s) => now < s.expiresAt && now - s.lastSeenAt < this.#table.idleMs).length;
   }
 
   /** Ends these sessions and tells listeners. */

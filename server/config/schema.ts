@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_MESSAGE_BYTES } from '../../protocol/signaling.ts';
 import { StringEnum } from '../../protocol/string-enum.ts';
 import { MeetingPolicy } from '../../protocol/policy.ts';
+import { SessionAbsoluteHours, SessionIdleMinutes } from '../../protocol/admin.ts';
 import { OWASP_FLOOR } from '../auth/passwords.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -69,7 +70,10 @@ export const ConfigSchema = Type.Object(
     ),
     meetings: Type.Object(
       {
-        /** Policy of a new meeting; each meeting's hosts may change theirs. */
+        /**
+         * Policy of a new meeting; each meeting's hosts may change theirs. Like e2eeRequired, the
+         * starting point of the organisation policy: one saved from the admin console wins.
+         */
         policy: MeetingPolicy,
         /**
          * Every meeting is end-to-end encrypted: a default policy or a meeting with `e2ee: false`
@@ -202,8 +206,9 @@ export const ConfigSchema = Type.Object(
         maxConcurrentHashes: Type.Integer({ minimum: 0, maximum: 256 }),
         /** Logins waiting for a hashing slot; beyond this they get 503. */
         maxQueuedHashes: Type.Integer({ minimum: 0, maximum: 100_000 }),
-        sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
-        sessionAbsoluteHours: Type.Integer({ minimum: 1, maximum: 7 * 24 }),
+        /** The organisation policy's session lifetimes (protocol/admin.ts): one definition for the file and the console. */
+        sessionIdleMinutes: SessionIdleMinutes,
+        sessionAbsoluteHours: SessionAbsoluteHours,
         /** Failed sign-ins (password or second factor) before an account is locked. */
         lockoutFailures: Type.Integer({ minimum: 1, maximum: 1000 }),
         /** Lock duration; doubles with each further lock until a successful sign-in. */

@@ -41,5 +41,5 @@ export async function registerHttpRoutes(app: RecintoApp, deps: { db: Db; pool: 
     allowedPath: (pathName) => !/\.map$/i.test(pathName),
   });
   // The client is one page; these paths are its views (it reads the path itself).
-  for (const path of ['/login', '/account', '/m/:meetingId']) app.get(path, (_request, reply) => reply.sendFile('index.html'));
+  for (const path of ['/login', '/account', '/admin', '/m/:meetingId']) app.get(path, (_request, reply) => reply.sendFile('index.html'));
 }

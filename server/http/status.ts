@@ -38,6 +38,8 @@ export const HTTP_STATUS = {
   CAMERA_NOT_ALLOWED: 403,
   SCREEN_SHARE_NOT_ALLOWED: 403,
   CHAT_DISABLED: 403,
+  /** The admin console's sensitive actions: a fresh TOTP code first. */
+  STEP_UP_REQUIRED: 403,
 
   NOT_FOUND: 404,
   MEETING_NOT_FOUND: 404,
@@ -54,6 +56,8 @@ export const HTTP_STATUS = {
   E2EE_OFF: 409,
   E2EE_KEYS_REQUIRED: 409,
   E2EE_KEYS_ALREADY_ANNOUNCED: 409,
+  LAST_ADMIN: 409,
+  OWN_ACCOUNT: 409,
 
   // Too much: wait (Retry-After when the error says how long).
   RATE_LIMITED: 429,

@@ -17,6 +17,8 @@ import { MEDIA_CODECS } from './codecs.ts';
 export interface WorkerSlot {
   readonly index: number;
   worker: types.Worker;
+  /** When this worker process started (ms since the epoch). */
+  readonly startedAt: number;
   webRtcServer: types.WebRtcServer;
   routers: number;
   /** Producers and consumers on this worker's routers now (kept by mediasoup's observers). */
@@ -106,7 +108,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         ...(c.rtcPort ? { port: c.rtcPort + index } : { portRange: { min: c.rtcMinPort, max: c.rtcMaxPort } }),
       });
       const webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
-      const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0, producers: 0, consumers: 0 };
+      const slot: WorkerSlot = { index, worker, startedAt: Date.now(), webRtcServer, routers: 0, producers: 0, consumers: 0 };
       worker.on('died', (error) => this.#onDied(slot, error));
       this.#log.info({ worker: index, pid: worker.pid, ports: c.rtcPort ? c.rtcPort + index : 'auto' }, 'media worker started');
       return slot;

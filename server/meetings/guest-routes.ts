@@ -1,7 +1,8 @@
 /**
  * Guests: someone without an account enters a meeting with its password. They always wait in the
  * waiting room until a host admits them (signalling enforces it). An unknown meeting and a wrong
- * password get the same answer. A browser banned from the meeting is refused.
+ * password get the same answer. A browser banned from the meeting is refused, and every guest while
+ * the organisation policy allows none.
  *
  * Wrong passwords are counted per address and per browser (device token): ten, then one a minute,
  * and the refusal says how long to wait. Someone else's failures never refuse a right password.
@@ -17,11 +18,15 @@ import { DomainError } from '../errors.ts';
 import { ErrorBody, GuestBody, GuestEntry, MeetingParams } from '../../protocol/http.ts';
 import { FailureLimiter } from '../rate-limit.ts';
 import type { MeetingStore } from './store.ts';
+import type { RulesSource } from './org-rules.ts';
 
 /** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
 const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
-export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; meetingStore: MeetingStore; guests: GuestSessionStore; audit: Audit }): void {
+export function registerGuestRoutes(
+  app: RecintoApp,
+  deps: { config: Config; rules: RulesSource; meetingStore: MeetingStore; guests: GuestSessionStore; audit: Audit },
+): void {
   const perAddress = new FailureLimiter(10, 60);
   const perDevice = new FailureLimiter(10, 60);
   const perMeeting = new FailureLimiter(100, 10);
@@ -44,6 +49,8 @@ export function registerGuestRoutes(app: RecintoApp, deps: { config: Config; mee
         deps.audit({ action: 'guest.enter', outcome: 'denied', meetingId, detail: { code, ip: request.ip } });
         throw new DomainError(code, message, { retryAfterSeconds });
       };
+      // The organisation admits no guests at all (its policy): refused before any password is judged.
+      if (!deps.rules().guestsAllowed) deny('GUESTS_NOT_ALLOWED', 'this server admits no guests');
       const sentToken = isDeviceToken(request.body.deviceToken) ? request.body.deviceToken : undefined;
       const deviceHash = sentToken ? hashDeviceToken(sentToken) : undefined;
       const underAttack = !perMeeting.allowed(meetingId);

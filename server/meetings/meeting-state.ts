@@ -15,6 +15,7 @@ import { isGuest, Participant, type Identity, type MeetingRole, type MemberLink,
 import { Roster } from './roster.ts';
 import * as rules from './rules.ts';
 import type { MeetingRecord } from './store.ts';
+import { withinRules, type RulesSource } from './org-rules.ts';
 import { controlsSnapshot, viewOf, type ParticipantView } from './views.ts';
 
 type MeetingEvents = { closed: [reason: CloseReason | undefined, memory: MeetingMemory] };
@@ -40,7 +41,11 @@ export type Entered = { status: 'joined'; participant: Participant } | { status:
 export class MeetingState extends EventEmitter<MeetingEvents> {
   readonly id: string;
   readonly title: string;
+  /** When it started running on this server (ms since the epoch). */
+  readonly startedAt = Date.now();
   #policy: MeetingPolicy;
+  /** The organisation's rules (org-rules.ts): the live policy stays within them. */
+  readonly #rules: RulesSource | undefined;
   #locked: boolean;
   readonly #room: MediaRoom;
   protected readonly roster = new Roster();
@@ -52,11 +57,12 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
   readonly #enteredMuted: Set<string>;
   #closed = false;
 
-  constructor(record: MeetingRecord, room: MediaRoom, memory?: MeetingMemory) {
+  constructor(record: MeetingRecord, room: MediaRoom, memory?: MeetingMemory, rules?: RulesSource) {
     super();
     this.id = record.id;
     this.title = record.title;
-    this.#policy = memory?.policy ?? record.policy;
+    this.#rules = rules;
+    this.#policy = this.withinRules(memory?.policy ?? record.policy);
     this.#readmit = memory?.admitted ?? new Set();
     this.#removed = memory?.removed ?? new Set();
     this.#rememberedCohosts = memory?.cohosts ?? new Set();
@@ -151,9 +157,12 @@ export class MeetingState extends EventEmitter<MeetingEvents> {
     };
   }
 
-  /** The live policy changes (applyPolicy); the lock (setLocked). */
+  /** The live policy changes (applyPolicy), always within the organisation's rules; the lock (setLocked). */
   protected replacePolicy(policy: MeetingPolicy): void {
-    this.#policy = policy;
+    this.#policy = this.withinRules(policy);
+  }
+  protected withinRules(policy: MeetingPolicy): MeetingPolicy {
+    return this.#rules ? withinRules(policy, this.#rules()) : policy;
   }
   protected changeLock(locked: boolean): void {
     this.#locked = locked;

@@ -117,7 +117,17 @@ export class Meeting extends MeetingState {
   /** Ends the meeting for everyone (hosts only). */
   end(actor: Participant): void {
     rules.requireHost(actor);
+    this.endForEveryone();
+  }
+
+  /**
+   * What a host's end does, for whoever may end any meeting (an administrator, checked by the
+   * caller): everyone inside and waiting is told and let go. Returns how many were inside.
+   */
+  endForEveryone(): { participants: number; waiting: number } {
+    const ended = { participants: this.size, waiting: this.waiting().length };
     this.close('ended');
+    return ended;
   }
 
   /** The server is shutting down: everyone inside and waiting is told how long the meeting has. */

@@ -7,6 +7,7 @@ import type { MediaRoom } from './media-port.ts';
 import { encode, type MeetingMemoryStore } from './memory-store.ts';
 import { Meeting, type MeetingMemory } from './meeting.ts';
 import type { MeetingRecord } from './store.ts';
+import type { RulesSource } from './org-rules.ts';
 
 export class MeetingRegistry {
   /** A room in the SFU for a meeting that starts (server/media: a router on the least-loaded worker). */
@@ -19,15 +20,23 @@ export class MeetingRegistry {
   readonly #memories: MeetingMemoryStore | undefined;
   /** The memory last saved per running meeting, to save only what changed. */
   readonly #saved = new Map<string, string>();
+  readonly #rules: RulesSource | undefined;
   #draining = false;
 
   /**
    * `memories`: what meetings remembered before this process started (a crash, a restart) is
-   * taken from there, and kept there as meetings run (`snapshot`).
+   * taken from there, and kept there as meetings run (`snapshot`). `rules`: the organisation's,
+   * which every running meeting's live policy stays within (org-rules.ts).
    */
-  constructor(openRoom: (meetingId: string) => Promise<MediaRoom>, memories?: MeetingMemoryStore, memoryMaxAgeMs = 15 * 60_000) {
+  constructor(
+    openRoom: (meetingId: string) => Promise<MediaRoom>,
+    memories?: MeetingMemoryStore,
+    options: { memoryMaxAgeMs?: number; rules?: RulesSource } = {},
+  ) {
+    const memoryMaxAgeMs = options.memoryMaxAgeMs ?? 15 * 60_000;
     this.#openRoom = openRoom;
     this.#memories = memories;
+    this.#rules = options.rules;
     this.#interrupted = memories?.recent(memoryMaxAgeMs) ?? new Map<string, MeetingMemory>();
   }
 
@@ -61,6 +70,11 @@ export class MeetingRegistry {
 
   find(meetingId: string): Meeting | undefined {
     return this.#running.get(meetingId);
+  }
+
+  /** The running meetings, oldest first (the admin console's list). */
+  list(): Meeting[] {
+    return [...this.#running.values()].filter((m) => !m.closed).sort((a, b) => a.startedAt - b.startedAt);
   }
 
   /**
@@ -123,7 +137,7 @@ export class MeetingRegistry {
 
   async #start(record: MeetingRecord): Promise<Meeting> {
     const meetingId = record.id;
-    const meeting = new Meeting(record, await this.#openRoom(meetingId), this.#interrupted.get(meetingId));
+    const meeting = new Meeting(record, await this.#openRoom(meetingId), this.#interrupted.get(meetingId), this.#rules);
     this.#interrupted.delete(meetingId);
     this.#running.set(meetingId, meeting);
     meeting.once('closed', (reason, memory) => {

@@ -9,17 +9,18 @@ import type { RecintoApp } from '../fastify.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { AccountStore } from '../auth/accounts.ts';
 import type { AuthContext, SessionRequirement } from '../auth/routes.ts';
-import type { Config } from '../config/schema.ts';
 import { DomainError } from '../errors.ts';
 import { CreateMeetingBody, ErrorBody, MeetingList, MeetingParams, MeetingView, UpdateMeetingBody } from '../../protocol/http.ts';
 import type { MeetingRegistry } from './registry.ts';
 import type { MeetingRecord, MeetingStore } from './store.ts';
+import type { RulesSource } from './org-rules.ts';
 
 /** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
 const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
 type Deps = {
-  config: Config;
+  /** The organisation's rules (defaults of a new meeting, E2EE required, guests, recording ceiling), read at each request. */
+  rules: RulesSource;
   meetingStore: MeetingStore;
   /** Running meetings: whether one is live (its `e2ee` is then fixed). */
   meetings: MeetingRegistry;
@@ -55,7 +56,8 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
   };
 
   /**
-   * End-to-end encryption rules of a policy change: never off while `meetings.e2eeRequired`,
+   * End-to-end encryption rules of a policy change: never off while E2EE is required (the
+   * organisation policy's `e2eeRequired`, from `meetings.e2eeRequired` unless the console saved one),
    * never changed while the meeting is live. Refusals are audited and change nothing.
    */
   const checkE2ee = (ctx: AuthContext, action: string, e2ee: boolean | undefined, current?: MeetingRecord): void => {
@@ -63,8 +65,8 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
       audit({ action, outcome: 'denied', actor: ctx.account.id, meetingId: current?.id, detail: { code } });
       throw new DomainError(code, message);
     };
-    if (e2ee === false && deps.config.meetings.e2eeRequired)
-      refuse('E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (meetings.e2eeRequired)');
+    if (e2ee === false && deps.rules().e2eeRequired)
+      refuse('E2EE_REQUIRED', 'policy.e2ee: every meeting on this server is end-to-end encrypted (the organisation policy requires it)');
     if (current && e2ee !== undefined && e2ee !== current.policy.e2ee && deps.meetings.isLive(current.id)) {
       refuse('E2EE_FIXED', 'policy.e2ee: cannot change while someone is in the meeting or waiting');
     }
@@ -90,7 +92,7 @@ export function registerMeetingRoutes(app: RecintoApp, deps: Deps): void {
         hostIds: hostIds(b.hosts) ?? [],
         startsAt: b.startsAt ?? null,
         durationMinutes: b.durationMinutes ?? null,
-        policy: { ...deps.config.meetings.policy, ...b.policy },
+        policy: { ...deps.rules().meetingDefaults, ...b.policy },
         password: b.password ?? true,
       });
       audit({

@@ -6,6 +6,7 @@ import { randomInt, timingSafeEqual } from 'node:crypto';
 import { open, seal } from '../auth/secret-box.ts';
 import type { Db } from '../store/db.ts';
 import type { MeetingPolicy, MeetingPolicyPatch } from '../../protocol/policy.ts';
+import { withinRules, type RulesSource } from './org-rules.ts';
 
 /** No 0/o, 1/l/i, 2/z, 5/s, 8/b look-alikes: ids and passwords survive being read aloud or retyped. */
 const ALPHABET = 'acdefghjkmnpqrtuvwxy34679';
@@ -74,21 +75,20 @@ const passwordAad = (meetingId: string) => `meeting-password:${meetingId}`;
 export class MeetingStore {
   readonly #db: Db;
   readonly #key: Buffer;
-  readonly #defaults: MeetingPolicy;
-  readonly #e2eeRequired: boolean;
+  readonly #rules: RulesSource;
   readonly #isBanned;
 
   /**
-   * `secretKey` seals meeting passwords; `defaults` fills policy keys older rows lack (except
-   * `e2ee`, which an older row lacks only because it predates it: on). With `e2eeRequired`
-   * (`meetings.e2eeRequired`), every meeting reads as end-to-end encrypted, whatever was stored
-   * while the requirement was off.
+   * `secretKey` seals meeting passwords. `rules` are the organisation's (org-rules.ts), read at
+   * every call: their defaults fill policy keys older rows lack (except `e2ee`, which an older row
+   * lacks only because it predates it: on), and every meeting reads and is stored within them —
+   * end-to-end encrypted while that is required, whatever was stored while it was not; staff only
+   * while guests are not allowed; recording no wider than the ceiling.
    */
-  constructor(db: Db, secretKey: Buffer, defaults: MeetingPolicy, options: { e2eeRequired?: boolean } = {}) {
+  constructor(db: Db, secretKey: Buffer, rules: RulesSource) {
     this.#db = db;
     this.#key = secretKey;
-    this.#defaults = defaults;
-    this.#e2eeRequired = options.e2eeRequired ?? false;
+    this.#rules = rules;
     this.#isBanned = db.prepare('SELECT 1 FROM meeting_bans WHERE meeting_id = ? AND subject = ?');
   }
 
@@ -101,7 +101,16 @@ export class MeetingStore {
           `INSERT INTO meetings (id, title, owner_id, starts_at, duration_minutes, password_sealed, policy, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.title, input.ownerId, input.startsAt ?? null, input.durationMinutes ?? null, password, JSON.stringify(input.policy), Date.now());
+        .run(
+          id,
+          input.title,
+          input.ownerId,
+          input.startsAt ?? null,
+          input.durationMinutes ?? null,
+          password,
+          JSON.stringify(withinRules(input.policy, this.#rules())),
+          Date.now(),
+        );
       this.#setHosts(id, [...new Set([...(input.ownerId ? [input.ownerId] : []), ...(input.hostIds ?? [])])]);
     })();
     return this.get(id)!;
@@ -145,7 +154,7 @@ export class MeetingStore {
           change.title ?? current.title,
           change.startsAt !== undefined ? change.startsAt : current.startsAt,
           change.durationMinutes !== undefined ? change.durationMinutes : current.durationMinutes,
-          JSON.stringify({ ...current.policy, ...change.policy }),
+          JSON.stringify(withinRules({ ...current.policy, ...change.policy }, this.#rules())),
           Date.now(),
           id,
         );
@@ -210,9 +219,8 @@ export class MeetingStore {
   }
 
   #policyOf(stored: string): MeetingPolicy {
-    const policy: MeetingPolicy = { ...this.#defaults, e2ee: true, ...(JSON.parse(stored) as Partial<MeetingPolicy>) };
-    if (this.#e2eeRequired) policy.e2ee = true;
-    return policy;
+    const rules = this.#rules();
+    return withinRules({ ...rules.meetingDefaults, e2ee: true, ...(JSON.parse(stored) as Partial<MeetingPolicy>) }, rules);
   }
 
   #fromRow(r: Row): MeetingRecord {

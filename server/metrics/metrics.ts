@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { WorkerSlot } from '../media/worker-pool.ts';
+import { workerCpuSeconds } from '../media/worker-usage.ts';
 import type { MetricsPort } from './port.ts';
 
 /** What the metrics read of the running meetings (MeetingRegistry). */
@@ -20,8 +21,10 @@ export interface WorkerSource {
   readonly slots: readonly Pick<WorkerSlot, 'index' | 'worker' | 'routers' | 'producers' | 'consumers'>[];
 }
 
-/** A worker that does not say its CPU time within this is left out of that scrape. */
-const USAGE_TIMEOUT_MS = 1000;
+/** What the metrics read of the SIEM forwarding (server/siem): each destination's outbox length. */
+export interface SiemSource {
+  outbox(): readonly { kind: 'syslog' | 'https'; pending: number }[];
+}
 
 export class RecintoMetrics implements MetricsPort {
   readonly registry = new Registry();
@@ -29,9 +32,9 @@ export class RecintoMetrics implements MetricsPort {
   readonly #join: Histogram<'status'>;
   readonly #signIn: Histogram<'outcome'>;
 
-  constructor(deps: { meetings: MeetingTotalsSource; pool: WorkerSource }) {
+  constructor(deps: { meetings: MeetingTotalsSource; pool: WorkerSource; siem?: SiemSource }) {
     const registers = [this.registry];
-    const { meetings, pool } = deps;
+    const { meetings, pool, siem } = deps;
 
     const gauge = (name: string, help: string, read: () => number) => {
       const metric: Gauge = new Gauge({ name, help, registers, collect: () => metric.set(read()) });
@@ -70,10 +73,9 @@ export class RecintoMetrics implements MetricsPort {
           pool.slots.map(async (slot) => {
             const worker = String(slot.index);
             cpu.inc({ worker }, 0);
-            const usage = await withTimeout(slot.worker.getResourceUsage(), USAGE_TIMEOUT_MS).catch(() => undefined);
-            if (!usage) return;
+            const seconds = await workerCpuSeconds(slot.worker);
+            if (seconds === undefined) return;
             // Read after the await: concurrent scrapes add each interval once.
-            const seconds = (usage.ru_utime + usage.ru_stime) / 1000;
             const last = seen.get(slot.worker) ?? 0;
             if (seconds > last) {
               cpu.inc({ worker }, seconds - last);
@@ -81,6 +83,18 @@ export class RecintoMetrics implements MetricsPort {
             }
           }),
         );
+      },
+    });
+
+    // The label is the kind of destination (at most one of each is configured), never its address.
+    const outbox: Gauge<'destination'> = new Gauge({
+      name: 'recinto_siem_outbox_records',
+      help: 'Audit records and checkpoints a SIEM destination has not acknowledged yet (label destination: syslog or https).',
+      labelNames: ['destination'],
+      registers,
+      collect: () => {
+        outbox.reset();
+        for (const d of siem?.outbox() ?? []) outbox.set({ destination: d.kind }, d.pending);
       },
     });
 
@@ -132,12 +146,4 @@ function sum<T>(items: readonly T[], value: (item: T) => number): number {
   let total = 0;
   for (const item of items) total += value(item);
   return total;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -15,6 +15,8 @@ import { Outbox } from './outbox.ts';
 import { SyslogForwarder, syslogDestination } from './syslog.ts';
 
 export interface OutboxState {
+  /** Which kind of destination (a bounded label, for metrics and the admin console). */
+  kind: 'syslog' | 'https';
   destination: string;
   /** Records and checkpoints not acknowledged yet. */
   pending: number;
@@ -40,7 +42,7 @@ export interface SiemOptions {
 /** Reads the configured files now (a missing CA or key stops the start) and starts each enabled destination. */
 export function startSiem(config: Config['siem'], db: Db, log: Logger, options: SiemOptions = {}): Siem {
   const common = { log, batchSize: config.batchSize, retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs }, pollMs: options.pollMs };
-  const forwarders: Forwarder[] = [];
+  const forwarders: { kind: OutboxState['kind']; f: Forwarder }[] = [];
   const { syslog, https } = config;
   if (syslog.enabled) {
     const target = {
@@ -51,25 +53,27 @@ export function startSiem(config: Config['siem'], db: Db, log: Logger, options: 
       key: readOptional(syslog.keyFile),
     };
     const format = createSyslogFormatter({ facility: syslog.facility });
-    forwarders.push(
-      new SyslogForwarder({ ...common, outbox: new Outbox(db, syslogDestination(target)), target, format, settleMs: options.settleMs ?? syslog.settleMs }),
-    );
+    forwarders.push({
+      kind: 'syslog',
+      f: new SyslogForwarder({ ...common, outbox: new Outbox(db, syslogDestination(target)), target, format, settleMs: options.settleMs ?? syslog.settleMs }),
+    });
   }
   if (https.enabled) {
     const key = https.hmacKeyFile ? readHmacKeyFile(https.hmacKeyFile) : Buffer.from(https.secret);
-    forwarders.push(
-      new HttpsForwarder({ ...common, outbox: new Outbox(db, httpsDestination(https.url)), url: https.url, key, ca: readOptional(https.caFile) }),
-    );
+    forwarders.push({
+      kind: 'https',
+      f: new HttpsForwarder({ ...common, outbox: new Outbox(db, httpsDestination(https.url)), url: https.url, key, ca: readOptional(https.caFile) }),
+    });
   }
-  for (const f of forwarders) {
+  for (const { f } of forwarders) {
     f.start();
     log.info({ destination: f.destination, pending: f.outbox.length() }, 'forwarding the audit trail to the SIEM');
   }
   return {
-    outbox: () => forwarders.map((f) => ({ destination: f.destination, pending: f.outbox.length(), ackedSeq: f.outbox.acked.record })),
-    wake: () => forwarders.forEach((f) => f.wake()),
+    outbox: () => forwarders.map(({ kind, f }) => ({ kind, destination: f.destination, pending: f.outbox.length(), ackedSeq: f.outbox.acked.record })),
+    wake: () => forwarders.forEach(({ f }) => f.wake()),
     close: async (graceMs) => {
-      await Promise.all(forwarders.map((f) => f.close(graceMs)));
+      await Promise.all(forwarders.map(({ f }) => f.close(graceMs)));
     },
   };
 }

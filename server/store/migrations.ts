@@ -216,4 +216,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  // Version 9 is left to the OIDC branch (filled when the branches merge); the runner applies
+  // whatever is missing in version order, so a database that has 10 gets 9 after it then.
+  {
+    version: 10,
+    name: 'organisation policy; audit viewer indexes',
+    // The admin console's organisation policy (server/admin/policy.ts): one row, the OrgPolicy
+    // JSON, who saved it and when; no row: the configuration file's values.
+    // The audit viewer pages newest first by seq, filtered (server/admin/audit-query.ts): an index
+    // per filter column ending in seq answers each filter in seq order; `at` is the writer's
+    // clock (Date.now(), which can step back), not monotonic with seq, so it has its own index
+    // that turns a time window into the seq range it spans. Indexes add no trigger and change no
+    // row: the chain and its verification are untouched.
+    sql: `
+      CREATE TABLE org_policy (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        policy      TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        updated_by  TEXT
+      ) STRICT;
+
+      CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+      CREATE INDEX audit_log_by_action ON audit_log(action, seq);
+      CREATE INDEX audit_log_by_meeting ON audit_log(meeting_id, seq);
+      CREATE INDEX audit_log_by_outcome ON audit_log(outcome, seq);
+      CREATE INDEX audit_log_by_at ON audit_log(at);
+    `,
+  },
 ];

@@ -303,7 +303,7 @@ describe('CSRF, sessions and bad input', () => {
     const adminClient = await server.signIn(admin);
     const c = await server.signIn(user);
     expect((await c.post(`/api/admin/users/${user.id}/sessions/end`, {})).body.error.code).toBe('FORBIDDEN');
-    expect((await adminClient.post(`/api/admin/users/${user.id}/sessions/end`, {})).body.ended).toBe(1);
+    expect((await adminClient.post(`/api/admin/users/${user.id}/sessions/end`, {})).body.sessionsEnded).toBe(1);
     expect((await c.get('/api/account')).body.error.code).toBe('NOT_SIGNED_IN');
   });
 

@@ -11,6 +11,7 @@ import { SessionStore } from '../../server/auth/sessions.ts';
 import { loadConfig } from '../../server/config/load.ts';
 import type { MeetingPolicy } from '../../protocol/policy.ts';
 import { MeetingStore } from '../../server/meetings/store.ts';
+import { fileRules } from '../../server/meetings/org-rules.ts';
 import { openDatabase } from '../../server/store/db.ts';
 import { HttpClient } from './http-client.ts';
 import { waitFor } from './wait.ts';
@@ -63,7 +64,7 @@ export function seedDataDir(env: NodeJS.ProcessEnv, url: string, usernames: read
       http.session = sessions.create(account.id, 'verified', {}).id;
       return http;
     });
-    const meetings = new MeetingStore(db, key, config.meetings.policy);
+    const meetings = new MeetingStore(db, key, fileRules(config.meetings.policy));
     const meetingId = meetings.create({
       title: 'Comité',
       ownerId: accounts.byUsername(usernames[0]!)!.id,

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.ts';
 import { configProblems } from '../helpers/config-problems.ts';
 import { MeetingStore } from '../../server/meetings/store.ts';
+import { fileRules } from '../../server/meetings/org-rules.ts';
 import { migrate } from '../../server/store/db.ts';
 import { MIGRATIONS } from '../../server/store/migrations.ts';
 
@@ -66,12 +67,12 @@ describe('stored meetings', () => {
       // Reading: even with a default policy without E2EE, a row lacking the key is encrypted.
       const defaults = { ...loadConfig({ env: {} }).meetings.policy, e2ee: false };
       insert.run('aaaa-new', 'Escrita a mano', Date.now(), JSON.stringify({ chat: true }));
-      const store = new MeetingStore(db, randomBytes(32), defaults);
+      const store = new MeetingStore(db, randomBytes(32), fileRules(defaults));
       expect(store.get('aaaa-old1')!.policy).toMatchObject({ chat: false, e2ee: true });
       expect(store.get('aaaa-new')!.policy.e2ee).toBe(true);
       expect(store.get('aaaa-off')!.policy.e2ee).toBe(false);
       // With E2EE required, every meeting reads as encrypted, whatever was stored.
-      const requiring = new MeetingStore(db, randomBytes(32), defaults, { e2eeRequired: true });
+      const requiring = new MeetingStore(db, randomBytes(32), fileRules(defaults, { e2eeRequired: true }));
       expect(requiring.get('aaaa-off')!.policy.e2ee).toBe(true);
     } finally {
       db.close();

@@ -303,5 +303,8 @@ export const en: Record<MessageKey, string> = {
   err_FORBIDDEN: 'You are not allowed to do this.',
   err_GUESTS_NOT_ALLOWED: 'This meeting is for staff only: it does not admit guests. If you have an account, sign in.',
   err_BUSY: 'The server is busy; try again in a few seconds.',
+  err_STEP_UP_REQUIRED: 'Confirm with a fresh code from your authenticator app (valid for five minutes).',
+  err_LAST_ADMIN: 'This is the last enabled administrator account: make another account admin first.',
+  err_OWN_ACCOUNT: 'You cannot disable or demote your own account; another administrator must.',
   err_INTERNAL: 'Internal server error.',
 };

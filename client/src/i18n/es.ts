@@ -324,6 +324,9 @@ export const es = {
   err_FORBIDDEN: 'No tiene permiso para hacer esto.',
   err_GUESTS_NOT_ALLOWED: 'Esta reunión es solo para el personal: no admite invitados. Si tiene una cuenta, inicie sesión.',
   err_BUSY: 'El servidor está ocupado; vuelva a intentarlo en unos segundos.',
+  err_STEP_UP_REQUIRED: 'Confirme con un código nuevo de su aplicación de autenticación (vale cinco minutos).',
+  err_LAST_ADMIN: 'Es la última cuenta de administración activa: haga administradora a otra cuenta primero.',
+  err_OWN_ACCOUNT: 'No puede desactivar ni quitar la administración a su propia cuenta; debe hacerlo otra persona administradora.',
   err_INTERNAL: 'Error interno del servidor.',
 } as const satisfies ErrorMessages & Record<string, string>;
 
