@@ -49,21 +49,25 @@ function instant(input: HTMLInputElement): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
+/** The table's columns; each cell also carries its column's name, shown where the table is stacked (a phone). */
+const COLUMNS = ['auditColTime', 'auditColAction', 'auditColActor', 'auditColMeeting', 'auditColOutcome', 'auditColDetail'] as const;
+
 function recordRow(record: AuditRecordView): HTMLTableRowElement {
-  const cell = (children: (Node | string)[], className?: string) =>
-    h(
-      'td',
-      className ? { class: className } : {},
-      children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)),
-    );
-  return h('tr', { attrs: { 'data-seq': String(record.seq), 'data-action': record.action } }, [
-    cell([timeElement(record.at, true)], 'audit-time'),
-    cell([h('code', { plain: record.action })]),
-    cell([record.actorName ?? record.actor ?? '—'], 'audit-actor'),
-    cell([record.meetingId ?? '—'], 'audit-meeting'),
-    cell([textSpan(OUTCOMES[record.outcome], `outcome ${record.outcome}`)]),
-    cell([h('code', { class: 'audit-detail', plain: record.detail })]),
-  ]);
+  const values: Node[] = [
+    timeElement(record.at, true),
+    h('code', { plain: record.action }),
+    plainText(record.actorName ?? record.actor ?? '—'),
+    plainText(record.meetingId ?? '—'),
+    textSpan(OUTCOMES[record.outcome], `outcome ${record.outcome}`),
+    h('code', { class: 'audit-detail', plain: record.detail }),
+  ];
+  return h(
+    'tr',
+    { attrs: { 'data-seq': String(record.seq), 'data-action': record.action } },
+    values.map((value, i) =>
+      h('td', {}, [h('span', { class: 'cell-label', text: COLUMNS[i]!, attrs: { 'aria-hidden': 'true' } }), h('span', { class: 'cell-value' }, [value])]),
+    ),
+  );
 }
 
 function statusView(status: AuditStatus): HTMLElement {
@@ -115,10 +119,7 @@ export function auditSection(): AdminSection {
     field(action, 'auditAction', 'auditActionHint'),
     field(meeting, 'auditMeeting'),
     h('div', { class: 'field' }, [h('label', { text: 'auditOutcome', attrs: { for: outcome.id } }), outcome]),
-    h('div', { class: 'row-buttons filter-buttons' }, [
-      h('button', { id: 'audit-apply', class: 'primary', text: 'auditApply', attrs: { type: 'submit' } }),
-      clear,
-    ]),
+    h('div', { class: 'filter-buttons' }, [h('button', { id: 'audit-apply', class: 'primary', text: 'auditApply', attrs: { type: 'submit' } }), clear]),
   ]);
 
   const exportFormats: AuditExportQuery['format'][] = ['jsonl', 'csv', 'cef'];
@@ -132,9 +133,7 @@ export function auditSection(): AdminSection {
       h(
         'tr',
         {},
-        (['auditColTime', 'auditColAction', 'auditColActor', 'auditColMeeting', 'auditColOutcome', 'auditColDetail'] as const).map((key) =>
-          h('th', { text: key, attrs: { scope: 'col' } }),
-        ),
+        COLUMNS.map((key) => h('th', { text: key, attrs: { scope: 'col' } })),
       ),
     ]),
     body,

@@ -6,7 +6,7 @@
  */
 import type { OrgPolicy, OrgPolicyView } from '../../../../protocol/admin.ts';
 import type { MeetingPolicy } from '../../../../protocol/policy.ts';
-import { api } from '../../api.ts';
+import { api, withQuery } from '../../api.ts';
 import { announce, h } from '../../dom.ts';
 import type { MessageKey } from '../../i18n/translate.ts';
 import { checkbox } from '../layout.ts';
@@ -37,6 +37,20 @@ function selectField(id: string, label: MessageKey, choices: Choice): { row: HTM
 
 function fieldset(legend: MessageKey, rows: readonly HTMLElement[]): HTMLFieldSetElement {
   return h('fieldset', { class: 'policy-group' }, [h('legend', { text: legend }), ...rows]);
+}
+
+/**
+ * The username of who saved the policy: `updatedBy` is their account id, named by the audit
+ * record of that change (null when it cannot be found; the id is shown then).
+ */
+async function savedBy(view: OrgPolicyView): Promise<string | null> {
+  try {
+    const { records } = await api('GET', withQuery('/api/admin/audit', { action: 'admin.policy_changed', limit: 1 }));
+    const last = records[0];
+    return last && last.actor === view.updatedBy ? last.actorName : null;
+  } catch {
+    return null;
+  }
 }
 
 export function policySection(): AdminSection {
@@ -102,7 +116,11 @@ export function policySection(): AdminSection {
     idle.input.value = String(policy.sessionIdleMinutes);
     absolute.input.value = String(policy.sessionAbsoluteHours);
     if (view.source === 'config' || view.updatedAt === null) setText(source, 'orgPolicyFromConfig');
-    else setText(source, ['orgPolicySaved', { who: view.updatedBy ?? '—', date: { date: view.updatedAt } }]);
+    else {
+      const date = { date: view.updatedAt };
+      setText(source, ['orgPolicySaved', { who: view.updatedBy ?? '—', date }]);
+      void savedBy(view).then((who) => who && setText(source, ['orgPolicySaved', { who, date }]));
+    }
   };
 
   const read = (): OrgPolicy => {

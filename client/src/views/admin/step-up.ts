@@ -16,9 +16,7 @@ import { errorSlot, showIn } from './parts.ts';
 const CODE_REFUSALS: ReadonlySet<string> = new Set(['INVALID_CODE', 'CODE_ALREADY_USED', 'INVALID_BODY', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED']);
 
 function isStepUpRequired(err: unknown): boolean {
-  // Until the server's half (protocol/errors.ts STEP_UP_REQUIRED) is merged, compared as text.
-  const code: string | null = err instanceof ApiError ? err.code : null;
-  return code === 'STEP_UP_REQUIRED';
+  return err instanceof ApiError && err.code === 'STEP_UP_REQUIRED';
 }
 
 /**

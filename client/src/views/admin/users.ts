@@ -196,8 +196,12 @@ export function usersSection(session: SignedIn): AdminSection {
     return li;
   };
 
+  // Searches overlap as one types: only the latest one's answer is shown.
+  let latest = 0;
   const load = async () => {
+    const mine = ++latest;
     const page: AdminUserPage = await api('GET', withQuery('/api/admin/users', { q: query || undefined, offset: offset || undefined, limit: PAGE_SIZE }));
+    if (mine !== latest) return;
     list.replaceChildren(...page.users.map(renderRow));
     if (page.users.length === 0) list.append(h('li', { class: 'hint', text: query ? 'usersNoMatch' : 'usersNone' }));
     const shown: Text =
@@ -208,7 +212,8 @@ export function usersSection(session: SignedIn): AdminSection {
     previous.hidden = offset === 0;
     next.hidden = offset + page.users.length >= page.total;
   };
-  const reload = () => void runAction(null, list, listError, load);
+  // Not guarded by the list's busy mark: a new search must not wait for (or be dropped behind) the one running.
+  const reload = () => void runAction(null, h('div'), listError, load);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener('input', () => {
