@@ -34,12 +34,12 @@ export function routeOf(pathname: string): Route | null {
 }
 
 /**
- * Where sign-in may return to: only a meeting page, the account page or the admin console of this site. Anything
+ * Where sign-in may return to: only a meeting page or the account page of this site. Anything
  * else (another origin, `//host`, odd paths) is refused, so a crafted link cannot send someone
  * who just signed in to a look-alike site.
  */
 export function safeReturnPath(candidate: string | null): string | null {
-  if (candidate === '/account' || candidate === '/admin') return candidate;
+  if (candidate === '/account') return candidate;
   const meetingId = candidate !== null && candidate.startsWith('/m/') ? meetingIdFromPath(candidate) : null;
   return meetingId ? meetingPath(meetingId) : null;
 }
