@@ -46,11 +46,12 @@ export const OPEN_POLICY: MeetingPolicyPatch = { waitingRoom: false, joinBeforeH
 
 /**
  * `logTo` receives every log line (JSON) instead of stdout. `signIn`: staff accounts to create and
- * sign in at once, each shown with its name capitalised ('ines' → 'Ines'); see `http`.
+ * sign in at once, each shown with its name capitalised ('ines' → 'Ines'); see `http`. `now`: the
+ * clock the admin console's step-up grants are judged by.
  */
 export async function startTestServer(
   overrides: DeepPartial<Config> = {},
-  options: { logTo?: DestinationStream; signIn?: readonly string[] } = {},
+  options: { logTo?: DestinationStream; signIn?: readonly string[]; now?: () => number } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-test-'));
   const base: DeepPartial<Config> = {
@@ -61,7 +62,7 @@ export async function startTestServer(
     media: { workers: 1, listenIp: '127.0.0.1', announcedAddress: '', rtcPort: 0 },
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
-  const recinto = await startRecinto(config, createLogger(config, options.logTo));
+  const recinto = await startRecinto(config, createLogger(config, options.logTo), options.now ? { now: options.now } : {});
   const server: TestServer = {
     url: recinto.url,
     recinto,
