@@ -26,6 +26,22 @@ import type {
   SignedOutView as SignedOut,
   SsoInfo,
 } from '../../protocol/http.ts';
+import type {
+  AdminUserPage,
+  AuditPage,
+  AuditStatus,
+  CreateUserBody,
+  EndedMeetingView,
+  LiveMeetingList,
+  OrgPolicy,
+  OrgPolicyView,
+  SetRoleBody,
+  StepUpBody,
+  StepUpView,
+  SystemView,
+  UserActionView,
+  UserWithPassword,
+} from '../../protocol/admin.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 
 /** The wire's types (protocol/http.ts), under the names the views use. */
@@ -42,6 +58,15 @@ type Endpoints = {
     '/api/meetings': Endpoint<undefined, MeetingList>;
     /** No session needed: whether the login page offers single sign-on. */
     '/api/auth/oidc': Endpoint<undefined, SsoInfo>;
+    // the admin console (protocol/admin.ts): queries go in the path (`withQuery`)
+    '/api/admin/users': Endpoint<undefined, AdminUserPage>;
+    [users: `/api/admin/users?${string}`]: Endpoint<undefined, AdminUserPage>;
+    '/api/admin/policy': Endpoint<undefined, OrgPolicyView>;
+    '/api/admin/meetings': Endpoint<undefined, LiveMeetingList>;
+    '/api/admin/audit': Endpoint<undefined, AuditPage>;
+    [audit: `/api/admin/audit?${string}`]: Endpoint<undefined, AuditPage>;
+    '/api/admin/audit/status': Endpoint<undefined, AuditStatus>;
+    '/api/admin/system': Endpoint<undefined, SystemView>;
   };
   POST: {
     '/api/auth/login': Endpoint<LoginBody, SignedIn>;
@@ -56,8 +81,25 @@ type Endpoints = {
     '/api/meetings': Endpoint<CreateMeetingBody, MeetingView>;
     /** No session needed: the meeting password opens a guest session (cookie) for this meeting only. */
     [guest: `/api/meetings/${string}/guest`]: Endpoint<GuestBody, GuestEntry>;
+    '/api/admin/step-up': Endpoint<StepUpBody, StepUpView>;
+    '/api/admin/users': Endpoint<CreateUserBody, UserWithPassword>;
+    [userAction: `/api/admin/users/${string}/${'disable' | 'enable' | 'reset-2fa' | 'sessions/end'}`]: Endpoint<undefined, UserActionView>;
+    [resetPassword: `/api/admin/users/${string}/reset-password`]: Endpoint<undefined, UserWithPassword>;
+    [setRole: `/api/admin/users/${string}/role`]: Endpoint<SetRoleBody, UserActionView>;
+    [endMeeting: `/api/admin/meetings/${string}/end`]: Endpoint<undefined, EndedMeetingView>;
+    '/api/admin/audit/verify': Endpoint<undefined, AuditStatus>;
+  };
+  PUT: {
+    '/api/admin/policy': Endpoint<OrgPolicy, OrgPolicyView>;
   };
 };
+/** `path` with the defined `params` as its query string (none: `path` alone). */
+export function withQuery<P extends string>(path: P, params: Record<string, string | number | undefined>): P | `${P}?${string}` {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, String(value));
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
 type Method = keyof Endpoints;
 type BodyArgs<E> = E extends Endpoint<infer B, unknown> ? ([B] extends [undefined] ? [] : [body: B]) : never;
 type ResultOf<E> = E extends Endpoint<unknown, infer R> ? R : never;

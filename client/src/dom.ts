@@ -6,8 +6,8 @@
 import type { AnyErrorCode } from './errors.ts';
 import { errorKey, formatDate, t, type MessageKey } from './i18n/translate.ts';
 
-/** Placeholder values; a `{ date }` (ms) is formatted in the language current at rendering. */
-export type Vars = Record<string, string | { date: number }>;
+/** Placeholder values; a `{ date }` (ms) is formatted in the language current at rendering (`seconds`: with the seconds). */
+export type Vars = Record<string, string | { date: number; seconds?: true }>;
 /** A translatable text: a key, or a key with placeholder values. */
 export type Text = MessageKey | readonly [MessageKey, Vars];
 
@@ -17,7 +17,7 @@ const TARGETS: readonly Target[] = ['text', 'aria-label', 'alt'];
 
 function render(key: MessageKey, vars: Vars): string {
   const plain: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) plain[k] = typeof v === 'string' ? v : formatDate(v.date);
+  for (const [k, v] of Object.entries(vars)) plain[k] = typeof v === 'string' ? v : formatDate(v.date, v.seconds);
   return t(key, plain);
 }
 

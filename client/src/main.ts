@@ -15,6 +15,7 @@ import { getLang, initLang, isLang, setLang } from './i18n/translate.ts';
 import type { ConsumerStats } from './media.ts';
 import { loginUrl, routeOf, safeReturnPath } from './paths.ts';
 import { showAccount } from './views/account.ts';
+import { showAdmin } from './views/admin/console.ts';
 import { showHome } from './views/home.ts';
 import type { ShowView, ViewName } from './views/layout.ts';
 import type { E2eeView } from './call/e2ee.ts';
@@ -25,7 +26,8 @@ import { showGuestMeeting, showMeeting } from './views/meeting-entry.ts';
 /**
  * Read-only debug hook for automated tests and the bench (`window.recinto`):
  * - `view`: the view on screen ('login', 'second-factor', 'enrol', 'recovery-codes',
- *   'change-password', 'home', 'account', 'meeting'; 'loading' before the session is known)
+ *   'change-password', 'home', 'account', 'meeting', 'admin' (the console, or for a non-admin
+ *   that they have no permission); 'loading' before the session is known)
  * - on the meeting page: `state` ('idle' | 'joining' | 'waiting' | 'joined' | 'error' | 'left' |
  *   'ended'), `participantId` once inside, `errorCode` in state 'error' (the server's code or a
  *   client one such as MEDIA_DENIED, CONNECTION_LOST, SESSION_ENDED, GUEST_SESSION_ENDED) or
@@ -139,6 +141,8 @@ async function start(): Promise<void> {
       return showHome(show, session);
     case 'account':
       return showAccount(show);
+    case 'admin':
+      return showAdmin(show, session);
     case 'meeting':
       call = showMeeting(show, session, route.meetingId);
   }

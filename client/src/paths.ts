@@ -7,6 +7,8 @@ export type Route =
   | { page: 'login' }
   | { page: 'home' }
   | { page: 'account' }
+  /** The admin console (its section is the fragment: `/admin#audit`). */
+  | { page: 'admin' }
   /** `meetingId` is null when the path does not hold a valid meeting id. */
   | { page: 'meeting'; meetingId: string | null };
 
@@ -26,6 +28,7 @@ export function routeOf(pathname: string): Route | null {
   if (pathname === '/') return { page: 'home' };
   if (pathname === '/login') return { page: 'login' };
   if (pathname === '/account') return { page: 'account' };
+  if (pathname === '/admin') return { page: 'admin' };
   if (pathname.startsWith('/m/')) return { page: 'meeting', meetingId: meetingIdFromPath(pathname) };
   return null;
 }

@@ -1,7 +1,9 @@
 /** English: the compiler checks that every key of the Spanish table is translated. */
+import { enAdmin } from './en-admin.ts';
 import type { MessageKey } from './es.ts';
 
 export const en: Record<MessageKey, string> = {
+  ...enAdmin,
   appTitle: 'Recinto',
   tagline: 'Secure video meetings',
   language: 'Language',

@@ -3,10 +3,12 @@
  * every key here, and every error code the client can show must have an `err_` entry.
  */
 import type { AnyErrorCode } from '../errors.ts';
+import { esAdmin } from './es-admin.ts';
 
 type ErrorMessages = Record<`err_${AnyErrorCode}`, string>;
 
 export const es = {
+  ...esAdmin,
   appTitle: 'Recinto',
   tagline: 'Reuniones de vídeo seguras',
   language: 'Idioma',

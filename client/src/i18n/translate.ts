@@ -63,7 +63,7 @@ export function errorKey(code: AnyErrorCode): MessageKey {
   return key in es ? key : 'err_INTERNAL';
 }
 
-/** A timestamp (ms) as date and time in the current language. */
-export function formatDate(ms: number): string {
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
+/** A timestamp (ms) as date and time in the current language (`seconds`: to the second). */
+export function formatDate(ms: number, seconds = false): string {
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' }).format(ms);
 }

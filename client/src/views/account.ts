@@ -85,7 +85,7 @@ export async function showAccount(show: ShowView): Promise<void> {
   });
   show(
     'account',
-    navBar('account'),
+    navBar('account', { admin: account.user.role === 'admin' }),
     card(
       'account-heading',
       'myAccount',

@@ -99,7 +99,7 @@ export async function showHome(show: ShowView, session: SignedIn): Promise<void>
 
   show(
     'home',
-    navBar('home'),
+    navBar('home', { admin: session.user.role === 'admin' }),
     card(
       'home-heading',
       'myMeetings',

@@ -5,8 +5,9 @@ import { h, type Text } from '../dom.ts';
 import type { MessageKey } from '../i18n/translate.ts';
 
 /** A panel with the view's main heading; `headingId` labels the region. */
-export function card(headingId: string, heading: Text, children: readonly (Node | null)[], options: { wide?: boolean } = {}): HTMLElement {
-  return h('section', { class: options.wide ? 'card wide' : 'card', attrs: { 'aria-labelledby': headingId } }, [
+export function card(headingId: string, heading: Text, children: readonly (Node | null)[], options: { wide?: boolean; className?: string } = {}): HTMLElement {
+  const className = ['card', options.wide ? 'wide' : '', options.className ?? ''].filter(Boolean).join(' ');
+  return h('section', { class: className, attrs: { 'aria-labelledby': headingId } }, [
     h('h1', { id: headingId, text: heading, attrs: { tabindex: '-1' } }),
     ...children,
   ]);
@@ -42,17 +43,25 @@ function signOutButton(): HTMLButtonElement {
   return button;
 }
 
-/** Links between the signed-in pages, and sign-out. The current page is marked for assistive tech. */
-export function navBar(current: 'home' | 'account' | 'meeting'): HTMLElement {
+/**
+ * Links between the signed-in pages, and sign-out. The current page is marked for assistive tech.
+ * `admin`: the account is an administrator, with a link to the console.
+ */
+export function navBar(current: 'home' | 'account' | 'meeting' | 'admin', options: { admin?: boolean } = {}): HTMLElement {
   const link = (href: string, text: MessageKey, page: typeof current) =>
     h('li', {}, [h('a', { text, attrs: { href, 'aria-current': current === page ? 'page' : false } })]);
   return h('nav', { class: 'nav', label: 'mainNav' }, [
-    h('ul', {}, [link('/', 'myMeetings', 'home'), link('/account', 'myAccount', 'account'), h('li', {}, [signOutButton()])]),
+    h('ul', {}, [
+      link('/', 'myMeetings', 'home'),
+      link('/account', 'myAccount', 'account'),
+      options.admin ? link('/admin', 'adminHeading', 'admin') : null,
+      h('li', {}, [signOutButton()]),
+    ]),
   ]);
 }
 
 /** The view names `window.recinto.view` reports (each sign-in step is a view of /login). */
-export type ViewName = 'loading' | 'login' | 'second-factor' | 'enrol' | 'recovery-codes' | 'change-password' | 'home' | 'account' | 'meeting';
+export type ViewName = 'loading' | 'login' | 'second-factor' | 'enrol' | 'recovery-codes' | 'change-password' | 'home' | 'account' | 'meeting' | 'admin';
 
 /**
  * Replaces the page's content with a view, clears old messages and focuses the element marked

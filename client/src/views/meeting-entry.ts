@@ -41,7 +41,7 @@ function signalingUrl(): string {
 /** The meeting page for a signed-in account. */
 export function showMeeting(show: ShowView, session: SignedIn, meetingId: string | null): Call {
   const view = new MeetingView(meetingId, { guest: false, displayName: session.user.displayName });
-  show('meeting', navBar('meeting'), view.joinPanel, view.waitingPanel, view.callPanel);
+  show('meeting', navBar('meeting', { admin: session.user.role === 'admin' }), view.joinPanel, view.waitingPanel, view.callPanel);
   return start(view, meetingId, () => {
     void view.call.join({ wsUrl: signalingUrl(), meetingId: meetingId!, stillSignedIn });
   });
