@@ -77,7 +77,9 @@ export class ParticipantMedia {
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
+      // What the SFU may send a receiver before its estimate is in: a large tile's top layer
+      // (≈1.5 Mbit/s) and a few small ones; the estimate lowers it at once on a short downlink.
+      initialAvailableOutgoingBitrate: direction === 'recv' ? 3_000_000 : 1_000_000,
       appData: { direction },
     });
     if (this.#closed) {

@@ -239,13 +239,22 @@ export async function strangerKey(kid: string): Promise<JWK> {
   return { ...(await exportJWK(privateKey)), kid, alg: 'RS256' };
 }
 
-/** A port nobody listens on now (for a server whose address must be known before it starts). */
-export async function freePort(): Promise<number> {
+/**
+ * A port held until `release()` (for a server whose address must be known before it starts):
+ * while it is held, nothing else here — the provider binding port 0, say — can be given it.
+ */
+export async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
   const probe = createNetServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+  return { port, release: () => new Promise<void>((resolve) => probe.close(() => resolve())) };
+}
+
+/** A port nobody listens on now. */
+export async function freePort(): Promise<number> {
+  const reserved = await reservePort();
+  await reserved.release();
+  return reserved.port;
 }
 
 export interface SsoSetup {
@@ -267,9 +276,11 @@ export async function startSsoSetup(
 ): Promise<SsoSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'recinto-sso-'));
   const ca = createTestCa(dir, 'Test IdP CA');
-  const port = await freePort();
+  // Recinto's port is held while the provider picks its own, so the two never collide.
+  const reserved = await reservePort();
+  const port = reserved.port;
   const publicUrl = `https://127.0.0.1:${port}`;
-  const idp = await startTestIdp({ ca, redirectUri: `${publicUrl}/api/auth/oidc/callback`, people });
+  const idp = await startTestIdp({ ca, redirectUri: `${publicUrl}/api/auth/oidc/callback`, people }).finally(() => reserved.release());
   const secretFile = join(dir, 'client-secret');
   writeFileSync(secretFile, `${idp.clientSecret}\n`, { mode: 0o600 });
   try {

@@ -11,7 +11,7 @@ import { loadConfig } from '../../server/config/load.ts';
 import { auditRows } from '../helpers/audit.ts';
 import { configProblems } from '../helpers/config-problems.ts';
 import { HttpClient } from '../helpers/http-client.ts';
-import { freePort, startTestIdp } from '../helpers/oidc-provider.ts';
+import { freePort, reservePort, startTestIdp } from '../helpers/oidc-provider.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { SsoBrowser } from '../helpers/sso-browser.ts';
 import { createTestCa } from '../helpers/test-ca.ts';
@@ -107,7 +107,10 @@ describe('the provider’s certificate', () => {
 describe('an identity provider that cannot be reached at start', () => {
   it('starts anyway, says so, refuses SSO clearly, signs in through the provider once it answers, and keeps its metadata for a restart', async () => {
     const ca = createTestCa(dir, 'Late IdP CA');
-    const [idpPort, port] = await Promise.all([freePort(), freePort()]);
+    // Both held at once, so they differ.
+    const held = [await reservePort(), await reservePort()];
+    await Promise.all(held.map((r) => r.release()));
+    const [idpPort, port] = held.map((r) => r.port) as [number, number];
     const publicUrl = `https://127.0.0.1:${port}`;
     const clientSecret = 'a-secret-shared-with-the-provider';
     const secretFile = join(dir, 'late-secret');
