@@ -184,6 +184,28 @@ describe('membership and media ownership', () => {
     await waitFor(() => (server.recinto.meetings.find(meetingId)?.size ?? 0) === 0);
   });
 
+  it('two people joining a meeting that is just starting each learn of the other, after their own answer', async () => {
+    // Both wait for the meeting's room; whoever enters second is announced to the first. Sent
+    // before the first one's answer, that notification would reach a client not inside yet, which
+    // drops it: the two would never see each other (seen after a server restart, when everyone
+    // comes back at once). Repeated on fresh meetings, since the order depends on the room's timing.
+    for (let round = 0; round < 8; round++) {
+      const fresh = server.createMeeting(`A la vez ${round}`, { policy: OPEN_POLICY });
+      const [ana, bea] = await Promise.all([connected('Ana'), connected('Bea')]);
+      const [a, b] = await Promise.all([ana.send('join', { meetingId: fresh, e2ee: true }), bea.send('join', { meetingId: fresh, e2ee: true })]);
+      const knows = (client: TestClient, reply: typeof a, otherName: string) => {
+        const info = (reply.result as { meeting: { participants: { displayName: string }[] } }).meeting;
+        if (info.participants.some((p) => p.displayName === otherName)) return true;
+        const after = client.notifications.slice(reply.afterNotifications);
+        return after.some((n) => n.notification === 'participantJoined' && (n.params.participant as { displayName: string }).displayName === otherName);
+      };
+      // Whoever entered first hears of the other after its answer; the other has them in its snapshot.
+      await waitFor(() => knows(ana, a, 'Bea') && knows(bea, b, 'Ana'), 2000);
+      await Promise.all([ana.close(), bea.close()]);
+      await waitFor(() => (server.recinto.meetings.find(fresh)?.size ?? 0) === 0);
+    }
+  });
+
   it("cannot touch another participant's transport, or consume a producer that is not in the meeting", async () => {
     const ana = await joined('Ana');
     const bea = await joined('Bea');

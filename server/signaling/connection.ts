@@ -40,6 +40,13 @@ export class SignalingConnection implements Caller {
   readonly #bucket: TokenBucket;
   #queue: Promise<void> = Promise.resolve();
   #refusalsInRow = 0;
+  /**
+   * Notifications held while this connection's `join` is being answered. The meeting may tell us
+   * of someone who entered after our snapshot was taken but before the answer left (two people
+   * joining a meeting that is just starting both wait for its room): sent before the answer, the
+   * client would drop it, not being inside yet, and never see that person. Held, it follows it.
+   */
+  #held: Array<{ notification: string; params: unknown }> | undefined;
   /** Cut off for flooding: nothing more is read, answered or logged. */
   #cutOff = false;
   #alive = true;
@@ -85,7 +92,8 @@ export class SignalingConnection implements Caller {
   }
 
   notify<N extends NotificationName>(name: N, params: NotificationParams<N>): void {
-    this.#send({ notification: name, params });
+    if (this.#held) this.#held.push({ notification: name, params });
+    else this.#send({ notification: name, params });
   }
 
   /** The auth session behind this socket ended: leave the meeting and close. */
@@ -164,6 +172,7 @@ export class SignalingConnection implements Caller {
 
   /** `received`: when the message arrived (performance.now()), for the join time. */
   async #dispatch(id: number, method: MethodName, params: unknown, received: number): Promise<void> {
+    if (method === 'join') this.#held = [];
     try {
       const handler = handlers[method] as (s: Services, caller: Caller, p: unknown) => Promise<unknown>;
       const result = await handler(this.#services, this, params);
@@ -179,6 +188,10 @@ export class SignalingConnection implements Caller {
         this.#log.error({ err: error, method }, 'signalling handler failed');
         this.#error(id, ErrorCode.INTERNAL, 'internal error');
       }
+    } finally {
+      const held = this.#held;
+      this.#held = undefined;
+      for (const message of held ?? []) this.#send(message);
     }
   }
 

@@ -11,6 +11,8 @@ export interface Reply {
   ok: boolean;
   result?: unknown;
   error?: { code: string; message: string };
+  /** How many notifications this client had received when the reply arrived (their order). */
+  afterNotifications?: number;
 }
 
 export type WaitingEntry = NotificationParams<'waitingAdded'>['entry'];
@@ -35,7 +37,7 @@ export class TestClient {
       const resolve = message.id === null ? undefined : this.#pending.get(message.id);
       if (resolve) {
         this.#pending.delete(message.id!);
-        resolve(message);
+        resolve({ ...message, afterNotifications: this.notifications.length });
       } else {
         this.unsolicited.push(message);
       }
