@@ -24,11 +24,16 @@ export function reportError(err: unknown, rename: (code: AnyErrorCode) => AnyErr
   showError(rename(err instanceof ApiError ? err.code : 'INTERNAL'));
 }
 
-async function run(
+/**
+ * Runs `work` as the action of `trigger` (disabled meanwhile) on `busy` (marked busy; a second
+ * run while one is going is ignored). A failure that needs a new sign-in goes there; any other is
+ * shown by `failed` (by default in the page's alert region).
+ */
+export async function runBusy(
   trigger: HTMLButtonElement | null,
   busy: HTMLElement,
   work: () => Promise<void>,
-  rename?: (code: AnyErrorCode) => AnyErrorCode,
+  failed: (err: unknown) => void = (err) => reportError(err),
 ): Promise<void> {
   if (busy.getAttribute('aria-busy') === 'true') return;
   showError(null);
@@ -38,7 +43,8 @@ async function run(
     await work();
   } catch (err) {
     announce(null);
-    reportError(err, rename);
+    if (needsSignIn(err)) signInAgain();
+    else failed(err);
   } finally {
     busy.removeAttribute('aria-busy');
     if (trigger) trigger.disabled = false;
@@ -48,10 +54,10 @@ async function run(
 export function onSubmit(form: HTMLFormElement, work: () => Promise<void>, rename?: (code: AnyErrorCode) => AnyErrorCode): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void run(form.querySelector<HTMLButtonElement>('button[type="submit"]'), form, work, rename);
+    void runBusy(form.querySelector<HTMLButtonElement>('button[type="submit"]'), form, work, (err) => reportError(err, rename));
   });
 }
 
 export function onClick(button: HTMLButtonElement, work: () => Promise<void>): void {
-  button.addEventListener('click', () => void run(button, button, work));
+  button.addEventListener('click', () => void runBusy(button, button, work));
 }

@@ -2,9 +2,9 @@
  * Pieces the console's sections share: how an action runs (busy, its error next to it or in the
  * alert region, a cancelled step-up silent), a section's frame, small renderers.
  */
-import { reportError, signInAgain } from '../../actions.ts';
+import { reportError, runBusy, signInAgain } from '../../actions.ts';
 import { ApiError, needsSignIn } from '../../api.ts';
-import { announce, h, showError, translate, type Text } from '../../dom.ts';
+import { h, translate, type Text } from '../../dom.ts';
 import type { AnyErrorCode } from '../../errors.ts';
 import { errorKey, type MessageKey } from '../../i18n/translate.ts';
 
@@ -49,33 +49,20 @@ export type Rename = (code: AnyErrorCode) => MessageKey | null;
  * runs; a refusal is shown in `slot` (or the alert region without one), in the words `rename`
  * gives it there; a sign-in that no longer holds goes back to the sign-in page.
  */
-export async function runAction(
+export function runAction(
   trigger: HTMLButtonElement | null,
   busy: HTMLElement,
   slot: HTMLElement | null,
   work: () => Promise<void>,
   rename: Rename = () => null,
 ): Promise<void> {
-  if (busy.getAttribute('aria-busy') === 'true') return;
-  if (slot) showIn(slot, null);
-  showError(null);
-  busy.setAttribute('aria-busy', 'true');
-  if (trigger) trigger.disabled = true;
-  try {
-    await work();
-  } catch (err) {
-    announce(null);
-    if (needsSignIn(err)) signInAgain();
-    else if (!slot) reportError(err, (code) => code);
-    else {
-      if (!(err instanceof ApiError)) console.error(err);
-      const code = err instanceof ApiError ? err.code : 'INTERNAL';
-      showIn(slot, rename(code) ?? errorKey(code));
-    }
-  } finally {
-    busy.removeAttribute('aria-busy');
-    if (trigger) trigger.disabled = false;
-  }
+  if (slot && busy.getAttribute('aria-busy') !== 'true') showIn(slot, null);
+  return runBusy(trigger, busy, work, (err) => {
+    if (!slot) return reportError(err);
+    if (!(err instanceof ApiError)) console.error(err);
+    const code = err instanceof ApiError ? err.code : 'INTERNAL';
+    showIn(slot, rename(code) ?? errorKey(code));
+  });
 }
 
 export function onAction(button: HTMLButtonElement, work: () => Promise<void>, slot: HTMLElement | null = null): void {
