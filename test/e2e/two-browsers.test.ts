@@ -55,17 +55,30 @@ describe('two browsers in one meeting', () => {
       15_000,
       { message: 'first decoded frames', intervalMs: 100 },
     );
+    // Both keep flowing: 20 more frames (≈0.7 s of the fake camera) and 50 more audio packets
+    // (1 s) within 6 s. On two loaded cores a sender may drop its top simulcast layer, and the SFU
+    // notices a layer gone quiet only after 1.5 s and then waits for a key frame of another: a
+    // short freeze, not a broken call. What each page received is kept, to tell which it was.
     const [a1, b1] = await Promise.all([pageStats(pa), pageStats(pb)]);
-    await new Promise((r) => setTimeout(r, 2_000));
-    const [a2, b2] = await Promise.all([pageStats(pa), pageStats(pb)]);
-    for (const [who, s1, s2, from] of [
-      ['Ana', a1, a2, idBruno],
-      ['Bruno', b1, b2, idAna],
+    const series: string[] = [];
+    const grown = async () => {
+      const [a2, b2] = await Promise.all([pageStats(pa), pageStats(pb)]);
+      const more = (s1: typeof a1, s2: typeof a1, from: string) => ({
+        frames: received(s2, from, 'video', 'framesDecoded') - received(s1, from, 'video', 'framesDecoded'),
+        audio: received(s2, from, 'audio', 'packetsReceived') - received(s1, from, 'audio', 'packetsReceived'),
+        width: received(s2, from, 'video', 'frameWidth'),
+      });
+      const seen = { Ana: more(a1, a2, idBruno), Bruno: more(b1, b2, idAna) };
+      series.push(JSON.stringify(seen));
+      return Object.values(seen).every((m) => m.frames > 20 && m.audio > 50) ? [a2, b2] : null;
+    };
+    const [a2, b2] = await waitFor(grown, 6_000, { intervalMs: 250, message: 'more frames and audio on both pages' }).catch((err: Error) => {
+      throw new Error(`${err.message}; received since the first frames: ${series.join(' ')}`);
+    });
+    for (const [s2, from] of [
+      [a2, idBruno],
+      [b2, idAna],
     ] as const) {
-      const frames = received(s2, from, 'video', 'framesDecoded') - received(s1, from, 'video', 'framesDecoded');
-      const audio = received(s2, from, 'audio', 'packetsReceived') - received(s1, from, 'audio', 'packetsReceived');
-      expect(frames, `${who} decoded video frames in 2 s`).toBeGreaterThan(20);
-      expect(audio, `${who} received audio packets in 2 s`).toBeGreaterThan(50);
       expect(
         s2
           .filter((s) => s.participantId === from)
