@@ -110,6 +110,17 @@ export type RecoveryCodesView = Static<typeof RecoveryCodesView>;
 export const EnrolledView = Type.Object({ ...signedIn, recoveryCodes: RecoveryCodes }, Strict);
 export type EnrolledView = Static<typeof EnrolledView>;
 
+/** A session's browser and system in plain words (from its User-Agent; null when it says nothing known). */
+export const SessionDevice = Type.Object(
+  {
+    browser: Nullable(Type.String({ maxLength: 64 })),
+    system: Nullable(Type.String({ maxLength: 64 })),
+    mobile: Type.Boolean(),
+  },
+  Strict,
+);
+export type SessionDevice = Static<typeof SessionDevice>;
+
 /** One of the account's live sessions (`id` ends it: POST /api/account/sessions/:id/end). */
 export const SessionInfo = Type.Object(
   {
@@ -119,6 +130,7 @@ export const SessionInfo = Type.Object(
     lastSeenAt: Timestamp,
     ip: Nullable(Type.String({ maxLength: 64 })),
     userAgent: Nullable(Type.String({ maxLength: 256 })),
+    device: SessionDevice,
   },
   Strict,
 );

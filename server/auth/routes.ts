@@ -29,6 +29,7 @@ import {
 import type { Account } from './accounts.ts';
 import type { AuthService, RequestMeta } from './service.ts';
 import { SESSION_COOKIE, type Session } from './sessions.ts';
+import { describeDevice } from './device.ts';
 
 /** Every route's error replies: the one error body, with the status of its code (server/http/status.ts). */
 const errorReplies = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
@@ -171,6 +172,7 @@ export async function registerAuthRoutes(
         lastSeenAt: s.lastSeenAt,
         ip: s.ip,
         userAgent: s.userAgent,
+        device: describeDevice(s.userAgent),
       })),
     };
   });

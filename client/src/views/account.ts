@@ -4,7 +4,7 @@
  */
 import { onClick, reportError, signInAgain } from '../actions.ts';
 import { api, type AccountView, type SessionInfo } from '../api.ts';
-import { announce, h } from '../dom.ts';
+import { announce, h, type Text } from '../dom.ts';
 import { recoveryCodesPanel } from './enrolment.ts';
 import { card, navBar, section, type ShowView } from './layout.ts';
 import { passwordForm } from './password-form.ts';
@@ -33,6 +33,13 @@ function recoveryCodes(left: number): HTMLElement {
   return section('codes-heading', 'recoveryCodesHeading', [body]);
 }
 
+/** "Chrome 156 en Linux" (or what is known of it); the raw browser string is its tooltip. */
+function deviceText({ device }: SessionInfo): Text {
+  if (device.browser && device.system) return [device.mobile ? 'sessionDeviceMobile' : 'sessionDevice', { browser: device.browser, system: device.system }];
+  if (device.browser ?? device.system) return ['sessionDeviceOne', { name: (device.browser ?? device.system)! }];
+  return 'unknownDevice';
+}
+
 function sessionItem(info: SessionInfo, refresh: () => Promise<void>): HTMLLIElement {
   const end = h('button', {
     class: 'end-session',
@@ -50,7 +57,7 @@ function sessionItem(info: SessionInfo, refresh: () => Promise<void>): HTMLLIEle
     }
   });
   return h('li', { class: info.current ? 'session current' : 'session' }, [
-    info.userAgent ? h('span', { class: 'device', plain: info.userAgent }) : h('span', { class: 'device', text: 'unknownDevice' }),
+    h('span', { class: 'device', text: deviceText(info), attrs: info.userAgent ? { title: info.userAgent } : {} }),
     info.current ? h('strong', { class: 'badge', text: 'thisSession' }) : null,
     h('span', { class: 'meta', text: ['sessionDetails', { created: { date: info.createdAt }, lastSeen: { date: info.lastSeenAt }, ip: info.ip ?? '—' }] }),
     end,
