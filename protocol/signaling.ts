@@ -171,6 +171,8 @@ export const WaitingInfo = Type.Object({
   id: ObjectId,
   displayName: DisplayName,
   guest: Type.Boolean(),
+  /** Staff only: their username, so hosts can tell two people of the same name apart. */
+  username: Type.Optional(Type.String({ maxLength: 64 })),
   /** Removed from this meeting before (and back with a new session): hosts decide, one by one. */
   previouslyRemoved: Type.Boolean(),
   since: Type.Integer(),

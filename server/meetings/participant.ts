@@ -23,6 +23,8 @@ export interface Identity {
   /** The account id, or `guest:<device>` for a guest. */
   accountId: string;
   displayName: string;
+  /** Staff: the account's username, shown to hosts beside the name (two people may share a name). */
+  username?: string | undefined;
   /** For guests: their guest session, ended when a host bans them. */
   guestSessionHash?: string | undefined;
 }

@@ -94,5 +94,6 @@ export class Roster {
 }
 
 function waitingInfo(w: Waiting): WaitingInfo {
-  return { id: w.id, displayName: w.identity.displayName, guest: isGuest(w.identity), previouslyRemoved: w.previouslyRemoved, since: w.since };
+  const staff = !isGuest(w.identity) && w.identity.username !== undefined ? { username: w.identity.username } : {};
+  return { id: w.id, displayName: w.identity.displayName, guest: isGuest(w.identity), ...staff, previouslyRemoved: w.previouslyRemoved, since: w.since };
 }

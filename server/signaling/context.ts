@@ -43,7 +43,7 @@ export interface Caller {
    * Who opened this connection: a staff account (verified session), or a guest of one meeting
    * (id `guest:<device>`; `guest.meetingId` is the only meeting they may enter).
    */
-  readonly account: { readonly id: string; readonly displayName: string; readonly guest?: { readonly meetingId: string } };
+  readonly account: { readonly id: string; readonly displayName: string; readonly username?: string; readonly guest?: { readonly meetingId: string } };
   /** Hash of the session (staff or guest) that opened this connection. */
   readonly sessionIdHash: string;
   /** When that session ends at the latest (its absolute limit): nothing handed out outlives it. */

@@ -108,7 +108,7 @@ export async function registerSignaling(
     }
     const { session, account } = requireSession(request);
     return {
-      account: { id: account.id, displayName: account.displayName },
+      account: { id: account.id, displayName: account.displayName, username: account.username },
       sessionIdHash: session.idHash,
       sessionExpiresAt: session.expiresAt,
       sessionAlive: () => services.sessions.lookupByHash(session.idHash) !== undefined,

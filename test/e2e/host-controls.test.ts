@@ -63,6 +63,8 @@ describe('waiting room and host controls, three browsers', () => {
 
     const idCarmen = await joinMeeting(pc, server!.url, meetingId);
     await waitFor(async () => (await pc.getByRole('region', { name: 'Sala de espera (0)' }).count()) === 1, 5_000, { message: 'empty waiting room panel' });
+    // Alone in the call, the chat's "Para" still offers "Todos" (it stayed empty until someone came).
+    expect(await pc.locator('#chat-to option').allTextContents()).toEqual([es.chatEveryone]);
 
     // Ana and Bruno join: the default policy has a waiting room, so they wait, without media.
     await Promise.all([openMeeting(pa, server!.url, meetingId), openMeeting(pb, server!.url, meetingId)]);
@@ -83,6 +85,9 @@ describe('waiting room and host controls, three browsers', () => {
     const waitingList = pc.getByRole('list', { name: 'Personas en la sala de espera' });
     await waitFor(async () => (await waitingList.getByRole('listitem').count()) === 2, 5_000, { message: 'two people waiting' });
     expect(await waitingList.getByText(es.previouslyRemoved).filter({ visible: true }).count()).toBe(0);
+    // Each shown as staff, with the username and how long they have waited.
+    const anaWaiting = waitingList.getByRole('listitem').filter({ hasText: '@ana' });
+    for (const text of [es.badgeStaff, es.waitingJustNow]) expect(await anaWaiting.getByText(text).isVisible()).toBe(true);
     await screenshot(pc, 'host-waiting-room');
     await pc.getByRole('button', { name: 'Admitir a Ana', exact: true }).click();
     const idAna = (await waitState(pa, 'joined')).id!;

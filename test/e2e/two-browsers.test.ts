@@ -70,7 +70,7 @@ describe('two browsers in one meeting', () => {
       });
       const seen = { Ana: more(a1, a2, idBruno), Bruno: more(b1, b2, idAna) };
       series.push(JSON.stringify(seen));
-      return Object.values(seen).every((m) => m.frames > 20 && m.audio > 50) ? [a2, b2] : null;
+      return Object.values(seen).every((m) => m.frames > 20 && m.audio > 50) ? ([a2, b2] as const) : null;
     };
     const [a2, b2] = await waitFor(grown, 6_000, { intervalMs: 250, message: 'more frames and audio on both pages' }).catch((err: Error) => {
       throw new Error(`${err.message}; received since the first frames: ${series.join(' ')}`);

@@ -30,7 +30,8 @@ describe('waiting room', () => {
     expect((await ivan.send('createTransport', { direction: 'recv' })).error?.code).toBe('IN_WAITING_ROOM');
     expect((await ivan.send('sendChat', { text: 'hola' })).error?.code).toBe('IN_WAITING_ROOM');
     const lobby = await waitFor(() => (host.waitingRoom().length > 0 ? host.waitingRoom() : undefined));
-    expect(lobby).toMatchObject([{ displayName: 'Ivan', previouslyRemoved: false }]);
+    // Staff come with their username, so hosts can tell two people of one name apart.
+    expect(lobby).toMatchObject([{ displayName: 'Ivan', guest: false, username: 'ivan', previouslyRemoved: false }]);
 
     await host.request('admit', { waitingId: r.status === 'waiting' ? r.waitingId : '' });
     const note = await ivan.waitForNotification('admitted');

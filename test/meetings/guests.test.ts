@@ -108,6 +108,7 @@ describe('guests', () => {
     const lastLobby = () => host.waitingRoom();
     const entry = await waitFor(() => lastLobby()?.[0]);
     expect(entry).toMatchObject({ guest: true, displayName: 'Invitada Externa' });
+    expect(entry).not.toHaveProperty('username'); // guests have none
     await host.request('admit', { waitingId: entry.id });
     const admitted = await guest.waitForNotification('admitted');
     const guestId = (admitted.meeting as { self: { id: string; guest: boolean } }).self.id;

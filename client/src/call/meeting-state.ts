@@ -55,3 +55,18 @@ export class MeetingState {
     return false;
   }
 }
+
+/** For people waiting under a name someone else waiting has too: 1, 2, … in order of arrival. */
+export function sameNameOrdinals(waiting: readonly WaitingPerson[]): Map<string, number> {
+  const byName = new Map<string, WaitingPerson[]>();
+  for (const person of waiting) {
+    const key = person.displayName.normalize('NFKC').toLocaleLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), person]);
+  }
+  const ordinals = new Map<string, number>();
+  for (const people of byName.values()) {
+    if (people.length < 2) continue;
+    [...people].sort((a, b) => a.since - b.since).forEach((person, i) => ordinals.set(person.id, i + 1));
+  }
+  return ordinals;
+}

@@ -36,7 +36,8 @@ export class ChatPanel {
   readonly element: HTMLElement;
   readonly #seen = new Set<string>();
   #chatOn: boolean | null = null;
-  #recipients = '';
+  /** The recipients the list shows; null before the first update (alone in the call is a list too: "Todos"). */
+  #recipients: string | null = null;
 
   constructor(onSend: (text: string, to: string | null) => Promise<void>) {
     this.form = h('form', { id: 'chat-form', class: 'chat-form' }, [

@@ -9,7 +9,7 @@
 import type { Call } from '../call/call.ts';
 import { h, translate, type Text } from '../dom.ts';
 import type { MessageKey } from '../i18n/translate.ts';
-import type { MeetingState, Participant, PersonControl, Policy, WaitingPerson } from '../call/meeting-state.ts';
+import { sameNameOrdinals, type MeetingState, type Participant, type PersonControl, type Policy, type WaitingPerson } from '../call/meeting-state.ts';
 import { ask } from './dialog.ts';
 import { section } from './layout.ts';
 
@@ -225,26 +225,42 @@ export class ParticipantsPanel {
 class WaitingRow {
   readonly li: HTMLLIElement;
   readonly #name = h('span', { class: 'person-name', attrs: { dir: 'auto' } });
+  /** "n.º 2" when someone else waiting has the same name. */
+  readonly #ordinal = h('span', { class: 'ordinal', hidden: true });
   readonly #guest = h('span', { class: 'badge badgeGuest', text: 'badgeGuest', hidden: true });
+  readonly #staff = h('span', { class: 'badge badgeStaff', text: 'badgeStaff', hidden: true });
+  readonly #username = h('span', { class: 'username', attrs: { dir: 'ltr' }, hidden: true });
   readonly #flag = h('strong', { class: 'badge warning', text: 'previouslyRemoved', hidden: true });
+  readonly #since = h('span', { class: 'meta waiting-since' });
   readonly #admit = button('admit primary');
   readonly #deny = button('deny');
 
   constructor(person: WaitingPerson, call: Call, act: Act) {
     this.li = h('li', { class: 'person waiting', attrs: { 'data-waiting-id': person.id } }, [
-      h('div', { class: 'person-line' }, [this.#name, this.#guest, this.#flag]),
+      h('div', { class: 'person-line' }, [this.#name, this.#ordinal, this.#guest, this.#staff, this.#username, this.#flag]),
+      this.#since,
       h('div', { class: 'row-buttons' }, [this.#admit, this.#deny]),
     ]);
     this.#admit.addEventListener('click', () => void act(() => call.hostRequest('admit', { waitingId: person.id })));
     this.#deny.addEventListener('click', () => void act(() => call.hostRequest('deny', { waitingId: person.id }), 'statusDone'));
   }
 
-  update(person: WaitingPerson): void {
+  /** `ordinal`: this person's place among those waiting with the same name (0: the name is unique). */
+  update(person: WaitingPerson, ordinal: number, now: number): void {
     this.#name.textContent = person.displayName;
+    this.#ordinal.hidden = ordinal === 0;
+    if (ordinal > 0) translate(this.#ordinal, 'text', ['waitingOrdinal', { n: String(ordinal) }]);
     this.#guest.hidden = !person.guest;
+    this.#staff.hidden = person.guest;
+    this.#username.hidden = person.username === undefined;
+    this.#username.textContent = person.username ? `@${person.username}` : '';
     this.#flag.hidden = !person.previouslyRemoved;
-    translate(this.#admit, 'text', ['admitPerson', { name: person.displayName }]);
-    translate(this.#deny, 'text', ['denyPerson', { name: person.displayName }]);
+    const minutes = Math.max(0, Math.floor((now - person.since) / 60_000));
+    translate(this.#since, 'text', minutes === 0 ? 'waitingJustNow' : ['waitingForMinutes', { minutes: String(minutes) }]);
+    // Buttons name whom they act on; with two of the same name, which one.
+    const name = ordinal > 0 ? `${person.displayName} (${ordinal})` : person.displayName;
+    translate(this.#admit, 'text', ['admitPerson', { name }]);
+    translate(this.#deny, 'text', ['denyPerson', { name }]);
   }
 }
 
@@ -257,6 +273,8 @@ export class WaitingRoomPanel {
   readonly #rows = new Map<string, WaitingRow>();
   readonly #call: Call;
   readonly #act: Act;
+  #last: MeetingState | null = null;
+  #tick: ReturnType<typeof setInterval> | undefined;
 
   constructor(call: Call, act: Act) {
     this.#call = call;
@@ -279,13 +297,22 @@ export class WaitingRoomPanel {
     const admits = meeting?.may('admit') ?? false;
     this.element.hidden = !admits;
     const waiting = admits && meeting ? meeting.waiting : [];
+    const now = Date.now();
+    const ordinals = sameNameOrdinals(waiting);
     syncRows(
       this.list,
       this.#rows,
       waiting,
       (person) => new WaitingRow(person, this.#call, this.#act),
-      (row, person) => row.update(person),
+      (row, person) => row.update(person, ordinals.get(person.id) ?? 0, now),
     );
+    this.#last = meeting;
+    // How long each has waited, kept current while anyone waits.
+    if (waiting.length > 0 && this.#tick === undefined) this.#tick = setInterval(() => this.update(this.#last), 30_000);
+    if (waiting.length === 0 && this.#tick !== undefined) {
+      clearInterval(this.#tick);
+      this.#tick = undefined;
+    }
     this.empty.hidden = waiting.length > 0;
     this.admitAll.hidden = waiting.length === 0;
     translate(this.#heading, 'text', ['waitingRoomHeading', { count: String(waiting.length) }]);

@@ -70,7 +70,12 @@ export const membershipHandlers: HandlerSet<'join' | 'leave' | 'admit' | 'admitA
     };
     check(() => caps(services.meetings.find(record.id)?.placesOf(caller.account.id) ?? 0));
     const meeting = await services.meetings.open(record);
-    const identity = { accountId: caller.account.id, displayName: caller.account.displayName, guestSessionHash: guest ? caller.sessionIdHash : undefined };
+    const identity = {
+      accountId: caller.account.id,
+      displayName: caller.account.displayName,
+      username: guest ? undefined : caller.account.username,
+      guestSessionHash: guest ? caller.sessionIdHash : undefined,
+    };
     const entered = check(() => {
       try {
         caps(meeting.placesOf(caller.account.id));
